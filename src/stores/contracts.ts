@@ -1,0 +1,193 @@
+/**
+ * The storage contracts: one method per question the core asks, nothing else.
+ * Times are milliseconds since the epoch. Every implementation (memory, SQL, Redis)
+ * must pass test/store-contract.ts.
+ */
+
+export interface User {
+  id: string
+  /** Normalised (trimmed, lower-cased) — unique. */
+  email: string
+  /** As the user typed it (shown). */
+  username: string
+  /** NFKC + case-folded — unique. */
+  usernameNormalized: string
+  name: string | null
+  /** null for accounts that only sign in through a provider. */
+  passwordHash: string | null
+  active: boolean
+  emailVerified: boolean
+  createdAt: number
+  lastLoginAt: number | null
+  /** Role names, loaded with the user (never a second query). */
+  roles: string[]
+  /** Union of the permissions of those roles. */
+  permissions: string[]
+}
+
+export interface NewUser {
+  id: string
+  email: string
+  username: string
+  usernameNormalized: string
+  name: string | null
+  passwordHash: string | null
+  active: boolean
+  emailVerified: boolean
+  createdAt: number
+  roles: string[]
+}
+
+export type UserPatch = Partial<Pick<User, 'email' | 'name' | 'active' | 'emailVerified' | 'lastLoginAt'>>
+
+export type CreateUserResult = { ok: true; user: User } | { ok: false; conflict: 'email' | 'username' }
+
+export interface UserPage {
+  users: User[]
+  total: number
+}
+
+export interface UserStore {
+  createUser(user: NewUser): Promise<CreateUserResult>
+  getUserById(id: string): Promise<User | null>
+  getUserByEmail(email: string): Promise<User | null>
+  getUserByUsername(usernameNormalized: string): Promise<User | null>
+  getUserByIdentity(provider: string, subject: string): Promise<User | null>
+  linkIdentity(userId: string, provider: string, subject: string, createdAt: number): Promise<void>
+  updateUser(id: string, patch: UserPatch): Promise<User | null>
+  setPasswordHash(id: string, passwordHash: string | null): Promise<void>
+  /** `q` matches email, username or name (case-insensitive substring). Ordered by creation, oldest first. */
+  listUsers(query: { q?: string; offset: number; limit: number }): Promise<UserPage>
+  /** Replaces the roles of a user. Unknown role names are ignored. */
+  setRoles(id: string, roles: string[]): Promise<void>
+  deleteUser(id: string): Promise<boolean>
+  /** Creates or replaces a role and its permissions (called at start from the options). */
+  defineRole(name: string, permissions: string[]): Promise<void>
+  listRoles(): Promise<{ name: string; permissions: string[] }[]>
+}
+
+export interface SessionRecord {
+  /** Public id: the part before the dot in the token. */
+  id: string
+  /** SHA-256 of the secret part, hex. The secret itself is never stored. */
+  secretHash: string
+  userId: string
+  createdAt: number
+  lastSeenAt: number
+  /** Idle deadline; moves forward on activity (sliding), at most once per interval. */
+  expiresAt: number
+  /** Hard limit; never moves. */
+  absoluteExpiresAt: number
+  remember: boolean
+  ip: string | null
+  userAgent: string | null
+}
+
+export interface SessionStore {
+  createSession(session: SessionRecord): Promise<void>
+  /** One round trip: the session and its user (with roles and permissions), or null. */
+  getSessionWithUser(id: string): Promise<{ session: SessionRecord; user: User } | null>
+  touchSession(id: string, lastSeenAt: number, expiresAt: number): Promise<void>
+  deleteSession(id: string): Promise<void>
+  /** Deletes every session of a user except `exceptId`; returns how many were deleted. */
+  deleteUserSessions(userId: string, exceptId?: string): Promise<number>
+  /** Newest activity first. */
+  listUserSessions(userId: string): Promise<SessionRecord[]>
+}
+
+export interface KeyValueStore {
+  get(key: string): Promise<string | null>
+  set(key: string, value: string, ttlSeconds: number): Promise<void>
+  /** Stores only if the key is absent; true when it stored. */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>
+  delete(key: string): Promise<void>
+  /** Get and delete in one atomic step: of two concurrent takes, one gets the value. */
+  take(key: string): Promise<string | null>
+  /** Atomic increment; a new key starts at 0 and lives ttlSeconds. Returns the new value. */
+  increment(key: string, ttlSeconds: number): Promise<number>
+}
+
+export interface AuditEvent {
+  id: string
+  at: number
+  type: string
+  userId: string | null
+  actorId: string | null
+  ip: string | null
+  userAgent: string | null
+  /** A reason code (e.g. INVALID_CREDENTIALS) — never a secret. */
+  reason: string | null
+  data: Record<string, unknown> | null
+}
+
+export interface AuditQuery {
+  type?: string
+  userId?: string
+  /** Newest first. */
+  offset: number
+  limit: number
+}
+
+export interface AuditStore {
+  appendAudit(event: AuditEvent): Promise<void>
+  listAudit(query: AuditQuery): Promise<{ events: AuditEvent[]; total: number }>
+}
+
+export interface SigningKeyRecord {
+  /** `kid` on every token this key signs. */
+  kid: string
+  alg: 'EdDSA' | 'RS256' | 'ES256'
+  /** Public JWK, JSON text. */
+  publicJwk: string
+  /** Private key (PKCS#8 PEM or JWK JSON) encrypted with the server secret. */
+  privateKeyEncrypted: string
+  createdAt: number
+  /** Set when a newer key took over; the key then only verifies. */
+  retiredAt: number | null
+  /** After this the key leaves the JWKS (every token it signed has expired). */
+  expiresAt: number | null
+}
+
+export interface SigningKeyStore {
+  listSigningKeys(): Promise<SigningKeyRecord[]>
+  addSigningKey(key: SigningKeyRecord): Promise<void>
+  retireSigningKey(kid: string, retiredAt: number, expiresAt: number): Promise<void>
+  deleteSigningKey(kid: string): Promise<void>
+}
+
+export interface ApiKeyRecord {
+  id: string
+  userId: string
+  name: string
+  /** SHA-256 of the secret part, hex. */
+  keyHash: string
+  scopes: string[]
+  createdAt: number
+  expiresAt: number | null
+  lastUsedAt: number | null
+}
+
+export interface ApiKeyStore {
+  createApiKey(key: ApiKeyRecord): Promise<void>
+  /** One round trip: the key and its owner (with roles), or null. */
+  getApiKeyWithUser(id: string): Promise<{ key: ApiKeyRecord; user: User } | null>
+  listApiKeys(userId: string): Promise<ApiKeyRecord[]>
+  /** Deletes a key only if it belongs to userId; true when deleted. */
+  deleteApiKey(userId: string, id: string): Promise<boolean>
+  touchApiKey(id: string, lastUsedAt: number): Promise<void>
+}
+
+/** What createAuth needs: every contract, plus lifecycle. */
+export interface Stores {
+  users: UserStore
+  sessions: SessionStore
+  kv: KeyValueStore
+  audit: AuditStore
+  signingKeys: SigningKeyStore
+  apiKeys: ApiKeyStore
+  /** A short name for logs, e.g. "sqlite:data/gatehouse.db". */
+  readonly description: string
+  /** Throws when a backend cannot be reached (for /readyz). */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
