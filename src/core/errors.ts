@@ -92,6 +92,10 @@ export function toAuthError(value: unknown): AuthError {
 /** The JSON error response of API.md, with Retry-After where it applies. */
 export function errorResponse(error: AuthError, headers: HeadersInit = {}): Response {
   const h = new Headers(headers)
+  if (error.status === 401 && !h.has('www-authenticate')) {
+    const param = error.code === 'TOKEN_INVALID' || error.code === 'TOKEN_REUSED' ? ', error="invalid_token"' : ''
+    h.set('www-authenticate', `Bearer realm="gatehouse"${param}`)
+  }
   h.set('content-type', 'application/json; charset=utf-8')
   h.set('cache-control', 'no-store')
   if (error.retryAfter !== undefined) h.set('retry-after', String(Math.max(1, Math.ceil(error.retryAfter))))

@@ -1,0 +1,167 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import type { Auth, Authenticated } from '../core/auth.ts'
+import type { RequestContext } from '../core/context.ts'
+import { readJsonObject } from '../core/body.ts'
+import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
+import { forbidden, requirePermissions, requireRoles, unauthorized, type UnauthorizedHandler } from '../core/guards.ts'
+import type { SessionRecord, User } from '../stores/contracts.ts'
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    auth: Auth
+    /** The authenticated user, or null (Flask-Login's current_user). */
+    user: User | null
+    /** The server-side session when authenticated by cookie. */
+    session: SessionRecord | null
+    authenticated: Authenticated | null
+    gatehouseContext: RequestContext
+  }
+}
+
+export interface HonoAdapterOptions {
+  /** Client IP for throttling and the session list; default the socket address under @hono/node-server. */
+  clientIp?: (c: Context) => string | null
+  /** Replaces the default 302/401 answer of loginRequired(). */
+  onUnauthorized?: UnauthorizedHandler
+}
+
+function socketIp(c: Context): string | null {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
+  return env?.incoming?.socket?.remoteAddress ?? null
+}
+
+function readContext(c: Context, clientIp: (c: Context) => string | null): RequestContext {
+  const h = c.req.raw.headers
+  const url = new URL(c.req.url)
+  return {
+    method: c.req.method,
+    url: url.pathname + url.search,
+    cookie: h.get('cookie'),
+    authorization: h.get('authorization'),
+    ip: clientIp(c),
+    userAgent: h.get('user-agent'),
+    origin: h.get('origin'),
+    secFetchSite: h.get('sec-fetch-site'),
+    accept: h.get('accept'),
+    apiKey: h.get('x-api-key'),
+  }
+}
+
+/**
+ * Authenticates every request (cookie, bearer token or API key) and sets `user`, `session`
+ * and `auth` on the context. Unsafe requests not authenticated by a bearer credential must
+ * pass the Origin / Fetch-Metadata check, which covers login CSRF too.
+ */
+export function gatehouse(auth: Auth, options: HonoAdapterOptions = {}): MiddlewareHandler {
+  const clientIp = options.clientIp ?? socketIp
+  return createMiddleware(async function gatehouseMiddleware(c, next) {
+    const ctx = readContext(c, clientIp)
+    c.set('auth', auth)
+    c.set('gatehouseContext', ctx)
+    let who: Authenticated | null
+    try {
+      who = await auth.authenticate(ctx)
+    } catch (error) {
+      return errorResponse(toAuthError(error))
+    }
+    if (who?.via !== 'token' && who?.via !== 'api-key' && !auth.passesOriginCheck(ctx)) {
+      return errorResponse(new AuthError('CSRF_FAILED'))
+    }
+    c.set('authenticated', who)
+    c.set('user', who?.user ?? null)
+    c.set('session', who?.session ?? null)
+    await next()
+  })
+}
+
+function unauthorizedFor(c: Context, onUnauthorized?: UnauthorizedHandler) {
+  return unauthorized(c.get('gatehouseContext'), { loginPath: c.get('auth').options.loginPath, onUnauthorized })
+}
+
+/** Flask-Login's login_required: 302 to the login page (HTML) or 401 (API). */
+export function loginRequired(options: { onUnauthorized?: UnauthorizedHandler } = {}): MiddlewareHandler {
+  return createMiddleware(async function loginRequiredMiddleware(c, next) {
+    if (!c.get('user')) return unauthorizedFor(c, options.onUnauthorized)
+    await next()
+  })
+}
+
+/** Any one of the roles; 401 when not logged in, 403 when logged in without them. */
+export function roleRequired(...roles: string[]): MiddlewareHandler {
+  return createMiddleware(async function roleRequiredMiddleware(c, next) {
+    const user = c.get('user')
+    if (!user) return unauthorizedFor(c)
+    if (!requireRoles(user, roles)) return forbidden()
+    await next()
+  })
+}
+
+/** Every one of the permissions. */
+export function permissionRequired(...permissions: string[]): MiddlewareHandler {
+  return createMiddleware(async function permissionRequiredMiddleware(c, next) {
+    const user = c.get('user')
+    if (!user) return unauthorizedFor(c)
+    if (!requirePermissions(user, permissions)) return forbidden()
+    await next()
+  })
+}
+
+/**
+ * Synchronizer-token check for HTML forms (`csrf_token` field or `X-CSRF-Token` header) on
+ * unsafe methods, on top of the Origin check in gatehouse(). Bearer-authenticated calls are exempt.
+ */
+export function csrfProtect(): MiddlewareHandler {
+  return createMiddleware(async function csrfProtectMiddleware(c, next) {
+    const method = c.req.method
+    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next()
+    const via = c.get('authenticated')?.via
+    if (via === 'token' || via === 'api-key') return next()
+    let token = c.req.header('x-csrf-token') ?? null
+    if (!token) {
+      const type = c.req.header('content-type') ?? ''
+      if (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')) {
+        const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)
+        const field = body.csrf_token
+        token = typeof field === 'string' ? field : null
+      }
+    }
+    if (!c.get('auth').verifyCsrfToken(c.get('gatehouseContext'), c.get('session'), token)) {
+      return errorResponse(new AuthError('CSRF_FAILED'))
+    }
+    await next()
+  })
+}
+
+/** The CSRF token to put in a form; sets the pre-session cookie when needed. */
+export function csrfToken(c: Context): string {
+  const { token, setCookie } = c.get('auth').csrfToken(c.get('gatehouseContext'), c.get('session'))
+  if (setCookie) c.header('set-cookie', setCookie, { append: true })
+  return token
+}
+
+/** Flask-Login's login_user: a new session (never the planted one) and its cookie. */
+export async function login(c: Context, user: User, options: { remember?: boolean } = {}): Promise<void> {
+  const started = await c.get('auth').startSession(user, options, c.get('gatehouseContext'))
+  for (const cookie of started.cookies) c.header('set-cookie', cookie, { append: true })
+  c.set('user', user)
+  c.set('session', started.session)
+}
+
+/** Flask-Login's logout_user: ends the server session and clears the cookie. */
+export async function logout(c: Context): Promise<void> {
+  const cookies = await c.get('auth').logout(c.get('gatehouseContext'), c.get('user')?.id ?? null)
+  for (const cookie of cookies) c.header('set-cookie', cookie, { append: true })
+  c.set('user', null)
+  c.set('session', null)
+}
+
+/** Answers an AuthError (or any error) in the API.md error format. */
+export function authErrorHandler(error: unknown): Response {
+  return errorResponse(toAuthError(error))
+}
+
+/** The JSON object body, or a 4xx AuthError (415, 413, INVALID_JSON) — never a 500. */
+export function jsonBody(c: Context, maxBytes?: number): Promise<Record<string, unknown>> {
+  return readJsonObject(c.req.raw, maxBytes)
+}

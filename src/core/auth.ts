@@ -1,0 +1,422 @@
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import type { SessionRecord, Stores, User } from '../stores/contracts.ts'
+import { can, hasAnyRole, hasRole } from './access.ts'
+import { recordAudit, type AuditInput } from './audit.ts'
+import type { RequestContext } from './context.ts'
+import { expiredCookie, parseCookies, serializeCookie } from './cookies.ts'
+import { AuthError } from './errors.ts'
+import type { AuthOptions, ResolvedOptions } from './options.ts'
+import { checkPasswordPolicy, PasswordHasher } from './passwords/index.ts'
+import { csrfTokenFor, passesOriginCheck, verifyCsrfToken } from './protect/csrf.ts'
+import { LoginThrottle, type ThrottleBackend } from './protect/throttle.ts'
+import { resolveOptions } from './resolve.ts'
+import { type SessionInfo, SessionManager, type ValidSession } from './sessions.ts'
+import { isValidEmail, normalizeEmail, normalizeUsername } from './users.ts'
+
+export interface SignUpInput {
+  email: string
+  username: string
+  password: string
+  name?: string | null
+}
+
+export interface LoginInput {
+  /** Username or email. */
+  login: string
+  password: string
+}
+
+/** Who made the request: a session (cookie) — bearer tokens and API keys add their own kinds. */
+export interface Authenticated {
+  user: User
+  session: SessionRecord | null
+  via: 'session' | 'token' | 'api-key'
+  /** Token claims or API key scopes, when authenticated that way. */
+  claims?: Record<string, unknown>
+}
+
+export interface StartedSession {
+  token: string
+  session: SessionRecord
+  /** Set-Cookie values for the adapter to send. */
+  cookies: string[]
+}
+
+export interface CreateAuthExtras {
+  /** Where login-throttle counters live; default this process. */
+  throttleBackend?: ThrottleBackend
+}
+
+const MAX_FIELD = 1024
+
+/**
+ * The one object an app holds. Framework-free: it reads a RequestContext and returns
+ * values and Set-Cookie strings; the Hono and Express adapters only move headers.
+ */
+export class Auth {
+  readonly options: ResolvedOptions
+  readonly stores: Stores
+  readonly sessions: SessionManager
+  readonly passwords: PasswordHasher
+  readonly throttle: LoginThrottle
+  /** `__Host-` prefixed when the public URL is https (no Domain, Path=/, Secure). */
+  readonly sessionCookieName: string
+  readonly deviceCookieName: string
+  readonly csrfCookieName: string
+  readonly #allowedOrigins: ReadonlySet<string>
+
+  constructor(options: ResolvedOptions, extras: CreateAuthExtras = {}) {
+    this.options = options
+    this.stores = options.stores
+    const prefix = options.secure ? '__Host-' : ''
+    this.sessionCookieName = `${prefix}${options.session.cookieName}`
+    this.deviceCookieName = `${prefix}gh_device`
+    this.csrfCookieName = `${prefix}gh_csrf`
+    this.sessions = new SessionManager(this.stores.sessions, options.session, options.clock)
+    this.passwords = new PasswordHasher(options.password)
+    this.throttle = new LoginThrottle(options.throttle, extras.throttleBackend)
+    this.#allowedOrigins = new Set([options.origin, ...options.csrf.trustedOrigins.map((o) => new URL(o).origin)])
+  }
+
+  get clock() {
+    return this.options.clock
+  }
+
+  // ---------------------------------------------------------------- sign-up
+
+  /** Validates, checks the password policy, hashes, and creates the user with the default roles. */
+  async signUp(input: SignUpInput, ctx?: Partial<RequestContext>): Promise<User> {
+    if (!this.options.signup.enabled) throw new AuthError('SIGNUP_DISABLED')
+    const fields: Record<string, string> = {}
+    const email = typeof input.email === 'string' ? input.email.trim() : ''
+    const username = typeof input.username === 'string' ? input.username.trim() : ''
+    const name = typeof input.name === 'string' && input.name.trim() ? input.name.trim() : null
+    if (!isValidEmail(email)) fields.email = 'Enter a valid email address.'
+    if (username.length > MAX_FIELD || !this.options.usernameRegExp.test(username))
+      fields.username = 'Use 3–32 letters, digits or underscores.'
+    if (name !== null && name.length > 100) fields.name = 'Use at most 100 characters.'
+    const policy = checkPasswordPolicy(typeof input.password === 'string' ? input.password : '', {
+      ...this.options.password,
+      userInputs: [email, username],
+    })
+    if (!policy.ok) fields.password = policy.message
+    if (Object.keys(fields).length > 0) {
+      const code = Object.keys(fields).length === 1 && !policy.ok ? policy.code : 'VALIDATION_FAILED'
+      throw new AuthError(code, { fields })
+    }
+    const passwordHash = await this.passwords.hash(input.password)
+    const result = await this.stores.users.createUser({
+      id: randomUUID(),
+      email: normalizeEmail(email),
+      username,
+      usernameNormalized: normalizeUsername(username),
+      name,
+      passwordHash,
+      active: true,
+      emailVerified: false,
+      createdAt: this.clock(),
+      roles: this.options.signup.defaultRoles,
+    })
+    if (!result.ok) {
+      if (this.options.signup.enumerationProtection) throw new AuthError('ACCOUNT_EXISTS')
+      throw result.conflict === 'email'
+        ? new AuthError('EMAIL_TAKEN', { fields: { email: 'An account with this email already exists.' } })
+        : new AuthError('USERNAME_TAKEN', { fields: { username: 'This username is taken.' } })
+    }
+    await this.audit({ type: 'signup', userId: result.user.id, ctx })
+    return result.user
+  }
+
+  // ---------------------------------------------------------------- login
+
+  /** Finds a user by username or email. */
+  findUserByLogin(login: string): Promise<User | null> {
+    const trimmed = login.trim()
+    return trimmed.includes('@')
+      ? this.stores.users.getUserByEmail(normalizeEmail(trimmed))
+      : this.stores.users.getUserByUsername(normalizeUsername(trimmed))
+  }
+
+  /**
+   * Checks a username/email + password. Every failure is INVALID_CREDENTIALS (one message,
+   * one status); unknown users pay a dummy hash so timing does not tell them apart.
+   * Throttled per IP and per account (see LoginThrottle); legacy hashes are upgraded here.
+   */
+  async verifyLogin(input: LoginInput, ctx: Partial<RequestContext> = {}): Promise<User> {
+    const login = typeof input.login === 'string' ? input.login : ''
+    const password = typeof input.password === 'string' ? input.password : ''
+    if (Buffer.byteLength(password) > this.options.password.maxBytes) throw new AuthError('PASSWORD_TOO_LONG')
+    const user = login && login.length <= MAX_FIELD ? await this.findUserByLogin(login) : null
+    const attempt = {
+      ip: ctx.ip ?? null,
+      account: user ? `user:${user.id}` : `login:${login.trim().toLowerCase().slice(0, 256)}`,
+      deviceId: user ? this.#knownDevice(user.id, ctx.cookie ?? null) : null,
+    }
+    await this.throttle.check(attempt)
+    let ok = false
+    let reason = 'INVALID_CREDENTIALS'
+    if (user?.passwordHash) {
+      const result = await this.passwords.verify(password, user.passwordHash)
+      ok = result.valid
+      if (ok && result.needsRehash) await this.stores.users.setPasswordHash(user.id, await this.passwords.hash(password))
+    } else {
+      await this.passwords.verifyDummy(password)
+    }
+    if (ok && user && !user.active) {
+      ok = false
+      reason = 'ACCOUNT_DISABLED'
+    }
+    if (!ok || !user) {
+      await this.throttle.recordFailure(attempt)
+      await this.audit({ type: 'login.failure', userId: user?.id ?? null, reason, ctx })
+      throw new AuthError('INVALID_CREDENTIALS')
+    }
+    await this.throttle.recordSuccess(attempt)
+    return user
+  }
+
+  /**
+   * Starts a session for `user` (Flask-Login's login_user). Always a new id: a session id
+   * planted before login is dropped (`replaces`), never adopted. Sets the device cookie that
+   * exempts this browser from the account-wide throttle next time.
+   */
+  async startSession(
+    user: User,
+    options: { remember?: boolean; replaces?: string | null; audit?: boolean } = {},
+    ctx: Partial<RequestContext> = {},
+  ): Promise<StartedSession> {
+    const remember = options.remember === true
+    const replaced = options.replaces ?? this.#sessionIdFromCookie(ctx.cookie ?? null)
+    if (replaced) await this.sessions.revoke(replaced)
+    const { token, session } = await this.sessions.create(user.id, {
+      remember,
+      ip: ctx.ip ?? null,
+      userAgent: ctx.userAgent ?? null,
+    })
+    const now = this.clock()
+    await this.stores.users.updateUser(user.id, { lastLoginAt: now })
+    user.lastLoginAt = now
+    if (options.audit !== false) await this.audit({ type: 'login.success', userId: user.id, ctx })
+    const cookies = [
+      this.#sessionCookie(token, remember ? this.options.session.rememberAbsoluteTimeout : undefined),
+      serializeCookie(this.deviceCookieName, this.#deviceToken(user.id), {
+        maxAge: 365 * 24 * 3600,
+        secure: this.options.secure,
+      }),
+    ]
+    return { token, session, cookies }
+  }
+
+  /** verifyLogin + startSession. */
+  async login(input: LoginInput & { remember?: boolean }, ctx: Partial<RequestContext> = {}) {
+    const user = await this.verifyLogin(input, ctx)
+    const started = await this.startSession(user, { remember: input.remember === true }, ctx)
+    return { user, ...started }
+  }
+
+  /** Ends the session in the cookie (Flask-Login's logout_user). Returns the Set-Cookie to clear it. */
+  async logout(ctx: Partial<RequestContext>, userId?: string | null): Promise<string[]> {
+    const id = this.#sessionIdFromCookie(ctx.cookie ?? null)
+    if (id) await this.sessions.revoke(id)
+    if (userId) await this.audit({ type: 'logout', userId, ctx })
+    return [this.clearSessionCookie()]
+  }
+
+  clearSessionCookie(): string {
+    return expiredCookie(this.sessionCookieName, { secure: this.options.secure })
+  }
+
+  // ---------------------------------------------------------------- the hot path
+
+  /** Reads the session cookie and returns the user, or null. One store round trip. */
+  async authenticateSession(cookieHeader: string | null): Promise<ValidSession | null> {
+    const token = parseCookies(cookieHeader).get(this.sessionCookieName)
+    return token ? this.sessions.validate(token) : null
+  }
+
+  /** Extension point: bearer tokens and API keys plug in here (see tokens). */
+  bearer: ((ctx: Pick<RequestContext, 'authorization' | 'apiKey'>) => Promise<Authenticated | null>) | null = null
+
+  /**
+   * Who is calling: a valid Authorization/X-API-Key wins when present (and must be valid),
+   * else the session cookie. Returns null when nobody is authenticated.
+   */
+  async authenticate(
+    ctx: Pick<RequestContext, 'cookie' | 'authorization' | 'apiKey'>,
+  ): Promise<Authenticated | null> {
+    if ((ctx.authorization || ctx.apiKey) && this.bearer) return this.bearer(ctx)
+    const found = await this.authenticateSession(ctx.cookie)
+    return found ? { user: found.user, session: found.session, via: 'session' } : null
+  }
+
+  // ---------------------------------------------------------------- CSRF
+
+  /** Origin/Fetch-Metadata check: unsafe cookie-authenticated requests must come from our origin. */
+  passesOriginCheck(ctx: Pick<RequestContext, 'method' | 'origin' | 'secFetchSite'>): boolean {
+    return passesOriginCheck(
+      { method: ctx.method, origin: ctx.origin, secFetchSite: ctx.secFetchSite },
+      this.#allowedOrigins,
+    )
+  }
+
+  /**
+   * The synchronizer token for a form: bound to the session, or before login to a
+   * pre-session nonce cookie (returned as `setCookie` when it had to be created).
+   */
+  csrfToken(ctx: Pick<RequestContext, 'cookie'>, session: SessionRecord | null): { token: string; setCookie?: string } {
+    if (session) return { token: csrfTokenFor(this.options.secret, `s:${session.id}`) }
+    const nonce = parseCookies(ctx.cookie).get(this.csrfCookieName)
+    if (nonce && /^[A-Za-z0-9_-]{22,64}$/.test(nonce)) return { token: csrfTokenFor(this.options.secret, `p:${nonce}`) }
+    const fresh = randomBytes(24).toString('base64url')
+    return {
+      token: csrfTokenFor(this.options.secret, `p:${fresh}`),
+      setCookie: serializeCookie(this.csrfCookieName, fresh, { secure: this.options.secure }),
+    }
+  }
+
+  verifyCsrfToken(ctx: Pick<RequestContext, 'cookie'>, session: SessionRecord | null, token: unknown): boolean {
+    if (typeof token !== 'string') return false
+    if (session) return verifyCsrfToken(this.options.secret, `s:${session.id}`, token)
+    const nonce = parseCookies(ctx.cookie).get(this.csrfCookieName)
+    return !!nonce && verifyCsrfToken(this.options.secret, `p:${nonce}`, token)
+  }
+
+  // ---------------------------------------------------------------- account changes
+
+  /** Needs the current password (ASVS 6.2.3); ends every other session and returns a rotated one. */
+  async changePassword(
+    user: User,
+    input: { currentPassword: string; newPassword: string },
+    current: SessionRecord | null,
+    ctx: Partial<RequestContext> = {},
+  ): Promise<StartedSession | null> {
+    const verified = user.passwordHash
+      ? await this.passwords.verify(String(input.currentPassword ?? ''), user.passwordHash)
+      : { valid: false }
+    if (!verified.valid) {
+      await this.audit({ type: 'password.change.failure', userId: user.id, reason: 'INVALID_CREDENTIALS', ctx })
+      throw new AuthError('INVALID_CREDENTIALS', {
+        message: 'The current password is wrong.',
+        fields: { current_password: 'The current password is wrong.' },
+      })
+    }
+    await this.setPassword(user, String(input.newPassword ?? ''), 'newPassword')
+    await this.audit({ type: 'password.change', userId: user.id, ctx })
+    if (!current) return null
+    return this.startSession(user, { remember: current.remember, replaces: current.id, audit: false }, ctx)
+  }
+
+  /** Sets a new password after the policy check and ends every session of the user. */
+  async setPassword(user: User, password: string, field = 'password'): Promise<void> {
+    const policy = checkPasswordPolicy(password, { ...this.options.password, userInputs: [user.email, user.username] })
+    if (!policy.ok) throw new AuthError(policy.code, { fields: { [field]: policy.message } })
+    await this.stores.users.setPasswordHash(user.id, await this.passwords.hash(password))
+    await this.revokeEverything(user.id)
+  }
+
+  /** Ends every session (and, with tokens enabled, every token) of a user. */
+  async revokeEverything(userId: string): Promise<void> {
+    await this.sessions.revokeAll(userId)
+    for (const hook of this.onRevokeAll) await hook(userId)
+  }
+
+  /** Token and API-key modules register here so one call revokes all credentials. */
+  readonly onRevokeAll: ((userId: string) => Promise<void>)[] = []
+
+  async setActive(userId: string, active: boolean, actor: User | null, ctx: Partial<RequestContext> = {}): Promise<User> {
+    if (actor && actor.id === userId && !active) {
+      throw new AuthError('CONFLICT', { message: 'You cannot deactivate your own account.' })
+    }
+    const user = await this.stores.users.updateUser(userId, { active })
+    if (!user) throw new AuthError('NOT_FOUND')
+    if (!active) await this.revokeEverything(userId)
+    await this.audit({ type: active ? 'user.activate' : 'user.deactivate', userId, actorId: actor?.id ?? null, ctx })
+    return user
+  }
+
+  async setRoles(userId: string, roles: string[], actor: User | null, ctx: Partial<RequestContext> = {}): Promise<User> {
+    const unknown = roles.filter((r) => !(r in this.options.roles))
+    if (unknown.length > 0) throw new AuthError('VALIDATION_FAILED', { fields: { roles: `Unknown role: ${unknown[0]}` } })
+    if (actor && actor.id === userId && actor.roles.includes('admin') && !roles.includes('admin')) {
+      throw new AuthError('CONFLICT', { message: 'You cannot remove your own admin role.' })
+    }
+    await this.stores.users.setRoles(userId, [...new Set(roles)])
+    const user = await this.stores.users.getUserById(userId)
+    if (!user) throw new AuthError('NOT_FOUND')
+    await this.audit({ type: 'user.roles', userId, actorId: actor?.id ?? null, data: { roles: user.roles }, ctx })
+    return user
+  }
+
+  listSessions(userId: string): Promise<SessionInfo[]> {
+    return this.sessions.list(userId)
+  }
+
+  /** Revokes one of the user's own sessions; another user's session id is NOT_FOUND. */
+  async revokeSession(userId: string, sessionId: string, ctx: Partial<RequestContext> = {}): Promise<void> {
+    const mine = await this.stores.sessions.listUserSessions(userId)
+    if (!mine.some((s) => s.id === sessionId)) throw new AuthError('NOT_FOUND')
+    await this.sessions.revoke(sessionId)
+    await this.audit({ type: 'session.revoke', userId, data: { session: sessionId }, ctx })
+  }
+
+  async revokeOtherSessions(userId: string, currentId: string, ctx: Partial<RequestContext> = {}): Promise<number> {
+    const n = await this.sessions.revokeAll(userId, currentId)
+    await this.audit({ type: 'session.revoke_others', userId, data: { count: n }, ctx })
+    return n
+  }
+
+  // ---------------------------------------------------------------- access
+
+  can = can
+  hasRole = hasRole
+  hasAnyRole = hasAnyRole
+
+  audit(input: AuditInput): Promise<void> {
+    return recordAudit(this.stores.audit, this.clock, input)
+  }
+
+  close(): Promise<void> {
+    return this.stores.close()
+  }
+
+  // ---------------------------------------------------------------- cookies
+
+  #sessionCookie(token: string, maxAge: number | undefined): string {
+    return serializeCookie(this.sessionCookieName, token, { maxAge, secure: this.options.secure })
+  }
+
+  #sessionIdFromCookie(cookieHeader: string | null): string | null {
+    const token = parseCookies(cookieHeader).get(this.sessionCookieName)
+    const dot = token ? token.indexOf('.') : -1
+    return token && dot === 22 ? token.slice(0, 22) : null
+  }
+
+  /** Device cookie: `<nonce>.<HMAC(user id, nonce)>`; proves this browser logged in to that account before. */
+  #deviceToken(userId: string): string {
+    const nonce = randomBytes(16).toString('base64url')
+    return `${nonce}.${this.#deviceSignature(userId, nonce)}`
+  }
+
+  #deviceSignature(userId: string, nonce: string): string {
+    return createHmac('sha256', this.options.secret).update(`gatehouse:device:${userId}:${nonce}`).digest('base64url')
+  }
+
+  #knownDevice(userId: string, cookieHeader: string | null): string | null {
+    const value = parseCookies(cookieHeader).get(this.deviceCookieName)
+    if (!value) return null
+    const [nonce, sig] = value.split('.')
+    if (!nonce || !sig || nonce.length !== 22) return null
+    const expected = Buffer.from(this.#deviceSignature(userId, nonce))
+    const given = Buffer.from(sig)
+    return expected.length === given.length && timingSafeEqual(expected, given) ? nonce : null
+  }
+}
+
+/** Validates the options once, syncs the configured roles into the store, and returns the Auth object. */
+export async function createAuth(options: AuthOptions, extras: CreateAuthExtras = {}): Promise<Auth> {
+  const resolved = resolveOptions(options)
+  for (const [role, permissions] of Object.entries(resolved.roles)) {
+    await resolved.stores.users.defineRole(role, permissions)
+  }
+  return new Auth(resolved, extras)
+}

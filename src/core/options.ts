@@ -1,0 +1,143 @@
+import { z } from 'zod'
+import type { Clock } from './clock.ts'
+import { AuthError } from './errors.ts'
+import type { Stores } from '../stores/contracts.ts'
+
+/**
+ * Every option of createAuth, with its default, in one place. Parsed once; unknown keys
+ * are rejected with their path so a typo never silently falls back to a default.
+ * Durations are in seconds.
+ */
+const seconds = z.number().int().positive()
+
+const sessionSchema = z.strictObject({
+  /** Cookie name; `__Host-` is prefixed automatically when the public URL is https. */
+  cookieName: z.string().regex(/^[A-Za-z0-9_-]+$/).default('gh_session'),
+  /** Session ends after this much inactivity (OWASP: 15–30 min for most apps). */
+  idleTimeout: seconds.default(30 * 60),
+  /** Session ends this long after login, whatever the activity. */
+  absoluteTimeout: seconds.default(12 * 60 * 60),
+  /** With "remember me": a persistent cookie and these longer lifetimes. */
+  rememberIdleTimeout: seconds.default(14 * 24 * 60 * 60),
+  rememberAbsoluteTimeout: seconds.default(30 * 24 * 60 * 60),
+})
+
+const passwordSchema = z.strictObject({
+  /** NIST 800-63B: at least 8; recommend 15 when the password is the only factor. */
+  minLength: z.number().int().min(8).max(64).default(8),
+  /** Code points; at least 64 must be accepted. */
+  maxLength: z.number().int().min(64).max(1024).default(1024),
+  /** Hard cap on bytes, checked before any hashing work. */
+  maxBytes: z.number().int().min(256).max(65536).default(4096),
+  /** Reject the most common passwords (ASVS 6.2.4). */
+  rejectCommon: z.boolean().default(true),
+  /** argon2id parameters (OWASP: m=19456 KiB, t=2, p=1). */
+  memoryCost: z.number().int().min(8192).default(19456),
+  timeCost: z.number().int().min(1).default(2),
+  parallelism: z.number().int().min(1).default(1),
+  /** Concurrent hashes (the libuv pool has 4 threads by default). */
+  concurrency: z.number().int().min(1).max(64).default(2),
+  /** Logins waiting for a hashing slot; past this, 503 with Retry-After at once. */
+  maxWaiting: z.number().int().min(0).default(32),
+})
+
+const signupSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Source of a RegExp for usernames. */
+  usernamePattern: z.string().default('^[A-Za-z0-9_]{3,32}$'),
+  /** Roles given to every new account. */
+  defaultRoles: z.array(z.string()).default(['user']),
+  /** Answer a duplicate sign-up with one generic ACCOUNT_EXISTS instead of naming the field. */
+  enumerationProtection: z.boolean().default(false),
+})
+
+const limitSchema = z.strictObject({ points: z.number().int().positive(), duration: seconds })
+
+const throttleSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Failed logins per client IP (IPv6 grouped by /64). */
+  ip: limitSchema.default({ points: 50, duration: 15 * 60 }),
+  /** Failed logins per account from devices that never logged in to it. */
+  account: limitSchema.default({ points: 10, duration: 15 * 60 }),
+  /** Failed logins per account from one known device (its own budget: attackers cannot exhaust it). */
+  device: limitSchema.default({ points: 10, duration: 15 * 60 }),
+})
+
+const csrfSchema = z.strictObject({
+  /** Extra origins allowed to send unsafe requests with the session cookie. */
+  trustedOrigins: z.array(z.url()).default([]),
+})
+
+const rolesDefault = {
+  user: ['profile:read', 'profile:write'],
+  editor: ['profile:read', 'profile:write', 'content:read', 'content:write'],
+  admin: ['*'],
+}
+
+const schema = z.strictObject({
+  /** Signs CSRF tokens, device cookies, and encrypts keys. At least 32 characters. */
+  secret: z.string().optional(),
+  mode: z.enum(['development', 'production', 'test']).optional(),
+  /** The one source of absolute links and of the allowed Origin; never the Host header. */
+  publicUrl: z.url().default('http://localhost:8000'),
+  /** Where development files live (generated secret, SQLite file). */
+  dataDir: z.string().default('./data'),
+  stores: z.custom<Stores>((v) => typeof v === 'object' && v !== null && 'users' in v && 'sessions' in v, {
+    message: 'must be a Stores object (createSqlStores, createMemoryStores, …)',
+  }),
+  clock: z.custom<Clock>((v) => typeof v === 'function').optional(),
+  /** Where loginRequired() sends HTML requests. */
+  loginPath: z.string().startsWith('/').default('/login'),
+  /** Where a login goes when `next` is absent or unsafe. */
+  defaultRedirect: z.string().startsWith('/').default('/'),
+  /** Role name → permissions ('*' = every permission; 'content:*' = every content permission). */
+  roles: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/), z.array(z.string())).default(rolesDefault),
+  session: sessionSchema.prefault({}),
+  password: passwordSchema.prefault({}),
+  signup: signupSchema.prefault({}),
+  throttle: throttleSchema.prefault({}),
+  csrf: csrfSchema.prefault({}),
+  /** Where warnings go; default console. */
+  logger: z
+    .custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).warn === 'function')
+    .optional(),
+})
+
+export interface Logger {
+  warn(message: string): void
+  info?(message: string): void
+}
+
+export type AuthOptions = z.input<typeof schema>
+export type ParsedOptions = z.output<typeof schema>
+
+/** Options after validation, with derived values computed once. */
+export interface ResolvedOptions extends Omit<ParsedOptions, 'secret' | 'mode' | 'clock' | 'logger'> {
+  secret: string
+  mode: 'development' | 'production' | 'test'
+  clock: Clock
+  logger: Logger
+  /** `https:` public URL → Secure + `__Host-` cookies, HSTS. */
+  secure: boolean
+  /** Origin of the public URL, e.g. https://auth.example.com */
+  origin: string
+  usernameRegExp: RegExp
+}
+
+export const MIN_SECRET_LENGTH = 32
+
+/** Validates options; throws AuthError CONFIG_INVALID naming the first bad path. */
+export function parseOptions(input: unknown): ParsedOptions {
+  const result = schema.safeParse(input)
+  if (!result.success) {
+    const issue = result.error.issues[0]!
+    const base = issue.path.join('.')
+    const where =
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((k) => (base ? `${base}.${k}` : k)).join(', ')
+        : base || '(root)'
+    const what = issue.code === 'unrecognized_keys' ? 'unknown option' : issue.message
+    throw new AuthError('CONFIG_INVALID', { message: `Invalid Gatehouse option "${where}": ${what}` })
+  }
+  return result.data
+}

@@ -1,0 +1,145 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { UAParser } from 'ua-parser-js'
+import type { SessionRecord, SessionStore, User } from '../stores/contracts.ts'
+import type { Clock } from './clock.ts'
+
+export interface SessionTimeouts {
+  idleTimeout: number
+  absoluteTimeout: number
+  rememberIdleTimeout: number
+  rememberAbsoluteTimeout: number
+}
+
+export interface NewSessionContext {
+  remember: boolean
+  ip: string | null
+  userAgent: string | null
+}
+
+export interface ValidSession {
+  session: SessionRecord
+  user: User
+}
+
+const TOKEN = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
+
+/** Splits `<id>.<secret>`; anything else (including ids we never issued) is null. */
+export function parseSessionToken(token: string | null | undefined): { id: string; secret: string } | null {
+  if (!token || token.length !== 66) return null
+  const m = TOKEN.exec(token)
+  return m ? { id: m[1]!, secret: m[2]! } : null
+}
+
+function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex')
+}
+
+function idleWindow(timeouts: SessionTimeouts, remember: boolean): number {
+  return (remember ? timeouts.rememberIdleTimeout : timeouts.idleTimeout) * 1000
+}
+
+/**
+ * Server-side sessions. The token is `<id>.<secret>` (128-bit id, 256-bit secret, CSPRNG);
+ * the store keeps the id and SHA-256(secret) only, so a leaked database holds no live session.
+ */
+export class SessionManager {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly timeouts: SessionTimeouts,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(userId: string, ctx: NewSessionContext): Promise<{ token: string; session: SessionRecord }> {
+    const id = randomBytes(16).toString('base64url')
+    const secret = randomBytes(32).toString('base64url')
+    const now = this.clock()
+    const absolute = (ctx.remember ? this.timeouts.rememberAbsoluteTimeout : this.timeouts.absoluteTimeout) * 1000
+    const session: SessionRecord = {
+      id,
+      secretHash: hashSecret(secret),
+      userId,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: Math.min(now + idleWindow(this.timeouts, ctx.remember), now + absolute),
+      absoluteExpiresAt: now + absolute,
+      remember: ctx.remember,
+      ip: ctx.ip,
+      userAgent: ctx.userAgent ? ctx.userAgent.slice(0, 512) : null,
+    }
+    await this.store.createSession(session)
+    return { token: `${id}.${secret}`, session }
+  }
+
+  /**
+   * The hot path: one store round trip, a constant-time hash compare, the timeouts, and a
+   * sliding-expiry write only when less than half of the idle window remains.
+   * Expired sessions and sessions of disabled users are deleted and read as absent.
+   */
+  async validate(token: string | null | undefined): Promise<ValidSession | null> {
+    const parsed = parseSessionToken(token)
+    if (!parsed) return null
+    const found = await this.store.getSessionWithUser(parsed.id)
+    if (!found) return null
+    const { session, user } = found
+    const given = Buffer.from(hashSecret(parsed.secret), 'hex')
+    const stored = Buffer.from(session.secretHash, 'hex')
+    if (given.length !== stored.length || !timingSafeEqual(given, stored)) return null
+    const now = this.clock()
+    if (now >= session.expiresAt || now >= session.absoluteExpiresAt || !user.active) {
+      await this.store.deleteSession(session.id)
+      return null
+    }
+    const idle = idleWindow(this.timeouts, session.remember)
+    if (session.expiresAt - now < idle / 2) {
+      const expiresAt = Math.min(now + idle, session.absoluteExpiresAt)
+      await this.store.touchSession(session.id, now, expiresAt)
+      session.lastSeenAt = now
+      session.expiresAt = expiresAt
+    }
+    return { session, user }
+  }
+
+  revoke(id: string): Promise<void> {
+    return this.store.deleteSession(id)
+  }
+
+  revokeAll(userId: string, exceptId?: string): Promise<number> {
+    return this.store.deleteUserSessions(userId, exceptId)
+  }
+
+  async list(userId: string): Promise<SessionInfo[]> {
+    const now = this.clock()
+    const sessions = await this.store.listUserSessions(userId)
+    return sessions
+      .filter((s) => now < s.expiresAt && now < s.absoluteExpiresAt)
+      .map((s) => ({
+        id: s.id,
+        device: deviceName(s.userAgent),
+        ip: s.ip,
+        createdAt: s.createdAt,
+        lastSeenAt: s.lastSeenAt,
+        expiresAt: Math.min(s.expiresAt, s.absoluteExpiresAt),
+        remember: s.remember,
+      }))
+  }
+}
+
+export interface SessionInfo {
+  id: string
+  device: string
+  ip: string | null
+  createdAt: number
+  lastSeenAt: number
+  expiresAt: number
+  remember: boolean
+}
+
+/** "Chrome on Linux", "Safari on iOS", or "Unknown device". */
+export function deviceName(userAgent: string | null): string {
+  if (!userAgent) return 'Unknown device'
+  const r = new UAParser(userAgent).getResult()
+  const browser = r.browser.name
+  const os = r.os.name
+  if (browser && os) return `${browser} on ${os}`
+  return browser ?? os ?? 'Unknown device'
+}

@@ -1,0 +1,47 @@
+import type { User } from '../stores/contracts.ts'
+
+/** Emails are unique by their trimmed, lower-cased form (the domain is case-insensitive; local parts in practice). */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase()
+}
+
+/** Usernames are unique by NFKC + full case folding, so `Admin` and `ａｄｍｉｎ` are one name. */
+export function normalizeUsername(username: string): string {
+  // toLowerCase after toUpperCase approximates full case folding (ß → ss, ſ → s).
+  return username.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC')
+}
+
+// A pragmatic address check: one @, no spaces, quotes, commas, angle brackets or control
+// characters (they enable header injection and ambiguous recipients), a dotted domain.
+const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/
+
+export function isValidEmail(email: string): boolean {
+  return email.length <= 254 && EMAIL.test(email) && !email.includes('..')
+}
+
+/** The public view of a user (API.md `/api/me`): never the hash. */
+export interface PublicUser {
+  id: string
+  username: string
+  email: string
+  name: string | null
+  roles: string[]
+  active: boolean
+  email_verified: boolean
+  created_at: string
+  last_login_at: string | null
+}
+
+export function toPublicUser(user: User): PublicUser {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    name: user.name,
+    roles: [...user.roles].sort(),
+    active: user.active,
+    email_verified: user.emailVerified,
+    created_at: new Date(user.createdAt).toISOString(),
+    last_login_at: user.lastLoginAt === null ? null : new Date(user.lastLoginAt).toISOString(),
+  }
+}

@@ -1,0 +1,112 @@
+import { emailLookupKey, matchesUserQuery, sortedUnique } from '../common.ts'
+import type { CreateUserResult, NewUser, User, UserPage, UserPatch, UserStore } from '../contracts.ts'
+import { IdentityTakenError, StoreConflictError } from '../errors.ts'
+import { getUser, type MemoryState, type StoredUser, withRoles } from './state.ts'
+
+const identityKey = (provider: string, subject: string) => JSON.stringify([provider, subject])
+
+export class MemoryUserStore implements UserStore {
+  constructor(private readonly state: MemoryState) {}
+
+  async createUser(input: NewUser): Promise<CreateUserResult> {
+    const all = [...this.state.users.values()]
+    if (all.some((u) => u.email === input.email)) return { ok: false, conflict: 'email' }
+    if (all.some((u) => u.usernameNormalized === input.usernameNormalized)) {
+      return { ok: false, conflict: 'username' }
+    }
+    const { roles, ...stored } = input
+    this.state.users.set(input.id, { ...stored, lastLoginAt: null })
+    this.state.userRoles.set(input.id, new Set(roles.filter((r) => this.state.roles.has(r))))
+    return { ok: true, user: getUser(this.state, input.id)! }
+  }
+
+  async getUserById(id: string): Promise<User | null> {
+    return getUser(this.state, id)
+  }
+
+  async getUserByEmail(email: string): Promise<User | null> {
+    const key = emailLookupKey(email)
+    return this.find((u) => u.email === key)
+  }
+
+  async getUserByUsername(usernameNormalized: string): Promise<User | null> {
+    return this.find((u) => u.usernameNormalized === usernameNormalized)
+  }
+
+  async getUserByIdentity(provider: string, subject: string): Promise<User | null> {
+    const identity = this.state.identities.get(identityKey(provider, subject))
+    return identity ? getUser(this.state, identity.userId) : null
+  }
+
+  async linkIdentity(userId: string, provider: string, subject: string, createdAt: number): Promise<void> {
+    const key = identityKey(provider, subject)
+    const existing = this.state.identities.get(key)
+    if (existing && existing.userId !== userId) throw new IdentityTakenError()
+    if (!this.state.users.has(userId)) throw new Error('linkIdentity: unknown user')
+    if (!existing) this.state.identities.set(key, { userId, createdAt })
+  }
+
+  async updateUser(id: string, patch: UserPatch): Promise<User | null> {
+    const stored = this.state.users.get(id)
+    if (!stored) return null
+    if (patch.email !== undefined) {
+      for (const other of this.state.users.values()) {
+        if (other.id !== id && other.email === patch.email) throw new StoreConflictError('email')
+      }
+    }
+    const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))
+    this.state.users.set(id, { ...stored, ...defined })
+    return getUser(this.state, id)
+  }
+
+  async setPasswordHash(id: string, passwordHash: string | null): Promise<void> {
+    const stored = this.state.users.get(id)
+    if (stored) this.state.users.set(id, { ...stored, passwordHash })
+  }
+
+  async listUsers({ q, offset, limit }: { q?: string; offset: number; limit: number }): Promise<UserPage> {
+    const matching = [...this.state.users.values()]
+      .filter((u) => !q || matchesUserQuery(q, [u.email, u.username, u.name]))
+      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    return {
+      users: matching.slice(offset, offset + limit).map((u) => withRoles(this.state, u)),
+      total: matching.length,
+    }
+  }
+
+  async setRoles(id: string, roles: string[]): Promise<void> {
+    if (!this.state.users.has(id)) return
+    this.state.userRoles.set(id, new Set(roles.filter((r) => this.state.roles.has(r))))
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    if (!this.state.users.delete(id)) return false
+    // Same cascade as the SQL foreign keys (ON DELETE CASCADE).
+    this.state.userRoles.delete(id)
+    for (const [key, identity] of this.state.identities) {
+      if (identity.userId === id) this.state.identities.delete(key)
+    }
+    for (const [key, session] of this.state.sessions) {
+      if (session.userId === id) this.state.sessions.delete(key)
+    }
+    for (const [key, apiKey] of this.state.apiKeys) {
+      if (apiKey.userId === id) this.state.apiKeys.delete(key)
+    }
+    return true
+  }
+
+  async defineRole(name: string, permissions: string[]): Promise<void> {
+    this.state.roles.set(name, new Set(permissions))
+  }
+
+  async listRoles(): Promise<{ name: string; permissions: string[] }[]> {
+    return [...this.state.roles]
+      .map(([name, permissions]) => ({ name, permissions: sortedUnique(permissions) }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  }
+
+  private find(predicate: (u: StoredUser) => boolean): User | null {
+    for (const u of this.state.users.values()) if (predicate(u)) return withRoles(this.state, u)
+    return null
+  }
+}

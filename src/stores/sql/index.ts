@@ -1,0 +1,77 @@
+/**
+ * SQLite and PostgreSQL stores through one Kysely code path. Only connect.ts knows
+ * which engine is behind the URL; every query is written once.
+ */
+import { sql } from 'kysely'
+import { type Clock, systemClock } from '../../core/clock.ts'
+import type { Stores } from '../contracts.ts'
+import { SqlApiKeyStore } from './api-keys.ts'
+import { SqlAuditStore } from './audit.ts'
+import { connectSql, type SqlConnection } from './connect.ts'
+import { SqlKeyValueStore } from './kv.ts'
+import { migrateToLatest } from './migrations.ts'
+import { SqlSessionStore } from './sessions.ts'
+import { SqlSigningKeyStore } from './signing-keys.ts'
+import { SqlUserStore } from './users.ts'
+
+export { maskPostgresUrl, sqlitePath } from './connect.ts'
+export { type MigrateOptions, migrateToLatest, migrationStatus, migrations } from './migrations.ts'
+export type { Database } from './schema.ts'
+
+export interface SqlStoresOptions {
+  /** `sqlite:<path>`, `sqlite::memory:`, `postgres://…` or `postgresql://…` */
+  url: string
+  /** Used for KV expiry; defaults to the system clock. */
+  clock?: Clock
+  /** Apply pending migrations before returning (default true). */
+  migrate?: boolean
+  /** PostgreSQL only: keep every table in this schema (created if missing). */
+  schema?: string
+  /** PostgreSQL only: connection pool size (default 10). */
+  poolSize?: number
+}
+
+export interface SqlStores extends Stores {
+  /** The Kysely instance, for migrations, the CLI and tests. */
+  readonly db: SqlConnection['db']
+  readonly engine: SqlConnection['engine']
+}
+
+export async function createSqlStores({
+  url,
+  clock = systemClock,
+  migrate = true,
+  schema,
+  poolSize,
+}: SqlStoresOptions): Promise<SqlStores> {
+  const connection = await connectSql({ url, schema, poolSize })
+  const { db } = connection
+  if (migrate) {
+    try {
+      await migrateToLatest(db, { schema: connection.schema })
+    } catch (error) {
+      await db.destroy()
+      throw error
+    }
+  }
+  return {
+    users: new SqlUserStore(db),
+    sessions: new SqlSessionStore(db),
+    kv: new SqlKeyValueStore(db, clock),
+    audit: new SqlAuditStore(db),
+    signingKeys: new SqlSigningKeyStore(db),
+    apiKeys: new SqlApiKeyStore(db),
+    db,
+    engine: connection.engine,
+    description: connection.description,
+    ping: async () => {
+      await sql`select 1`.execute(db)
+    },
+    close: () => db.destroy(),
+  }
+}
+
+/** Shorthand for the embedded default: `openSqliteStores('data/gatehouse.db')`. */
+export function openSqliteStores(path: string, options: Omit<SqlStoresOptions, 'url'> = {}): Promise<SqlStores> {
+  return createSqlStores({ ...options, url: `sqlite:${path}` })
+}

@@ -1,0 +1,230 @@
+import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely'
+import { emailLookupKey, sortedUnique } from '../common.ts'
+import type { CreateUserResult, NewUser, User, UserPage, UserPatch, UserStore } from '../contracts.ts'
+import { IdentityTakenError, StoreConflictError } from '../errors.ts'
+import type { Database, UsersTable } from './schema.ts'
+import { userConflictField } from './unique-violation.ts'
+import { escapeLike, userColumns, userFromRows, usersFromRows } from './user-rows.ts'
+
+type Db = Kysely<Database> | Transaction<Database>
+
+export class SqlUserStore implements UserStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async createUser(input: NewUser): Promise<CreateUserResult> {
+    try {
+      const clash = await this.db.transaction().execute(async (trx) => {
+        // Checked first so the common case answers cleanly; the catch below covers races.
+        const taken = await trx
+          .selectFrom('users')
+          .select(['email', 'username_normalized'])
+          .where((eb) =>
+            eb.or([eb('email', '=', input.email), eb('username_normalized', '=', input.usernameNormalized)]),
+          )
+          .execute()
+        if (taken.some((u) => u.email === input.email)) return 'email' as const
+        if (taken.length > 0) return 'username' as const
+        await trx
+          .insertInto('users')
+          .values({
+            id: input.id,
+            email: input.email,
+            username: input.username,
+            username_normalized: input.usernameNormalized,
+            name: input.name,
+            password_hash: input.passwordHash,
+            active: input.active ? 1 : 0,
+            email_verified: input.emailVerified ? 1 : 0,
+            created_at: input.createdAt,
+            last_login_at: null,
+          })
+          .execute()
+        await insertKnownRoles(trx, input.id, input.roles)
+        return null
+      })
+      if (clash) return { ok: false, conflict: clash }
+    } catch (error) {
+      const conflict = userConflictField(error)
+      if (conflict) return { ok: false, conflict }
+      throw error
+    }
+    const user = await this.getUserById(input.id)
+    if (!user) throw new Error('createUser: user vanished after insert')
+    return { ok: true, user }
+  }
+
+  async getUserById(id: string): Promise<User | null> {
+    return userFromRows(await this.selectUsers().where('u.id', '=', id).execute())
+  }
+
+  async getUserByEmail(email: string): Promise<User | null> {
+    return userFromRows(await this.selectUsers().where('u.email', '=', emailLookupKey(email)).execute())
+  }
+
+  async getUserByUsername(usernameNormalized: string): Promise<User | null> {
+    return userFromRows(
+      await this.selectUsers().where('u.username_normalized', '=', usernameNormalized).execute(),
+    )
+  }
+
+  async getUserByIdentity(provider: string, subject: string): Promise<User | null> {
+    const rows = await this.selectUsers()
+      .innerJoin('identities as i', 'i.user_id', 'u.id')
+      .where('i.provider', '=', provider)
+      .where('i.subject', '=', subject)
+      .execute()
+    return userFromRows(rows)
+  }
+
+  async linkIdentity(userId: string, provider: string, subject: string, createdAt: number): Promise<void> {
+    const inserted = await this.db
+      .insertInto('identities')
+      .values({ provider, subject, user_id: userId, created_at: createdAt })
+      .onConflict((oc) => oc.columns(['provider', 'subject']).doNothing())
+      .executeTakeFirst()
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return
+    const owner = await this.db
+      .selectFrom('identities')
+      .select('user_id')
+      .where('provider', '=', provider)
+      .where('subject', '=', subject)
+      .executeTakeFirst()
+    if (owner && owner.user_id !== userId) throw new IdentityTakenError()
+  }
+
+  async updateUser(id: string, patch: UserPatch): Promise<User | null> {
+    const set: Partial<UsersTable> = {}
+    if (patch.email !== undefined) set.email = patch.email
+    if (patch.name !== undefined) set.name = patch.name
+    if (patch.active !== undefined) set.active = patch.active ? 1 : 0
+    if (patch.emailVerified !== undefined) set.email_verified = patch.emailVerified ? 1 : 0
+    if (patch.lastLoginAt !== undefined) set.last_login_at = patch.lastLoginAt
+    if (Object.keys(set).length > 0) {
+      try {
+        const result = await this.db.updateTable('users').set(set).where('id', '=', id).executeTakeFirst()
+        if (Number(result.numUpdatedRows) === 0) return null
+      } catch (error) {
+        const field = userConflictField(error)
+        if (field) throw new StoreConflictError(field, { cause: error })
+        throw error
+      }
+    }
+    return this.getUserById(id)
+  }
+
+  async setPasswordHash(id: string, passwordHash: string | null): Promise<void> {
+    await this.db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute()
+  }
+
+  async listUsers({ q, offset, limit }: { q?: string; offset: number; limit: number }): Promise<UserPage> {
+    const matches = (eb: ExpressionBuilder<Database, 'users'>) => {
+      if (!q) return eb.lit(true)
+      const pattern = `%${escapeLike(q)}%`
+      const like = (column: 'email' | 'username' | 'name') =>
+        sql<boolean>`lower(${eb.ref(column)}) like lower(${pattern}) escape '\\'`
+      return eb.or([like('email'), like('username'), like('name')])
+    }
+    const counted = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('total'))
+      .where(matches)
+      .executeTakeFirstOrThrow()
+    const page = this.db
+      .selectFrom('users')
+      .selectAll()
+      .where(matches)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(limit)
+      .offset(offset)
+      .as('u')
+    const rows = await this.db
+      .selectFrom(page)
+      .leftJoin('user_roles as ur', 'ur.user_id', 'u.id')
+      .leftJoin('role_permissions as rp', 'rp.role', 'ur.role')
+      .select(userColumns)
+      .orderBy('u.created_at')
+      .orderBy('u.id')
+      .execute()
+    return { users: usersFromRows(rows), total: Number(counted.total) }
+  }
+
+  async setRoles(id: string, roles: string[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('user_roles').where('user_id', '=', id).execute()
+      await insertKnownRoles(trx, id, roles)
+    })
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    // Sessions, identities, roles and API keys go with it (ON DELETE CASCADE).
+    const result = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
+    return Number(result.numDeletedRows) > 0
+  }
+
+  async defineRole(name: string, permissions: string[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      // Upsert, never delete-and-insert: deleting the role would cascade to user_roles.
+      await trx
+        .insertInto('roles')
+        .values({ name })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute()
+      await trx.deleteFrom('role_permissions').where('role', '=', name).execute()
+      const unique = sortedUnique(permissions)
+      if (unique.length > 0) {
+        await trx
+          .insertInto('role_permissions')
+          .values(unique.map((permission) => ({ role: name, permission })))
+          .execute()
+      }
+    })
+  }
+
+  async listRoles(): Promise<{ name: string; permissions: string[] }[]> {
+    const rows = await this.db
+      .selectFrom('roles as r')
+      .leftJoin('role_permissions as rp', 'rp.role', 'r.name')
+      .select(['r.name as name', 'rp.permission as permission'])
+      .orderBy('r.name')
+      .orderBy('rp.permission')
+      .execute()
+    const roles = new Map<string, string[]>()
+    for (const { name, permission } of rows) {
+      const list = roles.get(name) ?? []
+      if (permission !== null) list.push(permission)
+      roles.set(name, list)
+    }
+    return [...roles].map(([name, list]) => ({ name, permissions: sortedUnique(list) }))
+  }
+
+  /** Users with roles and permissions joined: the one shape every user read uses. */
+  private selectUsers() {
+    return this.db
+      .selectFrom('users as u')
+      .leftJoin('user_roles as ur', 'ur.user_id', 'u.id')
+      .leftJoin('role_permissions as rp', 'rp.role', 'ur.role')
+      .select(userColumns)
+  }
+}
+
+/**
+ * Adds the named roles that exist, in one INSERT … SELECT so an unknown name is skipped
+ * by the database rather than by a racy read. Nothing happens for an unknown user.
+ */
+async function insertKnownRoles(db: Db, userId: string, roles: string[]): Promise<void> {
+  const names = sortedUnique(roles)
+  if (names.length === 0) return
+  await db
+    .insertInto('user_roles')
+    .columns(['user_id', 'role'])
+    .expression((eb) =>
+      eb
+        .selectFrom('roles')
+        // cast: PostgreSQL cannot infer the type of a bare parameter in a select list.
+        .select([sql<string>`cast(${userId} as text)`.as('user_id'), 'name'])
+        .where('name', 'in', names)
+        .where(({ exists, selectFrom }) => exists(selectFrom('users').select('id').where('id', '=', userId))),
+    )
+    .execute()
+}
