@@ -13,8 +13,15 @@ export {
 export { type Clock, fakeClock, systemClock } from './core/clock.ts'
 export { contextFromRequest, type RequestContext, wantsHtml } from './core/context.ts'
 export { parseCookies, serializeCookie } from './core/cookies.ts'
-export { AuthError, ERROR_TABLE, type ErrorCode, errorResponse, isAuthError, toAuthError } from './core/errors.ts'
-export { forbidden, unauthorized, type UnauthorizedHandler } from './core/guards.ts'
+export {
+  AuthError,
+  ERROR_TABLE,
+  type ErrorCode,
+  errorResponse,
+  isAuthError,
+  toAuthError,
+} from './core/errors.ts'
+export { forbidden, type UnauthorizedHandler, unauthorized } from './core/guards.ts'
 export type { AuthOptions, Logger, ResolvedOptions } from './core/options.ts'
 export * from './core/passwords/index.ts'
 export { csrfTokenFor, passesOriginCheck, verifyCsrfToken } from './core/protect/csrf.ts'
@@ -22,5 +29,11 @@ export { ipThrottleKey } from './core/protect/ip.ts'
 export { safeRedirect } from './core/protect/redirect.ts'
 export { LoginThrottle, type ThrottleBackend } from './core/protect/throttle.ts'
 export { deviceName, parseSessionToken, type SessionInfo, SessionManager } from './core/sessions.ts'
-export { isValidEmail, normalizeEmail, normalizeUsername, type PublicUser, toPublicUser } from './core/users.ts'
+export {
+  isValidEmail,
+  normalizeEmail,
+  normalizeUsername,
+  type PublicUser,
+  toPublicUser,
+} from './core/users.ts'
 export type * from './stores/contracts.ts'

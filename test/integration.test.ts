@@ -3,11 +3,12 @@
  * Express middleware with no socket (Request → Response), on the memory store with a fake
  * clock, plus Hono on SQLite and over a real socket.
  */
-import { serve } from '@hono/node-server'
+
 import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { serve } from '@hono/node-server'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Auth, createAuth } from '../src/core/auth.ts'
 import { fakeClock } from '../src/core/clock.ts'
@@ -42,12 +43,14 @@ async function makeAuth(stores: Stores, clock: ReturnType<typeof fakeClock>) {
   })
 }
 
-const memory = (framework: 'hono' | 'express'): Factory => async () => {
-  const clock = fakeClock()
-  const auth = await makeAuth(createMemoryStores({ clock }), clock)
-  const send = framework === 'hono' ? sendViaHono(honoApp(auth)) : sendViaExpress(expressApp(auth))
-  return { auth, send, clock, close: () => auth.close() }
-}
+const memory =
+  (framework: 'hono' | 'express'): Factory =>
+  async () => {
+    const clock = fakeClock()
+    const auth = await makeAuth(createMemoryStores({ clock }), clock)
+    const send = framework === 'hono' ? sendViaHono(honoApp(auth)) : sendViaExpress(expressApp(auth))
+    return { auth, send, clock, close: () => auth.close() }
+  }
 
 const sqlite: Factory = async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-int-'))
@@ -127,7 +130,11 @@ describe.each(suites)('integration via %s', (_name, factory) => {
 
   it('signs up with normalised email, default role, and no password hash in the answer', async () => {
     const c = new Client(h.send)
-    const res = await c.post('/signup', { email: ' Alice@Example.COM ', username: 'Alice', password: PASSWORD })
+    const res = await c.post('/signup', {
+      email: ' Alice@Example.COM ',
+      username: 'Alice',
+      password: PASSWORD,
+    })
     expect(res.status).toBe(201)
     const { user } = await res.json()
     expect(user).toMatchObject({ email: 'alice@example.com', username: 'Alice', roles: ['user'] })
@@ -161,8 +168,12 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     })
     const input = { email: 'a@example.com', username: 'abc', password: PASSWORD }
     await auth.signUp(input)
-    await expect(auth.signUp({ ...input, username: 'other' })).rejects.toMatchObject({ code: 'ACCOUNT_EXISTS' })
-    await expect(auth.signUp({ ...input, email: 'b@example.com' })).rejects.toMatchObject({ code: 'ACCOUNT_EXISTS' })
+    await expect(auth.signUp({ ...input, username: 'other' })).rejects.toMatchObject({
+      code: 'ACCOUNT_EXISTS',
+    })
+    await expect(auth.signUp({ ...input, email: 'b@example.com' })).rejects.toMatchObject({
+      code: 'ACCOUNT_EXISTS',
+    })
   })
 
   it('enforces the password policy at sign-up (case 21)', async () => {
@@ -267,7 +278,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     victim.jar.set('gh_session', planted)
     await logIn(victim, 'alice')
     expect(victim.jar.get('gh_session')).not.toBe(planted)
-    expect(((await (await victim.get('/private')).json()).user.username)).toBe('alice')
+    expect((await (await victim.get('/private')).json()).user.username).toBe('alice')
     expect((await attacker.get('/private')).status).toBe(401)
     // A well-formed id the server never issued is not adopted either.
     const forged = new Client(h.send)
@@ -295,9 +306,15 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     await logIn(a)
     await logIn(b)
     const before = a.jar.get('gh_session')!
-    const wrong = await a.post('/password', { current_password: 'not it at all', new_password: 'a new long passphrase' })
+    const wrong = await a.post('/password', {
+      current_password: 'not it at all',
+      new_password: 'a new long passphrase',
+    })
     expect(wrong.status).toBe(401)
-    const ok = await a.post('/password', { current_password: PASSWORD, new_password: 'a new long passphrase' })
+    const ok = await a.post('/password', {
+      current_password: PASSWORD,
+      new_password: 'a new long passphrase',
+    })
     expect(ok.status).toBe(204)
     expect(a.jar.get('gh_session')).not.toBe(before)
     expect((await a.get('/private')).status).toBe(200)
@@ -324,13 +341,21 @@ describe.each(suites)('integration via %s', (_name, factory) => {
   })
 
   it('lists sessions with device names and revokes one; another user cannot revoke it', async () => {
-    const chrome = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36'
+    const chrome =
+      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36'
     const a = new Client(h.send)
     const b = new Client(h.send, '198.51.100.7')
     await signUp(a)
-    await a.request('POST', '/login', { json: { login: 'alice', password: PASSWORD }, headers: { 'user-agent': chrome } })
+    await a.request('POST', '/login', {
+      json: { login: 'alice', password: PASSWORD },
+      headers: { 'user-agent': chrome },
+    })
     await logIn(b)
-    const list = (await (await a.get('/sessions')).json()).sessions as { id: string; device: string; ip: string }[]
+    const list = (await (await a.get('/sessions')).json()).sessions as {
+      id: string
+      device: string
+      ip: string
+    }[]
     expect(list).toHaveLength(2)
     expect(list.map((s) => s.device)).toContain('Chrome on Linux')
     expect(list.map((s) => s.ip)).toContain('198.51.100.7')
@@ -373,7 +398,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     expect(await code(await a.post('/form', {}, { 'x-csrf-token': bToken }))).toEqual([403, 'CSRF_FAILED'])
     expect((await a.post('/form', {}, { 'x-csrf-token': aToken })).status).toBe(200)
     // The Origin / Fetch-Metadata check, on any unsafe cookie request (even with a valid token).
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { 'sec-fetch-site': 'cross-site', 'x-csrf-token': aToken },
       { 'sec-fetch-site': 'same-site', 'x-csrf-token': aToken },
       { 'sec-fetch-site': '', origin: 'null', 'x-csrf-token': aToken },
@@ -384,7 +409,15 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     expect((await a.post('/logout', {}, { 'sec-fetch-site': 'cross-site' })).status).toBe(403)
     expect((await a.get('/private')).status).toBe(200)
     // Login CSRF: a cross-site login attempt is refused before any credential check.
-    expect((await b.post('/login', { login: 'alice', password: PASSWORD }, { origin: 'https://evil.com', 'sec-fetch-site': '' })).status).toBe(403)
+    expect(
+      (
+        await b.post(
+          '/login',
+          { login: 'alice', password: PASSWORD },
+          { origin: 'https://evil.com', 'sec-fetch-site': '' },
+        )
+      ).status,
+    ).toBe(403)
   })
 
   it('throttles 20 wrong passwords from rotating IPs, but not the owner on a known device (case 19)', async () => {
@@ -402,10 +435,16 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0)
     expect((await limited!.json()).error.code).toBe('RATE_LIMITED')
     // Even the right password from an unknown device is throttled now…
-    expect((await new Client(h.send, '198.51.100.99').post('/login', { login: 'alice', password: PASSWORD })).status).toBe(429)
+    expect(
+      (await new Client(h.send, '198.51.100.99').post('/login', { login: 'alice', password: PASSWORD }))
+        .status,
+    ).toBe(429)
     // …but the owner's known device gets in, and a success resets the account count.
     expect((await owner.post('/login', { login: 'alice', password: PASSWORD })).status).toBe(200)
-    expect((await new Client(h.send, '198.51.100.98').post('/login', { login: 'alice', password: PASSWORD })).status).toBe(200)
+    expect(
+      (await new Client(h.send, '198.51.100.98').post('/login', { login: 'alice', password: PASSWORD }))
+        .status,
+    ).toBe(200)
   })
 
   it('throttles IPv6 clients by /64', async () => {
@@ -418,17 +457,28 @@ describe.each(suites)('integration via %s', (_name, factory) => {
       throttle: { ip: { points: 3, duration: 60 }, account: { points: 100, duration: 60 } },
     })
     for (let i = 1; i <= 3; i++) {
-      await expect(strict.verifyLogin({ login: `u${i}`, password: 'x'.repeat(10) }, { ip: `2001:db8:1:2::${i}` })).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' })
+      await expect(
+        strict.verifyLogin({ login: `u${i}`, password: 'x'.repeat(10) }, { ip: `2001:db8:1:2::${i}` }),
+      ).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' })
     }
-    await expect(strict.verifyLogin({ login: 'u9', password: 'x'.repeat(10) }, { ip: '2001:db8:1:2:ffff::9' })).rejects.toMatchObject({ code: 'RATE_LIMITED' })
-    await expect(strict.verifyLogin({ login: 'u9', password: 'x'.repeat(10) }, { ip: '2001:db8:1:3::1' })).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' })
+    await expect(
+      strict.verifyLogin({ login: 'u9', password: 'x'.repeat(10) }, { ip: '2001:db8:1:2:ffff::9' }),
+    ).rejects.toMatchObject({ code: 'RATE_LIMITED' })
+    await expect(
+      strict.verifyLogin({ login: 'u9', password: 'x'.repeat(10) }, { ip: '2001:db8:1:3::1' }),
+    ).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' })
     expect(auth).toBeDefined()
   })
 
   it('treats SQL metacharacters and 10 KB strings as data (case 24)', async () => {
     const c = new Client(h.send)
     const sqlish = "x' OR 1=1--; DROP TABLE users; --"
-    const res = await c.post('/signup', { email: 'q@example.com', username: 'quoted_1', password: PASSWORD, name: sqlish })
+    const res = await c.post('/signup', {
+      email: 'q@example.com',
+      username: 'quoted_1',
+      password: PASSWORD,
+      name: sqlish,
+    })
     expect(res.status).toBe(201)
     expect((await res.json()).user.name).toBe(sqlish)
     const big = 'A'.repeat(10 * 1024)
@@ -454,10 +504,16 @@ describe.each(suites)('integration via %s', (_name, factory) => {
   it('answers malformed input with a 4xx and a stable code (case 7)', async () => {
     const c = new Client(h.send)
     await signUp(c)
-    const truncated = await c.request('POST', '/login', { body: '{"login":"alice","pass', headers: { 'content-type': 'application/json' } })
+    const truncated = await c.request('POST', '/login', {
+      body: '{"login":"alice","pass',
+      headers: { 'content-type': 'application/json' },
+    })
     expect(truncated.status).toBe(400)
     expect((await truncated.json()).error.code).toMatch(/^(INVALID_JSON|BAD_REQUEST)$/)
-    const notJson = await c.request('POST', '/login', { body: 'login=alice', headers: { 'content-type': 'text/plain' } })
+    const notJson = await c.request('POST', '/login', {
+      body: 'login=alice',
+      headers: { 'content-type': 'text/plain' },
+    })
     expect(notJson.status).toBeGreaterThanOrEqual(400)
     expect(notJson.status).toBeLessThan(500)
     const huge = new Client(h.send)

@@ -1,8 +1,14 @@
-import type { NextFunction, Request, RequestHandler, Response as ExpressResponse } from 'express'
+import type { Response as ExpressResponse, NextFunction, Request, RequestHandler } from 'express'
 import type { Auth, Authenticated } from '../core/auth.ts'
 import type { RequestContext } from '../core/context.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
-import { forbidden, requirePermissions, requireRoles, unauthorized, type UnauthorizedHandler } from '../core/guards.ts'
+import {
+  forbidden,
+  requirePermissions,
+  requireRoles,
+  type UnauthorizedHandler,
+  unauthorized,
+} from '../core/guards.ts'
 import type { SessionRecord, User } from '../stores/contracts.ts'
 
 /**
@@ -128,7 +134,8 @@ export function csrfProtect(): RequestHandler {
     const via = req.authenticated?.via
     if (via === 'token' || via === 'api-key') return next()
     const body = req.body as Record<string, unknown> | undefined
-    const token = header(req, 'x-csrf-token') ?? (typeof body?.csrf_token === 'string' ? body.csrf_token : null)
+    const token =
+      header(req, 'x-csrf-token') ?? (typeof body?.csrf_token === 'string' ? body.csrf_token : null)
     const { auth, ctx } = gate(req)
     if (!auth.verifyCsrfToken(ctx, req.authSession ?? null, token)) {
       return void sendResponse(res, errorResponse(new AuthError('CSRF_FAILED')))
@@ -144,7 +151,12 @@ export function csrfToken(req: Request, res: ExpressResponse): string {
   return token
 }
 
-export async function login(req: Request, res: ExpressResponse, user: User, options: { remember?: boolean } = {}) {
+export async function login(
+  req: Request,
+  res: ExpressResponse,
+  user: User,
+  options: { remember?: boolean } = {},
+) {
   const { auth, ctx } = gate(req)
   const started = await auth.startSession(user, options, ctx)
   appendCookies(res, started.cookies)
@@ -161,7 +173,12 @@ export async function logout(req: Request, res: ExpressResponse) {
 
 /** Express error handler answering in the API.md error format. */
 export function authErrorHandler() {
-  return function gatehouseErrorHandler(error: unknown, _req: Request, res: ExpressResponse, next: NextFunction) {
+  return function gatehouseErrorHandler(
+    error: unknown,
+    _req: Request,
+    res: ExpressResponse,
+    next: NextFunction,
+  ) {
     if (res.headersSent) return next(error)
     void sendResponse(res, errorResponse(toAuthError(error)))
   }

@@ -1,10 +1,16 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { Auth, Authenticated } from '../core/auth.ts'
-import type { RequestContext } from '../core/context.ts'
 import { readJsonObject } from '../core/body.ts'
+import type { RequestContext } from '../core/context.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
-import { forbidden, requirePermissions, requireRoles, unauthorized, type UnauthorizedHandler } from '../core/guards.ts'
+import {
+  forbidden,
+  requirePermissions,
+  requireRoles,
+  type UnauthorizedHandler,
+  unauthorized,
+} from '../core/guards.ts'
 import type { SessionRecord, User } from '../stores/contracts.ts'
 
 declare module 'hono' {
@@ -76,7 +82,10 @@ export function gatehouse(auth: Auth, options: HonoAdapterOptions = {}): Middlew
 }
 
 function unauthorizedFor(c: Context, onUnauthorized?: UnauthorizedHandler) {
-  return unauthorized(c.get('gatehouseContext'), { loginPath: c.get('auth').options.loginPath, onUnauthorized })
+  return unauthorized(c.get('gatehouseContext'), {
+    loginPath: c.get('auth').options.loginPath,
+    onUnauthorized,
+  })
 }
 
 /** Flask-Login's login_required: 302 to the login page (HTML) or 401 (API). */

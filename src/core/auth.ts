@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { SessionRecord, Stores, User } from '../stores/contracts.ts'
 import { can, hasAnyRole, hasRole } from './access.ts'
-import { recordAudit, type AuditInput } from './audit.ts'
+import { type AuditInput, recordAudit } from './audit.ts'
 import type { RequestContext } from './context.ts'
 import { expiredCookie, parseCookies, serializeCookie } from './cookies.ts'
 import { AuthError } from './errors.ts'
@@ -75,7 +75,10 @@ export class Auth {
     this.sessions = new SessionManager(this.stores.sessions, options.session, options.clock)
     this.passwords = new PasswordHasher(options.password)
     this.throttle = new LoginThrottle(options.throttle, extras.throttleBackend)
-    this.#allowedOrigins = new Set([options.origin, ...options.csrf.trustedOrigins.map((o) => new URL(o).origin)])
+    this.#allowedOrigins = new Set([
+      options.origin,
+      ...options.csrf.trustedOrigins.map((o) => new URL(o).origin),
+    ])
   }
 
   get clock() {
@@ -158,7 +161,8 @@ export class Auth {
     if (user?.passwordHash) {
       const result = await this.passwords.verify(password, user.passwordHash)
       ok = result.valid
-      if (ok && result.needsRehash) await this.stores.users.setPasswordHash(user.id, await this.passwords.hash(password))
+      if (ok && result.needsRehash)
+        await this.stores.users.setPasswordHash(user.id, await this.passwords.hash(password))
     } else {
       await this.passwords.verifyDummy(password)
     }
@@ -235,7 +239,8 @@ export class Auth {
   }
 
   /** Extension point: bearer tokens and API keys plug in here (see tokens). */
-  bearer: ((ctx: Pick<RequestContext, 'authorization' | 'apiKey'>) => Promise<Authenticated | null>) | null = null
+  bearer: ((ctx: Pick<RequestContext, 'authorization' | 'apiKey'>) => Promise<Authenticated | null>) | null =
+    null
 
   /**
    * Who is calling: a valid Authorization/X-API-Key wins when present (and must be valid),
@@ -263,10 +268,14 @@ export class Auth {
    * The synchronizer token for a form: bound to the session, or before login to a
    * pre-session nonce cookie (returned as `setCookie` when it had to be created).
    */
-  csrfToken(ctx: Pick<RequestContext, 'cookie'>, session: SessionRecord | null): { token: string; setCookie?: string } {
+  csrfToken(
+    ctx: Pick<RequestContext, 'cookie'>,
+    session: SessionRecord | null,
+  ): { token: string; setCookie?: string } {
     if (session) return { token: csrfTokenFor(this.options.secret, `s:${session.id}`) }
     const nonce = parseCookies(ctx.cookie).get(this.csrfCookieName)
-    if (nonce && /^[A-Za-z0-9_-]{22,64}$/.test(nonce)) return { token: csrfTokenFor(this.options.secret, `p:${nonce}`) }
+    if (nonce && /^[A-Za-z0-9_-]{22,64}$/.test(nonce))
+      return { token: csrfTokenFor(this.options.secret, `p:${nonce}`) }
     const fresh = randomBytes(24).toString('base64url')
     return {
       token: csrfTokenFor(this.options.secret, `p:${fresh}`),
@@ -274,7 +283,11 @@ export class Auth {
     }
   }
 
-  verifyCsrfToken(ctx: Pick<RequestContext, 'cookie'>, session: SessionRecord | null, token: unknown): boolean {
+  verifyCsrfToken(
+    ctx: Pick<RequestContext, 'cookie'>,
+    session: SessionRecord | null,
+    token: unknown,
+  ): boolean {
     if (typeof token !== 'string') return false
     if (session) return verifyCsrfToken(this.options.secret, `s:${session.id}`, token)
     const nonce = parseCookies(ctx.cookie).get(this.csrfCookieName)
@@ -294,22 +307,35 @@ export class Auth {
       ? await this.passwords.verify(String(input.currentPassword ?? ''), user.passwordHash)
       : { valid: false }
     if (!verified.valid) {
-      await this.audit({ type: 'password.change.failure', userId: user.id, reason: 'INVALID_CREDENTIALS', ctx })
+      await this.audit({
+        type: 'password.change.failure',
+        userId: user.id,
+        reason: 'INVALID_CREDENTIALS',
+        ctx,
+      })
       throw new AuthError('INVALID_CREDENTIALS', {
         message: 'The current password is wrong.',
         fields: { current_password: 'The current password is wrong.' },
       })
     }
-    await this.setPassword(user, String(input.newPassword ?? ''), 'newPassword')
+    await this.setPassword(user, String(input.newPassword ?? ''), 'new_password')
     await this.audit({ type: 'password.change', userId: user.id, ctx })
     if (!current) return null
     return this.startSession(user, { remember: current.remember, replaces: current.id, audit: false }, ctx)
   }
 
-  /** Sets a new password after the policy check and ends every session of the user. */
-  async setPassword(user: User, password: string, field = 'password'): Promise<void> {
-    const policy = checkPasswordPolicy(password, { ...this.options.password, userInputs: [user.email, user.username] })
+  /** Throws WEAK_PASSWORD / PASSWORD_TOO_LONG (tied to `field`) when the policy refuses it. */
+  async checkNewPassword(user: User, password: string, field = 'password'): Promise<void> {
+    const policy = checkPasswordPolicy(password, {
+      ...this.options.password,
+      userInputs: [user.email, user.username],
+    })
     if (!policy.ok) throw new AuthError(policy.code, { fields: { [field]: policy.message } })
+  }
+
+  /** Sets a new password after the policy check and ends every session and token of the user. */
+  async setPassword(user: User, password: string, field = 'password'): Promise<void> {
+    await this.checkNewPassword(user, password, field)
     await this.stores.users.setPasswordHash(user.id, await this.passwords.hash(password))
     await this.revokeEverything(user.id)
   }
@@ -323,28 +349,58 @@ export class Auth {
   /** Token and API-key modules register here so one call revokes all credentials. */
   readonly onRevokeAll: ((userId: string) => Promise<void>)[] = []
 
-  async setActive(userId: string, active: boolean, actor: User | null, ctx: Partial<RequestContext> = {}): Promise<User> {
+  async setActive(
+    userId: string,
+    active: boolean,
+    actor: User | null,
+    ctx: Partial<RequestContext> = {},
+  ): Promise<User> {
     if (actor && actor.id === userId && !active) {
       throw new AuthError('CONFLICT', { message: 'You cannot deactivate your own account.' })
     }
     const user = await this.stores.users.updateUser(userId, { active })
     if (!user) throw new AuthError('NOT_FOUND')
     if (!active) await this.revokeEverything(userId)
-    await this.audit({ type: active ? 'user.activate' : 'user.deactivate', userId, actorId: actor?.id ?? null, ctx })
+    await this.audit({
+      type: active ? 'user.activate' : 'user.deactivate',
+      userId,
+      actorId: actor?.id ?? null,
+      ctx,
+    })
     return user
   }
 
-  async setRoles(userId: string, roles: string[], actor: User | null, ctx: Partial<RequestContext> = {}): Promise<User> {
+  async setRoles(
+    userId: string,
+    roles: string[],
+    actor: User | null,
+    ctx: Partial<RequestContext> = {},
+  ): Promise<User> {
     const unknown = roles.filter((r) => !(r in this.options.roles))
-    if (unknown.length > 0) throw new AuthError('VALIDATION_FAILED', { fields: { roles: `Unknown role: ${unknown[0]}` } })
+    if (unknown.length > 0)
+      throw new AuthError('VALIDATION_FAILED', { fields: { roles: `Unknown role: ${unknown[0]}` } })
     if (actor && actor.id === userId && actor.roles.includes('admin') && !roles.includes('admin')) {
       throw new AuthError('CONFLICT', { message: 'You cannot remove your own admin role.' })
     }
     await this.stores.users.setRoles(userId, [...new Set(roles)])
     const user = await this.stores.users.getUserById(userId)
     if (!user) throw new AuthError('NOT_FOUND')
-    await this.audit({ type: 'user.roles', userId, actorId: actor?.id ?? null, data: { roles: user.roles }, ctx })
+    await this.audit({
+      type: 'user.roles',
+      userId,
+      actorId: actor?.id ?? null,
+      data: { roles: user.roles },
+      ctx,
+    })
     return user
+  }
+
+  async deleteUser(userId: string, actor: User | null, ctx: Partial<RequestContext> = {}): Promise<void> {
+    if (actor && actor.id === userId)
+      throw new AuthError('CONFLICT', { message: 'You cannot delete your own account here.' })
+    await this.revokeEverything(userId)
+    if (!(await this.stores.users.deleteUser(userId))) throw new AuthError('NOT_FOUND')
+    await this.audit({ type: 'user.delete', userId, actorId: actor?.id ?? null, ctx })
   }
 
   listSessions(userId: string): Promise<SessionInfo[]> {
@@ -359,7 +415,11 @@ export class Auth {
     await this.audit({ type: 'session.revoke', userId, data: { session: sessionId }, ctx })
   }
 
-  async revokeOtherSessions(userId: string, currentId: string, ctx: Partial<RequestContext> = {}): Promise<number> {
+  async revokeOtherSessions(
+    userId: string,
+    currentId: string,
+    ctx: Partial<RequestContext> = {},
+  ): Promise<number> {
     const n = await this.sessions.revokeAll(userId, currentId)
     await this.audit({ type: 'session.revoke_others', userId, data: { count: n }, ctx })
     return n
@@ -398,7 +458,9 @@ export class Auth {
   }
 
   #deviceSignature(userId: string, nonce: string): string {
-    return createHmac('sha256', this.options.secret).update(`gatehouse:device:${userId}:${nonce}`).digest('base64url')
+    return createHmac('sha256', this.options.secret)
+      .update(`gatehouse:device:${userId}:${nonce}`)
+      .digest('base64url')
   }
 
   #knownDevice(userId: string, cookieHeader: string | null): string | null {

@@ -7,7 +7,10 @@ export const MAX_JSON_BYTES = 64 * 1024
  * Reads a JSON object body with a size cap, answering every malformed input with a 4xx:
  * wrong content type → 415, too large → 413, not JSON → 400 INVALID_JSON, not an object → 400.
  */
-export async function readJsonObject(request: Request, maxBytes = MAX_JSON_BYTES): Promise<Record<string, unknown>> {
+export async function readJsonObject(
+  request: Request,
+  maxBytes = MAX_JSON_BYTES,
+): Promise<Record<string, unknown>> {
   const type = request.headers.get('content-type') ?? ''
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) throw new AuthError('UNSUPPORTED_MEDIA_TYPE')
   const declared = Number(request.headers.get('content-length') ?? '0')

@@ -93,7 +93,8 @@ export function toAuthError(value: unknown): AuthError {
 export function errorResponse(error: AuthError, headers: HeadersInit = {}): Response {
   const h = new Headers(headers)
   if (error.status === 401 && !h.has('www-authenticate')) {
-    const param = error.code === 'TOKEN_INVALID' || error.code === 'TOKEN_REUSED' ? ', error="invalid_token"' : ''
+    const param =
+      error.code === 'TOKEN_INVALID' || error.code === 'TOKEN_REUSED' ? ', error="invalid_token"' : ''
     h.set('www-authenticate', `Bearer realm="gatehouse"${param}`)
   }
   h.set('content-type', 'application/json; charset=utf-8')

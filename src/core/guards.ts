@@ -18,7 +18,11 @@ export interface GuardSettings {
 }
 
 /** 302 to the login page for a browser, 401 with WWW-Authenticate for an API client. */
-export function unauthorized(ctx: RequestContext, settings: GuardSettings, code: 'UNAUTHENTICATED' | 'SESSION_EXPIRED' = 'UNAUTHENTICATED'): Response | Promise<Response> {
+export function unauthorized(
+  ctx: RequestContext,
+  settings: GuardSettings,
+  code: 'UNAUTHENTICATED' | 'SESSION_EXPIRED' = 'UNAUTHENTICATED',
+): Response | Promise<Response> {
   if (settings.onUnauthorized) return settings.onUnauthorized(ctx)
   if (wantsHtml(ctx) && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
     const next = safeRedirect(ctx.url, '/')

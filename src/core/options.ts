@@ -1,7 +1,7 @@
 import { z } from 'zod'
+import type { Stores } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
 import { AuthError } from './errors.ts'
-import type { Stores } from '../stores/contracts.ts'
 
 /**
  * Every option of createAuth, with its default, in one place. Parsed once; unknown keys
@@ -12,7 +12,10 @@ const seconds = z.number().int().positive()
 
 const sessionSchema = z.strictObject({
   /** Cookie name; `__Host-` is prefixed automatically when the public URL is https. */
-  cookieName: z.string().regex(/^[A-Za-z0-9_-]+$/).default('gh_session'),
+  cookieName: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('gh_session'),
   /** Session ends after this much inactivity (OWASP: 15–30 min for most apps). */
   idleTimeout: seconds.default(30 * 60),
   /** Session ends this long after login, whatever the activity. */

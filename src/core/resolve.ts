@@ -3,9 +3,18 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path'
 import { systemClock } from './clock.ts'
 import { AuthError } from './errors.ts'
-import { type AuthOptions, type Logger, MIN_SECRET_LENGTH, parseOptions, type ResolvedOptions } from './options.ts'
+import {
+  type AuthOptions,
+  type Logger,
+  MIN_SECRET_LENGTH,
+  parseOptions,
+  type ResolvedOptions,
+} from './options.ts'
 
-const consoleLogger: Logger = { warn: (m) => console.warn(`[gatehouse] WARNING: ${m}`), info: (m) => console.info(`[gatehouse] ${m}`) }
+const consoleLogger: Logger = {
+  warn: (m) => console.warn(`[gatehouse] WARNING: ${m}`),
+  info: (m) => console.info(`[gatehouse] ${m}`),
+}
 
 /**
  * Validates the options once and applies the production rules: in production every unsafe
@@ -28,13 +37,16 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
   }
   if (secret === undefined) {
     if (mode === 'production') fail('secret', 'is required in production (set GATEHOUSE_SECRET)')
-    secret = mode === 'test' ? randomBytes(32).toString('base64url') : loadOrCreateDevSecret(parsed.dataDir, logger)
+    secret =
+      mode === 'test' ? randomBytes(32).toString('base64url') : loadOrCreateDevSecret(parsed.dataDir, logger)
   }
   if (!secure) {
-    if (mode === 'production') fail('publicUrl', 'must be https in production (cookies would travel in clear)')
+    if (mode === 'production')
+      fail('publicUrl', 'must be https in production (cookies would travel in clear)')
     if (mode === 'development') logger.warn(`"publicUrl" is ${url.origin} (http): cookies are not Secure.`)
   }
-  if (url.pathname !== '/' || url.search || url.hash) fail('publicUrl', 'must be an origin without path, query or fragment')
+  if (url.pathname !== '/' || url.search || url.hash)
+    fail('publicUrl', 'must be an origin without path, query or fragment')
 
   let usernameRegExp: RegExp
   try {
@@ -64,7 +76,9 @@ function loadOrCreateDevSecret(dataDir: string, logger: Logger): string {
   if (existsSync(file)) {
     const existing = readFileSync(file, 'utf8').trim()
     if (existing.length >= MIN_SECRET_LENGTH) {
-      logger.warn(`"secret" not set: using the development secret in ${file}. Set GATEHOUSE_SECRET in production.`)
+      logger.warn(
+        `"secret" not set: using the development secret in ${file}. Set GATEHOUSE_SECRET in production.`,
+      )
       return existing
     }
   }
@@ -72,6 +86,8 @@ function loadOrCreateDevSecret(dataDir: string, logger: Logger): string {
   const secret = randomBytes(32).toString('base64url')
   writeFileSync(file, `${secret}\n`, { mode: 0o600 })
   chmodSync(file, 0o600)
-  logger.warn(`"secret" not set: generated a development secret in ${file}. Set GATEHOUSE_SECRET in production.`)
+  logger.warn(
+    `"secret" not set: generated a development secret in ${file}. Set GATEHOUSE_SECRET in production.`,
+  )
   return secret
 }

@@ -53,7 +53,8 @@ export class SessionManager {
     const id = randomBytes(16).toString('base64url')
     const secret = randomBytes(32).toString('base64url')
     const now = this.clock()
-    const absolute = (ctx.remember ? this.timeouts.rememberAbsoluteTimeout : this.timeouts.absoluteTimeout) * 1000
+    const absolute =
+      (ctx.remember ? this.timeouts.rememberAbsoluteTimeout : this.timeouts.absoluteTimeout) * 1000
     const session: SessionRecord = {
       id,
       secretHash: hashSecret(secret),

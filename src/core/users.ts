@@ -13,7 +13,8 @@ export function normalizeUsername(username: string): string {
 
 // A pragmatic address check: one @, no spaces, quotes, commas, angle brackets or control
 // characters (they enable header injection and ambiguous recipients), a dotted domain.
-const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/
+const EMAIL =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/
 
 export function isValidEmail(email: string): boolean {
   return email.length <= 254 && EMAIL.test(email) && !email.includes('..')

@@ -5,11 +5,11 @@
 import express from 'express'
 import { Hono } from 'hono'
 import { inject } from 'light-my-request'
+import * as ex from '../../src/adapters/express.ts'
+import * as ho from '../../src/adapters/hono.ts'
 import type { Auth } from '../../src/core/auth.ts'
 import { AuthError } from '../../src/core/errors.ts'
 import { toPublicUser } from '../../src/core/users.ts'
-import * as ex from '../../src/adapters/express.ts'
-import * as ho from '../../src/adapters/hono.ts'
 
 export type Send = (request: Request) => Promise<Response>
 
@@ -38,14 +38,21 @@ export function honoApp(auth: Auth): Hono {
   app.get('/private', ho.loginRequired(), (c) => c.json({ user: toPublicUser(c.get('user')!) }))
   app.get('/admin', ho.roleRequired('admin'), (c) => c.json({ ok: true }))
   app.get('/editor', ho.permissionRequired('content:write'), (c) => c.json({ ok: true }))
-  app.get('/sessions', ho.loginRequired(), async (c) => c.json({ sessions: await auth.listSessions(c.get('user')!.id) }))
+  app.get('/sessions', ho.loginRequired(), async (c) =>
+    c.json({ sessions: await auth.listSessions(c.get('user')!.id) }),
+  )
   app.delete('/sessions/:id', ho.loginRequired(), async (c) => {
     await auth.revokeSession(c.get('user')!.id, c.req.param('id'), c.get('gatehouseContext'))
     return c.body(null, 204)
   })
   app.post('/password', ho.loginRequired(), async (c) => {
     const body = await ho.jsonBody(c)
-    const rotated = await auth.changePassword(c.get('user')!, { currentPassword: String(body.current_password ?? ''), newPassword: String(body.new_password ?? '') }, c.get('session'), c.get('gatehouseContext'))
+    const rotated = await auth.changePassword(
+      c.get('user')!,
+      { currentPassword: String(body.current_password ?? ''), newPassword: String(body.new_password ?? '') },
+      c.get('session'),
+      c.get('gatehouseContext'),
+    )
     for (const cookie of rotated?.cookies ?? []) c.header('set-cookie', cookie, { append: true })
     return c.body(null, 204)
   })
@@ -90,7 +97,15 @@ export function expressApp(auth: Auth): express.Express {
     res.status(204).end()
   })
   app.post('/password', ex.loginRequired(), async (req, res) => {
-    const rotated = await auth.changePassword(req.user!, { currentPassword: String(req.body?.current_password ?? ''), newPassword: String(req.body?.new_password ?? '') }, req.authSession ?? null, ctx(req))
+    const rotated = await auth.changePassword(
+      req.user!,
+      {
+        currentPassword: String(req.body?.current_password ?? ''),
+        newPassword: String(req.body?.new_password ?? ''),
+      },
+      req.authSession ?? null,
+      ctx(req),
+    )
     if (rotated) res.append('set-cookie', rotated.cookies)
     res.status(204).end()
   })
@@ -103,7 +118,13 @@ export function expressApp(auth: Auth): express.Express {
   app.use((error: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
     // body-parser's errors carry a 4xx status: keep them 4xx with a stable code.
     const status = (error as { status?: number }).status
-    if (!(error instanceof AuthError) && status && status < 500) return ex.authErrorHandler()(new AuthError(status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST'), req, res, next)
+    if (!(error instanceof AuthError) && status && status < 500)
+      return ex.authErrorHandler()(
+        new AuthError(status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST'),
+        req,
+        res,
+        next,
+      )
     return ex.authErrorHandler()(error, req, res, next)
   })
   return app
@@ -135,6 +156,9 @@ export function sendViaExpress(app: express.Express): Send {
       for (const item of Array.isArray(v) ? v : [String(v)]) out.append(k, item)
     }
     const nullBody = res.statusCode === 204 || res.statusCode === 304
-    return new Response(nullBody ? null : res.rawPayload, { status: res.statusCode, headers: out })
+    return new Response(nullBody ? null : new Uint8Array(res.rawPayload), {
+      status: res.statusCode,
+      headers: out,
+    })
   }
 }

@@ -14,7 +14,11 @@ export class Client {
     return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ')
   }
 
-  async request(method: string, path: string, init: { json?: unknown; headers?: Record<string, string>; body?: string } = {}) {
+  async request(
+    method: string,
+    path: string,
+    init: { json?: unknown; headers?: Record<string, string>; body?: string } = {},
+  ) {
     const headers = new Headers({ 'x-test-ip': this.ip, 'sec-fetch-site': 'same-origin', origin: ORIGIN })
     if (method === 'GET' || method === 'HEAD') {
       headers.delete('origin')

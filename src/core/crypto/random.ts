@@ -2,7 +2,8 @@ import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto
 
 /** `bytes` from the CSPRNG as unpadded base64url (16 bytes → 22 chars, 32 → 43). */
 export function randomToken(bytes = 32): string {
-  if (!Number.isInteger(bytes) || bytes < 16) throw new RangeError('randomToken: at least 16 bytes (128 bits)')
+  if (!Number.isInteger(bytes) || bytes < 16)
+    throw new RangeError('randomToken: at least 16 bytes (128 bits)')
   return randomBytes(bytes).toString('base64url')
 }
 

@@ -24,7 +24,9 @@ const B64URL = /^[A-Za-z0-9_-]+$/
 export function createSecretBox(secret: string | Uint8Array, purpose: string): SecretBox {
   const ikm = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret)
   if (ikm.length < MIN_SECRET_BYTES) {
-    throw new AuthError('CONFIG_INVALID', { message: `secret: at least ${MIN_SECRET_BYTES} bytes are required` })
+    throw new AuthError('CONFIG_INVALID', {
+      message: `secret: at least ${MIN_SECRET_BYTES} bytes are required`,
+    })
   }
   if (!purpose) throw new AuthError('CONFIG_INVALID', { message: 'secretbox: a purpose label is required' })
   const key = Buffer.from(hkdfSync('sha256', ikm, SALT, `${VERSION}:${purpose}`, 32))
@@ -41,17 +43,26 @@ export function createSecretBox(secret: string | Uint8Array, purpose: string): S
     open(box) {
       const parts = typeof box === 'string' ? box.split('.') : []
       const [version, ivText, bodyText] = parts
-      if (parts.length !== 3 || version !== VERSION || !B64URL.test(ivText ?? '') || !B64URL.test(bodyText ?? '')) {
+      if (
+        parts.length !== 3 ||
+        version !== VERSION ||
+        !B64URL.test(ivText ?? '') ||
+        !B64URL.test(bodyText ?? '')
+      ) {
         throw new AuthError('INVALID_TOKEN', { message: 'Sealed data is malformed.' })
       }
       const iv = Buffer.from(ivText!, 'base64url')
       const body = Buffer.from(bodyText!, 'base64url')
-      if (iv.length !== 12 || body.length < 16) throw new AuthError('INVALID_TOKEN', { message: 'Sealed data is malformed.' })
+      if (iv.length !== 12 || body.length < 16)
+        throw new AuthError('INVALID_TOKEN', { message: 'Sealed data is malformed.' })
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, iv)
         decipher.setAAD(aad)
         decipher.setAuthTag(body.subarray(body.length - 16))
-        return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8')
+        return Buffer.concat([
+          decipher.update(body.subarray(0, body.length - 16)),
+          decipher.final(),
+        ]).toString('utf8')
       } catch (cause) {
         throw new AuthError('INVALID_TOKEN', { message: 'Sealed data failed authentication.', cause })
       }

@@ -30,9 +30,9 @@ export const PASSWORD_POLICY_DEFAULTS = Object.freeze({
 
 /**
  * NIST 800-63B / ASVS 6.2 rules and nothing more: a length range in Unicode code points, the
- * common-password list, and not the user's own name. No composition rules, and the password
- * is judged exactly as given (no trimming, normalisation or case folding), since that is how
- * it will be hashed.
+ * common-password list, and not the user's own name. No composition rules. Lengths are taken
+ * from the password exactly as given (no trimming or normalisation), since that is how it is
+ * hashed; only the two look-ups ignore case, so `PASSWORD` counts as common too.
  */
 export function checkPasswordPolicy(
   password: string,

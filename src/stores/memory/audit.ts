@@ -7,10 +7,18 @@ export class MemoryAuditStore implements AuditStore {
     this.events.push(structuredClone(event))
   }
 
-  async listAudit({ type, userId, offset, limit }: AuditQuery): Promise<{ events: AuditEvent[]; total: number }> {
+  async listAudit({
+    type,
+    userId,
+    offset,
+    limit,
+  }: AuditQuery): Promise<{ events: AuditEvent[]; total: number }> {
     const matching = this.events
       .filter((e) => (type === undefined || e.type === type) && (userId === undefined || e.userId === userId))
       .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-    return { events: matching.slice(offset, offset + limit).map((e) => structuredClone(e)), total: matching.length }
+    return {
+      events: matching.slice(offset, offset + limit).map((e) => structuredClone(e)),
+      total: matching.length,
+    }
   }
 }

@@ -1,5 +1,5 @@
-import type { ApiKeyRecord, SessionRecord, User } from '../contracts.ts'
 import { SEEDED_ROLES, sortedUnique } from '../common.ts'
+import type { ApiKeyRecord, SessionRecord, User } from '../contracts.ts'
 
 /** A user as kept in memory: roles live in `userRoles`, permissions are derived on read. */
 export type StoredUser = Omit<User, 'roles' | 'permissions'>

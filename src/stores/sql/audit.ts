@@ -36,7 +36,12 @@ export class SqlAuditStore implements AuditStore {
       .execute()
   }
 
-  async listAudit({ type, userId, offset, limit }: AuditQuery): Promise<{ events: AuditEvent[]; total: number }> {
+  async listAudit({
+    type,
+    userId,
+    offset,
+    limit,
+  }: AuditQuery): Promise<{ events: AuditEvent[]; total: number }> {
     let filtered = this.db.selectFrom('audit_events')
     if (type !== undefined) filtered = filtered.where('type', '=', type)
     if (userId !== undefined) filtered = filtered.where('user_id', '=', userId)

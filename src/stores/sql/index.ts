@@ -72,6 +72,9 @@ export async function createSqlStores({
 }
 
 /** Shorthand for the embedded default: `openSqliteStores('data/gatehouse.db')`. */
-export function openSqliteStores(path: string, options: Omit<SqlStoresOptions, 'url'> = {}): Promise<SqlStores> {
+export function openSqliteStores(
+  path: string,
+  options: Omit<SqlStoresOptions, 'url'> = {},
+): Promise<SqlStores> {
   return createSqlStores({ ...options, url: `sqlite:${path}` })
 }

@@ -49,7 +49,10 @@ export class SqlKeyValueStore implements KeyValueStore {
       .onConflict((oc) =>
         oc
           .column('key')
-          .doUpdateSet((eb) => ({ value: eb.ref('excluded.value'), expires_at: eb.ref('excluded.expires_at') }))
+          .doUpdateSet((eb) => ({
+            value: eb.ref('excluded.value'),
+            expires_at: eb.ref('excluded.expires_at'),
+          }))
           .where('kv.expires_at', '<=', now),
       )
       .returning('key')

@@ -19,7 +19,12 @@ export class SqlSigningKeyStore implements SigningKeyStore {
 
   /** Oldest first. */
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute()
+    const rows = await this.db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy('kid')
+      .execute()
     return rows.map(toKey)
   }
 

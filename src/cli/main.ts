@@ -1,0 +1,168 @@
+import { Command, Option } from 'commander'
+import { createAuth } from '../core/auth.ts'
+import { AuthError } from '../core/errors.ts'
+import { normalizeEmail } from '../core/users.ts'
+import { loadServerConfig, type ServerConfig } from '../server/config.ts'
+import { startServer } from '../server/serve.ts'
+import { createSqlStores, migrationStatus } from '../stores/sql/index.ts'
+import { diagnose } from './doctor.ts'
+import { readPassword } from './read-password.ts'
+
+const program = new Command('gatehouse')
+  .description('Gatehouse: authentication and authorization for TypeScript web apps')
+  .addOption(new Option('-c, --config <file>', 'JSON config file (also GATEHOUSE_CONFIG)'))
+  .showHelpAfterError()
+
+function config(): ServerConfig {
+  const { config: configFile } = program.opts<{ config?: string }>()
+  return loadServerConfig(process.env, configFile ? { configFile } : {})
+}
+
+/** An Auth on the configured store, for the admin commands. */
+async function openAuth() {
+  const c = config()
+  const stores = await createSqlStores({ url: c.databaseUrl })
+  const quiet = { warn: () => {} }
+  return createAuth({
+    secret: c.secret,
+    mode: c.mode,
+    publicUrl: c.publicUrl,
+    dataDir: c.dataDir,
+    stores,
+    logger: quiet,
+    ...(c.auth as object),
+  })
+}
+
+async function findUser(auth: Awaited<ReturnType<typeof openAuth>>, login: string) {
+  const user = await auth.findUserByLogin(login)
+  if (!user) throw new AuthError('NOT_FOUND', { message: `No user "${login}".` })
+  return user
+}
+
+program
+  .command('serve')
+  .description('start the server (default 127.0.0.1:8000, SQLite in ./data)')
+  .option('-p, --port <port>', 'port (also PORT)')
+  .option('-H, --host <host>', 'interface (also HOST)')
+  .action(async (opts: { port?: string; host?: string }) => {
+    const base = config()
+    const running = await startServer({
+      ...base,
+      ...(opts.port ? { port: Number(opts.port) } : {}),
+      ...(opts.host ? { host: opts.host } : {}),
+    })
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        console.log(`Received ${signal}: finishing in-flight requests…`)
+        running.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        )
+      })
+    }
+  })
+
+program
+  .command('migrate')
+  .description('apply database migrations and list them')
+  .action(async () => {
+    const c = config()
+    const stores = await createSqlStores({ url: c.databaseUrl })
+    for (const m of await migrationStatus(stores.db))
+      console.log(`${m.executedAt ? 'applied' : 'pending'}  ${m.name}`)
+    await stores.close()
+  })
+
+const user = program.command('user').description('manage users')
+
+user
+  .command('create')
+  .description('create a user; the password is read from a prompt or standard input, never an argument')
+  .requiredOption('--email <email>')
+  .requiredOption('--username <username>')
+  .option('--name <name>')
+  .option('--admin', 'give the admin role (how the first administrator is made)')
+  .action(async (opts: { email: string; username: string; name?: string; admin?: boolean }) => {
+    const auth = await openAuth()
+    try {
+      const password = await readPassword('Password: ')
+      const created = await auth.signUp({
+        email: opts.email,
+        username: opts.username,
+        name: opts.name ?? null,
+        password,
+      })
+      // Created by an operator: the address is taken as verified.
+      await auth.stores.users.updateUser(created.id, { emailVerified: true })
+      if (opts.admin) await auth.setRoles(created.id, [...created.roles, 'admin'], null)
+      console.log(
+        `Created ${created.username} <${normalizeEmail(opts.email)}>${opts.admin ? ' with role admin' : ''}.`,
+      )
+    } finally {
+      await auth.close()
+    }
+  })
+
+user
+  .command('set-role')
+  .description('replace the roles of a user')
+  .argument('<login>', 'username or email')
+  .argument('<roles...>', 'role names, e.g. user admin')
+  .action(async (login: string, roles: string[]) => {
+    const auth = await openAuth()
+    try {
+      const updated = await auth.setRoles((await findUser(auth, login)).id, roles, null)
+      console.log(`${updated.username}: ${updated.roles.join(', ')}`)
+    } finally {
+      await auth.close()
+    }
+  })
+
+user
+  .command('deactivate')
+  .description('disable a user and end all its sessions and tokens')
+  .argument('<login>', 'username or email')
+  .action(async (login: string) => {
+    const auth = await openAuth()
+    try {
+      const u = await auth.setActive((await findUser(auth, login)).id, false, null)
+      console.log(`${u.username} is deactivated; its sessions are ended.`)
+    } finally {
+      await auth.close()
+    }
+  })
+
+user
+  .command('activate')
+  .description('enable a user again')
+  .argument('<login>', 'username or email')
+  .action(async (login: string) => {
+    const auth = await openAuth()
+    try {
+      const u = await auth.setActive((await findUser(auth, login)).id, true, null)
+      console.log(`${u.username} is active.`)
+    } finally {
+      await auth.close()
+    }
+  })
+
+program
+  .command('doctor')
+  .description('check the configuration; exits non-zero on a production problem')
+  .action(() => {
+    const findings = diagnose(config())
+    for (const f of findings)
+      console.log(
+        `${f.level === 'ok' ? ' ok ' : f.level === 'warn' ? 'WARN' : 'FAIL'}  ${f.item}: ${f.message}`,
+      )
+    if (findings.some((f) => f.level === 'error')) process.exitCode = 1
+  })
+
+export { program }
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  const message = error instanceof AuthError ? error.message : ((error as Error)?.message ?? String(error))
+  console.error(`gatehouse: ${message}`)
+  process.exit(error instanceof AuthError && error.code === 'CONFIG_INVALID' ? 78 : 1)
+})

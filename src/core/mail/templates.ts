@@ -1,0 +1,34 @@
+import type { Mail } from './mailer.ts'
+
+const escape = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+
+function layout(title: string, paragraphs: string[], link: { href: string; label: string }): string {
+  return `<!doctype html><html><body style="font-family:system-ui,sans-serif;max-width:560px;margin:auto;padding:24px;color:#1b1f24">
+<h2 style="margin-top:0">${escape(title)}</h2>
+${paragraphs.map((p) => `<p>${escape(p)}</p>`).join('\n')}
+<p><a href="${escape(link.href)}" style="display:inline-block;background:#0172ad;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${escape(link.label)}</a></p>
+<p style="color:#59636e;font-size:13px">Or paste this link into your browser:<br>${escape(link.href)}</p>
+</body></html>`
+}
+
+export function passwordResetMail(to: string, link: string, appName: string): Mail {
+  const intro = `Someone asked to reset the password of your ${appName} account. If it was you, choose a new password with the link below; it works once and expires in one hour.`
+  const outro = 'If you did not ask for this, ignore this mail: your password stays as it is.'
+  return {
+    to,
+    subject: `Reset your ${appName} password`,
+    text: `${intro}\n\n${link}\n\n${outro}\n`,
+    html: layout('Reset your password', [intro, outro], { href: link, label: 'Choose a new password' }),
+  }
+}
+
+export function verifyEmailMail(to: string, link: string, appName: string): Mail {
+  const intro = `Welcome to ${appName}. Confirm that this address is yours with the link below; it expires in 24 hours.`
+  return {
+    to,
+    subject: `Confirm your email for ${appName}`,
+    text: `${intro}\n\n${link}\n`,
+    html: layout('Confirm your email', [intro], { href: link, label: 'Confirm my email' }),
+  }
+}

@@ -1,0 +1,56 @@
+import { createHash, randomBytes } from 'node:crypto'
+import type { KeyValueStore } from '../stores/contracts.ts'
+import type { Clock } from './clock.ts'
+
+/** What a one-time token may be used for; a token minted for one purpose never serves another. */
+export type TokenPurpose = 'password-reset' | 'email-verify'
+
+interface Entry {
+  userId: string
+  expiresAt: number
+}
+
+/**
+ * Single-use, expiring, purpose-bound tokens for reset and verification links. The link
+ * carries 256 random bits; the store keeps only SHA-256 of them under a key that names the
+ * purpose, so a leaked store yields no usable link and a verification token is no reset token.
+ */
+export class OneTimeTokens {
+  constructor(
+    private readonly kv: KeyValueStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async issue(purpose: TokenPurpose, userId: string, ttlSeconds: number): Promise<string> {
+    const token = randomBytes(32).toString('base64url')
+    const entry: Entry = { userId, expiresAt: this.clock() + ttlSeconds * 1000 }
+    await this.kv.set(key(purpose, token), JSON.stringify(entry), ttlSeconds)
+    return token
+  }
+
+  /** The user a still-valid token belongs to, without spending it (to show the reset form). */
+  async peek(purpose: TokenPurpose, token: unknown): Promise<string | null> {
+    if (!wellFormed(token)) return null
+    return this.#check(await this.kv.get(key(purpose, token)))
+  }
+
+  /** Spends the token atomically: of two concurrent uses, one wins. */
+  async consume(purpose: TokenPurpose, token: unknown): Promise<string | null> {
+    if (!wellFormed(token)) return null
+    return this.#check(await this.kv.take(key(purpose, token)))
+  }
+
+  #check(raw: string | null): string | null {
+    if (!raw) return null
+    const entry = JSON.parse(raw) as Entry
+    return this.clock() < entry.expiresAt ? entry.userId : null
+  }
+}
+
+function wellFormed(token: unknown): token is string {
+  return typeof token === 'string' && /^[A-Za-z0-9_-]{43}$/.test(token)
+}
+
+function key(purpose: TokenPurpose, token: string): string {
+  return `ott:${purpose}:${createHash('sha256').update(token).digest('hex')}`
+}

@@ -1,0 +1,42 @@
+import { invalid } from './jws.ts'
+
+/**
+ * Registered-claim checks (RFC 7519 §4.1), applied after the signature: `iss` exactly,
+ * `aud` (string or array) containing ours, `exp` always required, `nbf` and `iat` when
+ * present (or required). Times are NumericDate seconds; `leeway` is the only slack.
+ */
+export interface ClaimRules {
+  issuer: string
+  audience: string
+  /** Unix seconds. */
+  now: number
+  /** Seconds of clock skew tolerated on exp / nbf / iat (default 0). */
+  leeway?: number
+  /** Claims that must be present (beyond iss, aud, exp, which always are). */
+  required?: readonly string[]
+}
+
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
+
+export function checkRegisteredClaims(claims: Record<string, unknown>, rules: ClaimRules): void {
+  const leeway = rules.leeway ?? 0
+  for (const name of rules.required ?? []) if (claims[name] === undefined) throw invalid()
+
+  if (claims.iss !== rules.issuer) throw invalid()
+
+  const aud = claims.aud
+  const audOk =
+    typeof aud === 'string'
+      ? aud === rules.audience
+      : Array.isArray(aud) && aud.every((a) => typeof a === 'string') && aud.includes(rules.audience)
+  if (!audOk) throw invalid()
+
+  // exp: valid while now < exp (RFC 7519 §4.1.4), so a token is dead at its exp second.
+  if (!isTime(claims.exp) || rules.now - leeway >= claims.exp) throw invalid()
+  // nbf: valid from now >= nbf.
+  if (claims.nbf !== undefined && (!isTime(claims.nbf) || claims.nbf > rules.now + leeway)) throw invalid()
+  // iat in the future means a forged or mis-clocked issuer: refuse it (nothing we issue is post-dated).
+  if (claims.iat !== undefined && (!isTime(claims.iat) || claims.iat > rules.now + leeway)) throw invalid()
+  if (claims.sub !== undefined && typeof claims.sub !== 'string') throw invalid()
+  if (claims.jti !== undefined && typeof claims.jti !== 'string') throw invalid()
+}

@@ -1,0 +1,209 @@
+import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type JWK } from 'jose'
+import type { SigningKeyRecord, SigningKeyStore } from '../../stores/contracts.ts'
+import type { Clock } from '../clock.ts'
+import { randomToken } from '../crypto/random.ts'
+import { createSecretBox } from '../crypto/secretbox.ts'
+import { AuthError } from '../errors.ts'
+import { SIGNING_ALGS, type SigningAlg, type VerificationKey } from './jws.ts'
+
+/**
+ * Signing keys: generated with jose, private half sealed under the server secret (bound
+ * to its kid), cached in memory after the first load. One key is current (signs); retired
+ * keys keep verifying — and stay in the JWKS — until every token they signed has expired.
+ */
+export interface KeyRingOptions {
+  store: SigningKeyStore
+  secret: string | Uint8Array
+  clock: Clock
+  /** Algorithm of newly generated keys. */
+  alg: SigningAlg
+  /** Longest lifetime of a token this ring signs, in seconds (access TTL + leeway). */
+  maxTokenLifetime: number
+  /**
+   * How long (ms) the cached key list is trusted before it is re-read, and the least time
+   * between reloads caused by an unknown kid. Also added to a retired key's life, because
+   * another instance may sign with it for up to this long after a rotation.
+   */
+  cacheMs?: number
+}
+
+export interface SigningKey {
+  kid: string
+  alg: SigningAlg
+  privateKey: CryptoKey
+}
+
+export interface KeyRing {
+  /** The current key; the first call on an empty store creates one. */
+  signingKey(): Promise<SigningKey>
+  /** The key for a kid, if it may still verify; an unknown kid reloads the list at most once per `cacheMs`. */
+  verificationKey(kid: string): Promise<VerificationKey | null>
+  /** Public JWKs of the current key and of retired keys that have not expired, newest first. */
+  jwks(): Promise<{ keys: JWK[] }>
+  /** Creates a new current key and retires the previous ones; expired keys are deleted. */
+  rotate(): Promise<{ kid: string; alg: SigningAlg }>
+}
+
+interface LoadedKey {
+  record: SigningKeyRecord
+  publicJwk: JWK
+  verify: VerificationKey
+}
+
+interface Loaded {
+  at: number
+  /** Newest first. */
+  keys: LoadedKey[]
+}
+
+/** Our kids are 22 base64url chars; anything else (paths, SQL, huge strings) is refused before any lookup. */
+export const KID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/
+
+export function createKeyRing(options: KeyRingOptions): KeyRing {
+  const { store, clock, alg } = options
+  const cacheMs = options.cacheMs ?? 60_000
+  if (!SIGNING_ALGS.includes(alg))
+    throw new AuthError('CONFIG_INVALID', { message: `tokens.alg: one of ${SIGNING_ALGS.join(', ')}` })
+  const boxFor = (kid: string) => createSecretBox(options.secret, `signing-key:${kid}`)
+  // Fails at construction when the secret is unusable, not at the first login.
+  createSecretBox(options.secret, 'signing-key:check')
+
+  let loaded: Loaded | null = null
+  let loading: Promise<Loaded> | null = null
+  let lastReload = Number.NEGATIVE_INFINITY
+  let signer: { kid: string; key: Promise<SigningKey> } | null = null
+  let bootstrapping: Promise<void> | null = null
+
+  const live = (k: LoadedKey, now: number) => k.record.expiresAt === null || k.record.expiresAt > now
+
+  async function load(): Promise<Loaded> {
+    const records = await store.listSigningKeys()
+    const keys: LoadedKey[] = []
+    for (const record of records) {
+      const publicJwk = JSON.parse(record.publicJwk) as JWK
+      const key = await importJWK({ ...publicJwk, ext: false }, record.alg)
+      if (key instanceof Uint8Array)
+        throw new AuthError('CONFIG_INVALID', { message: 'signing key is symmetric' })
+      keys.push({ record, publicJwk, verify: { alg: record.alg, key } })
+    }
+    keys.sort((a, b) => b.record.createdAt - a.record.createdAt || (a.record.kid < b.record.kid ? 1 : -1))
+    return { at: clock(), keys }
+  }
+
+  function reload(): Promise<Loaded> {
+    if (!loading) {
+      lastReload = clock()
+      loading = load()
+        .then((l) => {
+          loaded = l
+          return l
+        })
+        .finally(() => {
+          loading = null
+        })
+    }
+    return loading
+  }
+
+  /** The cached list, re-read when older than cacheMs; a failed re-read keeps the old list (tried again after cacheMs). */
+  async function current(): Promise<Loaded> {
+    if (!loaded) return reload()
+    if (clock() - loaded.at >= cacheMs && clock() - lastReload >= cacheMs) {
+      try {
+        return await reload()
+      } catch {
+        return loaded
+      }
+    }
+    return loaded
+  }
+
+  async function addKey(): Promise<SigningKeyRecord> {
+    const kid = randomToken(16)
+    const pair = await generateKeyPair(alg, { extractable: true })
+    const publicJwk = { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' }
+    const record: SigningKeyRecord = {
+      kid,
+      alg,
+      publicJwk: JSON.stringify(publicJwk),
+      privateKeyEncrypted: boxFor(kid).seal(await exportPKCS8(pair.privateKey)),
+      createdAt: clock(),
+      retiredAt: null,
+      expiresAt: null,
+    }
+    await store.addSigningKey(record)
+    return record
+  }
+
+  async function unsealSigner(record: SigningKeyRecord): Promise<SigningKey> {
+    let pem: string
+    try {
+      pem = boxFor(record.kid).open(record.privateKeyEncrypted)
+    } catch (cause) {
+      throw new AuthError('CONFIG_INVALID', {
+        message: 'A signing key cannot be decrypted: was the secret changed?',
+        cause,
+      })
+    }
+    return { kid: record.kid, alg: record.alg, privateKey: await importPKCS8(pem, record.alg) }
+  }
+
+  return {
+    async signingKey() {
+      let l = await current()
+      let newest = l.keys.find((k) => k.record.retiredAt === null)
+      if (!newest) {
+        // First start: one key per process even if many requests arrive at once.
+        bootstrapping ??= addKey()
+          .then(() => reload())
+          .then(() => undefined)
+          .finally(() => {
+            bootstrapping = null
+          })
+        await bootstrapping
+        l = loaded!
+        newest = l.keys.find((k) => k.record.retiredAt === null)
+        if (!newest) throw new AuthError('INTERNAL', { message: 'No signing key after creating one.' })
+      }
+      if (signer?.kid !== newest.record.kid) {
+        const key = unsealSigner(newest.record)
+        signer = { kid: newest.record.kid, key }
+        key.catch(() => {
+          if (signer?.key === key) signer = null
+        })
+      }
+      return signer.key
+    },
+
+    async verificationKey(kid) {
+      if (!KID_PATTERN.test(kid)) return null
+      let l = await current()
+      let found = l.keys.find((k) => k.record.kid === kid)
+      if (!found && clock() - lastReload >= cacheMs) {
+        l = await reload()
+        found = l.keys.find((k) => k.record.kid === kid)
+      }
+      return found && live(found, clock()) ? found.verify : null
+    },
+
+    async jwks() {
+      const l = await current()
+      const now = clock()
+      return { keys: l.keys.filter((k) => live(k, now)).map((k) => ({ ...k.publicJwk })) }
+    },
+
+    async rotate() {
+      const before = await reload()
+      const record = await addKey()
+      const now = clock()
+      const expiresAt = now + options.maxTokenLifetime * 1000 + cacheMs
+      for (const k of before.keys) {
+        if (k.record.retiredAt === null) await store.retireSigningKey(k.record.kid, now, expiresAt)
+        else if (k.record.expiresAt !== null && k.record.expiresAt <= now)
+          await store.deleteSigningKey(k.record.kid)
+      }
+      await reload()
+      return { kid: record.kid, alg: record.alg }
+    },
+  }
+}

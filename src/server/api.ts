@@ -1,0 +1,150 @@
+import { Hono } from 'hono'
+import { jsonBody, loginRequired, roleRequired } from '../adapters/hono.ts'
+import { field } from '../core/body.ts'
+import { AuthError, errorResponse } from '../core/errors.ts'
+import { toPublicUser } from '../core/users.ts'
+import type { Services } from './services.ts'
+
+/** The JSON API of API.md that works with the session cookie (tokens add their routes in tokens-api.ts). */
+export function apiRoutes(s: Services): Hono {
+  const { auth, recovery, config } = s
+  const api = new Hono()
+
+  api.post('/auth/signup', async (c) => {
+    const body = await jsonBody(c)
+    const user = await auth.signUp(
+      {
+        email: field(body, 'email'),
+        username: field(body, 'username'),
+        password: field(body, 'password'),
+        name: field(body, 'name') || null,
+      },
+      c.get('gatehouseContext'),
+    )
+    if (config.emailVerification !== 'off') await recovery.sendVerification(user)
+    // Signing up logs in (a session cookie), unless the address must be verified first.
+    if (config.emailVerification !== 'required') {
+      const started = await auth.startSession(user, { remember: false }, c.get('gatehouseContext'))
+      for (const cookie of started.cookies) c.header('set-cookie', cookie, { append: true })
+    }
+    return c.json({ user: toPublicUser(user) }, 201)
+  })
+
+  api.post('/auth/forgot-password', async (c) => {
+    const body = await jsonBody(c)
+    await recovery.requestPasswordReset(body.email, c.get('gatehouseContext'))
+    return c.json(
+      { status: 'accepted', message: 'If an account uses this address, a reset link is on its way.' },
+      202,
+    )
+  })
+
+  api.post('/auth/reset-password', async (c) => {
+    const body = await jsonBody(c)
+    await recovery.resetPassword(body.token, body.password, c.get('gatehouseContext'))
+    return c.body(null, 204)
+  })
+
+  api.post('/auth/verify-email', async (c) => {
+    const body = await jsonBody(c)
+    await recovery.verifyEmail(body.token, c.get('gatehouseContext'))
+    return c.body(null, 204)
+  })
+
+  api.post('/auth/logout-all', loginRequired(), async (c) => {
+    const user = c.get('user')!
+    await auth.revokeEverything(user.id)
+    await auth.audit({ type: 'token.logout_all', userId: user.id, ctx: c.get('gatehouseContext') })
+    c.header('set-cookie', auth.clearSessionCookie())
+    return c.body(null, 204)
+  })
+
+  api.get('/me', loginRequired(), (c) => c.json({ user: toPublicUser(c.get('user')!) }))
+
+  api.post('/me/password', loginRequired(), async (c) => {
+    const body = await jsonBody(c)
+    const rotated = await auth.changePassword(
+      c.get('user')!,
+      { currentPassword: field(body, 'current_password'), newPassword: field(body, 'new_password') },
+      c.get('session'),
+      c.get('gatehouseContext'),
+    )
+    for (const cookie of rotated?.cookies ?? []) c.header('set-cookie', cookie, { append: true })
+    return c.body(null, 204)
+  })
+
+  api.get('/me/sessions', loginRequired(), async (c) => {
+    const current = c.get('session')?.id
+    const sessions = await auth.listSessions(c.get('user')!.id)
+    return c.json({
+      sessions: sessions.map((x) => ({
+        id: x.id,
+        device: x.device,
+        ip: x.ip,
+        created_at: new Date(x.createdAt).toISOString(),
+        last_seen_at: new Date(x.lastSeenAt).toISOString(),
+        expires_at: new Date(x.expiresAt).toISOString(),
+        remember: x.remember,
+        current: x.id === current,
+      })),
+    })
+  })
+
+  api.delete('/me/sessions/:id', loginRequired(), async (c) => {
+    await auth.revokeSession(c.get('user')!.id, c.req.param('id'), c.get('gatehouseContext'))
+    return c.body(null, 204)
+  })
+
+  api.get('/admin/users', roleRequired('admin'), async (c) => {
+    const page = intParam(c.req.query('page'), 1, 1, 1_000_000, 'page')
+    const perPage = intParam(c.req.query('per_page'), 20, 1, 100, 'per_page')
+    const q = (c.req.query('q') ?? '').slice(0, 200)
+    const { users, total } = await auth.stores.users.listUsers({
+      q,
+      offset: (page - 1) * perPage,
+      limit: perPage,
+    })
+    return c.json({ users: users.map(toPublicUser), total, page, per_page: perPage })
+  })
+
+  api.patch('/admin/users/:id', roleRequired('admin'), async (c) => {
+    const body = await jsonBody(c)
+    const actor = c.get('user')!
+    const id = c.req.param('id')
+    if (body.active !== undefined && typeof body.active !== 'boolean') {
+      throw new AuthError('VALIDATION_FAILED', { fields: { active: 'Must be true or false.' } })
+    }
+    if (
+      body.roles !== undefined &&
+      !(Array.isArray(body.roles) && body.roles.every((r) => typeof r === 'string'))
+    ) {
+      throw new AuthError('VALIDATION_FAILED', { fields: { roles: 'Must be a list of role names.' } })
+    }
+    let user = await auth.stores.users.getUserById(id)
+    if (!user) throw new AuthError('NOT_FOUND')
+    const ctx = c.get('gatehouseContext')
+    if (Array.isArray(body.roles)) user = await auth.setRoles(id, body.roles as string[], actor, ctx)
+    if (typeof body.active === 'boolean' && body.active !== user.active)
+      user = await auth.setActive(id, body.active, actor, ctx)
+    return c.json({ user: toPublicUser(user) })
+  })
+
+  api.delete('/admin/users/:id', roleRequired('admin'), async (c) => {
+    await auth.deleteUser(c.req.param('id'), c.get('user')!, c.get('gatehouseContext'))
+    return c.body(null, 204)
+  })
+
+  api.all('*', () => errorResponse(new AuthError('NOT_FOUND')))
+  return api
+}
+
+function intParam(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new AuthError('VALIDATION_FAILED', {
+      fields: { [name]: `Must be an integer from ${min} to ${max}.` },
+    })
+  }
+  return n
+}

@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { gatehouse } from '../adapters/hono.ts'
+import { type Auth, createAuth } from '../core/auth.ts'
+import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
+import { createOutboxMailer, createSmtpMailer, type Mailer } from '../core/mail/mailer.ts'
+import type { AuthOptions, Logger } from '../core/options.ts'
+import { AccountRecovery } from '../core/recovery.ts'
+import type { Stores } from '../stores/contracts.ts'
+import { composeStores, createRedisStores } from '../stores/redis/index.ts'
+import { createSqlStores } from '../stores/sql/index.ts'
+import { apiRoutes } from './api.ts'
+import type { ServerConfig } from './config.ts'
+import { securityHeaders } from './headers.ts'
+import { pageRoutes, renderErrorPage } from './pages/index.tsx'
+import type { Services } from './services.ts'
+
+export interface CreateServerOptions {
+  logger?: Logger
+  /** Tests pass their own stores (memory, fake clock) or mailer. */
+  stores?: Stores
+  mailer?: Mailer
+  clock?: AuthOptions['clock']
+}
+
+export interface GatehouseServer {
+  app: Hono
+  services: Services
+  close(): Promise<void>
+}
+
+const requireFromHere = createRequire(import.meta.url)
+const picoCss = readFileSync(requireFromHere.resolve('@picocss/pico/css/pico.min.css'), 'utf8')
+const appCss = readFileSync(new URL('./static/app.css', import.meta.url), 'utf8')
+
+/** Builds the whole service: stores, auth, mailer, API, pages. No socket (see serve.ts). */
+export async function createServer(
+  config: ServerConfig,
+  options: CreateServerOptions = {},
+): Promise<GatehouseServer> {
+  const logger = options.logger ?? {
+    warn: (m: string) => console.warn(`[gatehouse] WARNING: ${m}`),
+    info: (m: string) => console.info(`[gatehouse] ${m}`),
+  }
+  const stores = options.stores ?? (await openStores(config, options.clock))
+  let auth: Auth
+  try {
+    const url = new URL(config.publicUrl)
+    const devOrigins =
+      config.mode !== 'production' && url.hostname === 'localhost'
+        ? [`${url.protocol}//127.0.0.1${url.port ? `:${url.port}` : ''}`]
+        : []
+    const extra = config.auth as Partial<AuthOptions>
+    auth = await createAuth({
+      ...extra,
+      secret: config.secret,
+      mode: config.mode,
+      publicUrl: config.publicUrl,
+      dataDir: config.dataDir,
+      stores,
+      clock: options.clock,
+      logger,
+      csrf: { ...(extra.csrf ?? {}), trustedOrigins: [...(extra.csrf?.trustedOrigins ?? []), ...devOrigins] },
+    })
+  } catch (error) {
+    await stores.close()
+    throw error
+  }
+  const production = auth.options.mode === 'production'
+  let outbox: Services['outbox'] = null
+  let mailer = options.mailer
+  if (!mailer) {
+    if (config.smtpUrl) mailer = createSmtpMailer(config.smtpUrl, config.mailFrom)
+    else if (production) {
+      await stores.close()
+      throw new AuthError('CONFIG_INVALID', {
+        message:
+          'Invalid server setting "smtpUrl": SMTP_URL is required in production (password reset mails)',
+      })
+    } else {
+      outbox = createOutboxMailer((line) => logger.info?.(line))
+      mailer = outbox
+      logger.warn('SMTP_URL not set: mails go to the development outbox at /dev/outbox and the log.')
+    }
+  }
+  const recovery = new AccountRecovery(auth, mailer, {
+    publicUrl: config.publicUrl,
+    appName: config.appName,
+    onError: (e) => logger.warn(`mail failed: ${(e as Error).message}`),
+  })
+  const services: Services = { config, auth, mailer, outbox, recovery }
+
+  const app = new Hono()
+  app.use(securityHeaders({ hsts: auth.options.secure }))
+  app.use(bodyLimit({ maxSize: 64 * 1024, onError: () => errorResponse(new AuthError('PAYLOAD_TOO_LARGE')) }))
+  app.use(gatehouse(auth, { clientIp: config.trustProxy ? forwardedIp : undefined }))
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  app.get('/readyz', async (c) => {
+    try {
+      await stores.ping()
+      return c.json({ status: 'ready' })
+    } catch {
+      return errorResponse(new AuthError('STORE_UNAVAILABLE'))
+    }
+  })
+  app.get('/static/pico.min.css', (c) =>
+    c.body(picoCss, 200, {
+      'content-type': 'text/css; charset=utf-8',
+      'cache-control': 'public, max-age=86400',
+    }),
+  )
+  app.get('/static/app.css', (c) =>
+    c.body(appCss, 200, {
+      'content-type': 'text/css; charset=utf-8',
+      'cache-control': 'public, max-age=3600',
+    }),
+  )
+  app.route('/api', apiRoutes(services))
+  app.route('/', pageRoutes(services))
+
+  app.notFound((c) =>
+    c.req.path.startsWith('/api/')
+      ? errorResponse(new AuthError('NOT_FOUND'))
+      : renderErrorPage(c, new AuthError('NOT_FOUND')),
+  )
+  app.onError((error, c) => {
+    const e = toAuthError(error)
+    if (e.status >= 500)
+      logger.warn(`${c.req.method} ${c.req.path} failed: ${(error as Error)?.stack ?? String(error)}`)
+    return c.req.path.startsWith('/api/') || !(c.req.header('accept') ?? '').includes('text/html')
+      ? errorResponse(e)
+      : renderErrorPage(c, e)
+  })
+
+  return {
+    app,
+    services,
+    close: async () => {
+      mailer.close?.()
+      await auth.close()
+    },
+  }
+}
+
+async function openStores(config: ServerConfig, clock: AuthOptions['clock']): Promise<Stores> {
+  const sql = await createSqlStores({ url: config.databaseUrl, clock })
+  if (!config.redisUrl) return sql
+  const redis = createRedisStores({ url: config.redisUrl, prefix: 'gatehouse:', users: sql.users, clock })
+  return composeStores(sql, redis)
+}
+
+/** The left-most X-Forwarded-For address, when GATEHOUSE_TRUST_PROXY is on. */
+function forwardedIp(c: import('hono').Context): string | null {
+  const xff = c.req.header('x-forwarded-for')
+  const first = xff?.split(',')[0]?.trim()
+  if (first) return first
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
+  return env?.incoming?.socket?.remoteAddress ?? null
+}

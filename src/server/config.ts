@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { z } from 'zod'
+import { AuthError } from '../core/errors.ts'
+
+/**
+ * The server's settings: environment variables first, then an optional JSON file
+ * (GATEHOUSE_CONFIG or --config), then these defaults. Validated once; unknown keys fail.
+ */
+const schema = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(8000),
+  /** The only source of absolute links and of the allowed Origin. Default http://localhost:<port>. */
+  publicUrl: z.url().optional(),
+  secret: z.string().optional(),
+  mode: z.enum(['development', 'production', 'test']).optional(),
+  dataDir: z.string().default('./data'),
+  /** sqlite:<path> (default <dataDir>/gatehouse.db) or postgres://… */
+  databaseUrl: z.string().optional(),
+  /** redis://… — sessions, one-time tokens, throttling shared across instances. */
+  redisUrl: z.string().optional(),
+  /** smtp://user:pass@host:port; unset → development outbox. */
+  smtpUrl: z.string().optional(),
+  mailFrom: z.string().default('Gatehouse <no-reply@localhost>'),
+  appName: z.string().min(1).max(60).default('Gatehouse'),
+  /** Email verification at sign-up. */
+  emailVerification: z.enum(['off', 'optional', 'required']).default('optional'),
+  /** Trust X-Forwarded-For from a reverse proxy for the client IP. */
+  trustProxy: z.coerce.boolean().default(false),
+  /** Extra createAuth options (session, password, throttle, signup, roles, csrf, tokens…). */
+  auth: z.record(z.string(), z.unknown()).default({}),
+})
+
+export type ServerConfig = z.output<typeof schema> & { databaseUrl: string; publicUrl: string }
+
+const ENV: Record<string, keyof z.input<typeof schema>> = {
+  HOST: 'host',
+  PORT: 'port',
+  PUBLIC_URL: 'publicUrl',
+  GATEHOUSE_SECRET: 'secret',
+  GATEHOUSE_MODE: 'mode',
+  GATEHOUSE_DATA_DIR: 'dataDir',
+  DATABASE_URL: 'databaseUrl',
+  REDIS_URL: 'redisUrl',
+  SMTP_URL: 'smtpUrl',
+  MAIL_FROM: 'mailFrom',
+  GATEHOUSE_APP_NAME: 'appName',
+  GATEHOUSE_EMAIL_VERIFICATION: 'emailVerification',
+  GATEHOUSE_TRUST_PROXY: 'trustProxy',
+}
+
+export function loadServerConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Record<string, unknown> = {},
+): ServerConfig {
+  const file = (overrides.configFile as string | undefined) ?? env.GATEHOUSE_CONFIG
+  const fromFile = file ? readConfigFile(file) : {}
+  const fromEnv: Record<string, unknown> = {}
+  for (const [name, key] of Object.entries(ENV)) {
+    const value = env[name]
+    if (value !== undefined && value !== '') fromEnv[key] = value
+  }
+  if (!fromEnv.mode && env.NODE_ENV === 'production') fromEnv.mode = 'production'
+  const { configFile: _ignored, ...rest } = overrides
+  const result = schema.safeParse({ ...fromFile, ...fromEnv, ...rest })
+  if (!result.success) {
+    const issue = result.error.issues[0]!
+    const path = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || '(root)'
+    throw new AuthError('CONFIG_INVALID', { message: `Invalid server setting "${path}": ${issue.message}` })
+  }
+  const c = result.data
+  return {
+    ...c,
+    publicUrl: c.publicUrl ?? `http://localhost:${c.port}`,
+    databaseUrl: c.databaseUrl ?? `sqlite:${join(c.dataDir, 'gatehouse.db')}`,
+  }
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'))
+  } catch (error) {
+    throw new AuthError('CONFIG_INVALID', {
+      message: `Cannot read config file ${path}: ${(error as Error).message}`,
+    })
+  }
+}

@@ -1,0 +1,49 @@
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { createServer, type GatehouseServer } from './app.ts'
+import type { ServerConfig } from './config.ts'
+
+export interface RunningServer {
+  gatehouse: GatehouseServer
+  server: Server
+  url: string
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the stores. */
+  stop(graceMs?: number): Promise<void>
+}
+
+/** Starts the HTTP server and prints where it listens and what it runs on. */
+export async function startServer(
+  config: ServerConfig,
+  log: (line: string) => void = console.log,
+): Promise<RunningServer> {
+  const gatehouse = await createServer(config)
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: gatehouse.app.fetch, port: config.port, hostname: config.host }, () =>
+      resolve(s as Server),
+    )
+  })
+  server.headersTimeout = 15_000
+  server.requestTimeout = 30_000
+  const { port } = server.address() as AddressInfo
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+  const { auth, mailer } = gatehouse.services
+  log(`Gatehouse listening on ${url} (public URL ${config.publicUrl}, ${auth.options.mode} mode)`)
+  log(`  stores: ${auth.stores.description}`)
+  log(`  mail:   ${mailer.description}`)
+
+  let stopping: Promise<void> | null = null
+  const stop = (graceMs = 10_000) => {
+    stopping ??= new Promise<void>((resolve) => {
+      const force = setTimeout(() => server.closeAllConnections(), graceMs)
+      force.unref()
+      server.close(() => {
+        clearTimeout(force)
+        resolve()
+      })
+      server.closeIdleConnections()
+    }).then(() => gatehouse.close())
+    return stopping
+  }
+  return { gatehouse, server, url, stop }
+}

@@ -1,0 +1,14 @@
+import type { Auth } from '../core/auth.ts'
+import type { Mailer, OutboxMailer } from '../core/mail/mailer.ts'
+import type { AccountRecovery } from '../core/recovery.ts'
+import type { ServerConfig } from './config.ts'
+
+/** Everything the routes of the server use, built once in createServer(). */
+export interface Services {
+  config: ServerConfig
+  auth: Auth
+  mailer: Mailer
+  /** Only in development with no SMTP_URL. */
+  outbox: OutboxMailer | null
+  recovery: AccountRecovery
+}

@@ -1,0 +1,48 @@
+import type { Stores, UserStore } from '../contracts.ts'
+import type { RedisStores } from './index.ts'
+
+/**
+ * SQL for users, audit, signing keys and API keys; Redis for sessions and key-value data.
+ * Deleting a user also deletes their Redis sessions, since no foreign key can reach them.
+ */
+export function composeStores(sql: Stores, redis: RedisStores): Stores {
+  const u = sql.users
+  const users: UserStore = {
+    createUser: (user) => u.createUser(user),
+    getUserById: (id) => u.getUserById(id),
+    getUserByEmail: (email) => u.getUserByEmail(email),
+    getUserByUsername: (name) => u.getUserByUsername(name),
+    getUserByIdentity: (provider, subject) => u.getUserByIdentity(provider, subject),
+    linkIdentity: (userId, provider, subject, at) => u.linkIdentity(userId, provider, subject, at),
+    updateUser: (id, patch) => u.updateUser(id, patch),
+    setPasswordHash: (id, hash) => u.setPasswordHash(id, hash),
+    listUsers: (query) => u.listUsers(query),
+    setRoles: (id, roles) => u.setRoles(id, roles),
+    deleteUser: async (id) => {
+      const deleted = await u.deleteUser(id)
+      await redis.sessions.deleteUserSessions(id)
+      return deleted
+    },
+    defineRole: (name, permissions) => u.defineRole(name, permissions),
+    listRoles: () => u.listRoles(),
+  }
+  return {
+    users,
+    sessions: redis.sessions,
+    kv: redis.kv,
+    audit: sql.audit,
+    signingKeys: sql.signingKeys,
+    apiKeys: sql.apiKeys,
+    description: `${sql.description} + ${redis.description}`,
+    ping: async () => {
+      await Promise.all([sql.ping(), redis.ping()])
+    },
+    close: async () => {
+      // Close both even if one fails, then report the first failure.
+      const failed = (await Promise.allSettled([sql.close(), redis.close()])).find(
+        (r) => r.status === 'rejected',
+      )
+      if (failed) throw failed.reason
+    },
+  }
+}
