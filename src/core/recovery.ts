@@ -69,7 +69,7 @@ export class AccountRecovery {
     })
     if (count > this.#o.perAddressPerHour) return
     const user = await this.auth.stores.users.getUserByEmail(email)
-    if (!user || !user.active) return
+    if (!user?.active) return
     const token = await this.tokens.issue('password-reset', user.id, this.#o.resetTtl)
     await this.mailer.send(
       passwordResetMail(user.email, this.#link('/reset-password', token), this.#o.appName),
@@ -89,7 +89,7 @@ export class AccountRecovery {
     const newPassword = typeof password === 'string' ? password : ''
     const userId = await this.tokens.peek('password-reset', token)
     const user = userId ? await this.auth.stores.users.getUserById(userId) : null
-    if (!user || !user.active) throw new AuthError('INVALID_TOKEN')
+    if (!user?.active) throw new AuthError('INVALID_TOKEN')
     // Check the policy before spending the token, so a rejected password does not burn the link.
     await this.auth.checkNewPassword(user, newPassword, 'password')
     if ((await this.tokens.consume('password-reset', token)) !== user.id) throw new AuthError('INVALID_TOKEN')

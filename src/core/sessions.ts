@@ -25,7 +25,7 @@ const TOKEN = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
 
 /** Splits `<id>.<secret>`; anything else (including ids we never issued) is null. */
 export function parseSessionToken(token: string | null | undefined): { id: string; secret: string } | null {
-  if (!token || token.length !== 66) return null
+  if (token?.length !== 66) return null
   const m = TOKEN.exec(token)
   return m ? { id: m[1]!, secret: m[2]! } : null
 }

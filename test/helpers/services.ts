@@ -59,10 +59,15 @@ export function probeRedis(url: string): () => Promise<void> {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     })
-    redis.on('error', () => {}) // reported through connect() instead
+    let cause: Error | undefined
+    redis.on('error', (error: Error) => {
+      cause = error // connect() only says "Connection is closed"; keep the real reason
+    })
     try {
       await redis.connect()
       await redis.ping()
+    } catch (error) {
+      throw cause ?? error
     } finally {
       redis.disconnect()
     }

@@ -8,12 +8,12 @@ import { fakeClock } from '../../src/core/clock.ts'
 import type { Stores } from '../../src/stores/contracts.ts'
 import { createMemoryStores } from '../../src/stores/memory/index.ts'
 import { composeStores, createRedisStores } from '../../src/stores/redis/index.ts'
-import { createSqlStores } from '../../src/stores/sql/index.ts'
+import { createSqlStores, type SqlStores } from '../../src/stores/sql/index.ts'
 
 export type FakeClock = ReturnType<typeof fakeClock>
 
-export interface StoreFixture {
-  stores: Stores
+export interface StoreFixture<S extends Stores = Stores> {
+  stores: S
   clock: FakeClock
   cleanup(): Promise<void>
 }
@@ -29,7 +29,7 @@ export async function memoryFixture(): Promise<StoreFixture> {
 }
 
 /** A new database file in a temporary directory, removed (with its WAL files) afterwards. */
-export async function sqliteFixture(): Promise<StoreFixture> {
+export async function sqliteFixture(): Promise<StoreFixture<SqlStores>> {
   const clock = fakeClock()
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-store-'))
   const stores = await createSqlStores({ url: `sqlite:${join(dir, 'test.db')}`, clock })
@@ -51,7 +51,7 @@ export function postgresFixtures(url = PG_URL) {
   const base = `gh_test_${runId()}`
   let n = 0
   return {
-    async factory(): Promise<StoreFixture> {
+    async factory(): Promise<StoreFixture<SqlStores>> {
       const clock = fakeClock()
       const schema = `${base}_${++n}`
       const stores = await createSqlStores({ url, schema, clock, poolSize: 5 })

@@ -1,14 +1,14 @@
 import type { Mail } from './mailer.ts'
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 function layout(title: string, paragraphs: string[], link: { href: string; label: string }): string {
   return `<!doctype html><html><body style="font-family:system-ui,sans-serif;max-width:560px;margin:auto;padding:24px;color:#1b1f24">
-<h2 style="margin-top:0">${escape(title)}</h2>
-${paragraphs.map((p) => `<p>${escape(p)}</p>`).join('\n')}
-<p><a href="${escape(link.href)}" style="display:inline-block;background:#0172ad;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${escape(link.label)}</a></p>
-<p style="color:#59636e;font-size:13px">Or paste this link into your browser:<br>${escape(link.href)}</p>
+<h2 style="margin-top:0">${escapeHtml(title)}</h2>
+${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n')}
+<p><a href="${escapeHtml(link.href)}" style="display:inline-block;background:#0172ad;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${escapeHtml(link.label)}</a></p>
+<p style="color:#59636e;font-size:13px">Or paste this link into your browser:<br>${escapeHtml(link.href)}</p>
 </body></html>`
 }
 

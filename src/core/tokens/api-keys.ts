@@ -96,7 +96,12 @@ export async function verifyApiKey(
   const match = typeof key === 'string' && key.startsWith(prefix) ? BODY.exec(key.slice(prefix.length)) : null
   if (!match) throw new AuthError('TOKEN_INVALID')
   const [, id, secret] = match as unknown as [string, string, string]
-  const found = await store.getApiKeyWithUser(id)
+  let found: Awaited<ReturnType<ApiKeyStore['getApiKeyWithUser']>>
+  try {
+    found = await store.getApiKeyWithUser(id)
+  } catch (cause) {
+    throw new AuthError('STORE_UNAVAILABLE', { cause })
+  }
   const hashMatches = constantTimeEqual(sha256Hex(secret), found?.key.keyHash ?? DUMMY_HASH)
   const now = clock()
   if (!found || !hashMatches) throw new AuthError('TOKEN_INVALID')

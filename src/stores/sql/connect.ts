@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Kysely, type LogConfig, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
 import type { Database } from './schema.ts'
 
@@ -16,6 +16,8 @@ export interface SqlConnectOptions {
   schema?: string
   /** PostgreSQL only: pool size (default 10). */
   poolSize?: number
+  /** Kysely's query log hook (e.g. to trace or count queries). */
+  log?: LogConfig
 }
 
 export interface SqlConnection {
@@ -23,16 +25,19 @@ export interface SqlConnection {
   engine: 'sqlite' | 'postgres'
   /** For logs; never contains a password. */
   description: string
-  /** PostgreSQL: the schema the tables live in (for the migrator's bookkeeping). */
-  schema?: string
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 
-export async function connectSql({ url, schema, poolSize = 10 }: SqlConnectOptions): Promise<SqlConnection> {
-  if (url.startsWith('sqlite:')) return connectSqlite(url)
+export async function connectSql({
+  url,
+  schema,
+  poolSize = 10,
+  log,
+}: SqlConnectOptions): Promise<SqlConnection> {
+  if (url.startsWith('sqlite:')) return connectSqlite(url, log)
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    return connectPostgres(url, schema, poolSize)
+    return connectPostgres(url, schema, poolSize, log)
   }
   throw new Error('Unsupported database URL: expected sqlite:<path>, postgres:// or postgresql://')
 }
@@ -43,7 +48,7 @@ export function sqlitePath(url: string): string {
   return rest.startsWith('//') ? rest.slice(2) : rest
 }
 
-function connectSqlite(url: string): SqlConnection {
+function connectSqlite(url: string, log: LogConfig | undefined): SqlConnection {
   const path = sqlitePath(url)
   if (!path) throw new Error('sqlite: URL has no path')
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -55,7 +60,7 @@ function connectSqlite(url: string): SqlConnection {
   database.pragma('busy_timeout = 5000')
   database.pragma('foreign_keys = ON')
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database }), ...(log ? { log } : {}) }),
     engine: 'sqlite',
     description: `sqlite:${path}`,
   }
@@ -69,7 +74,12 @@ const pgTypes = {
   },
 }
 
-async function connectPostgres(url: string, schema: string | undefined, max: number): Promise<SqlConnection> {
+async function connectPostgres(
+  url: string,
+  schema: string | undefined,
+  max: number,
+  log: LogConfig | undefined,
+): Promise<SqlConnection> {
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new Error('PostgreSQL schema must match [a-z_][a-z0-9_]*')
   }
@@ -80,15 +90,13 @@ async function connectPostgres(url: string, schema: string | undefined, max: num
     // Set at connection start, so every pooled connection sees only our schema.
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   })
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) })
   try {
     if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db)
-    const current = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
     return {
       db,
       engine: 'postgres',
       description: maskPostgresUrl(url) + (schema ? ` (schema ${schema})` : ''),
-      schema: current.rows[0]?.schema ?? schema ?? 'public',
     }
   } catch (error) {
     await db.destroy()

@@ -2,7 +2,7 @@
  * SQLite and PostgreSQL stores through one Kysely code path. Only connect.ts knows
  * which engine is behind the URL; every query is written once.
  */
-import { sql } from 'kysely'
+import { type LogConfig, sql } from 'kysely'
 import { type Clock, systemClock } from '../../core/clock.ts'
 import type { Stores } from '../contracts.ts'
 import { SqlApiKeyStore } from './api-keys.ts'
@@ -29,6 +29,8 @@ export interface SqlStoresOptions {
   schema?: string
   /** PostgreSQL only: connection pool size (default 10). */
   poolSize?: number
+  /** Kysely's query log hook, e.g. `(event) => logger.debug(event.query.sql)`. */
+  log?: LogConfig
 }
 
 export interface SqlStores extends Stores {
@@ -43,12 +45,13 @@ export async function createSqlStores({
   migrate = true,
   schema,
   poolSize,
+  log,
 }: SqlStoresOptions): Promise<SqlStores> {
-  const connection = await connectSql({ url, schema, poolSize })
+  const connection = await connectSql({ url, schema, poolSize, log })
   const { db } = connection
   if (migrate) {
     try {
-      await migrateToLatest(db, { schema: connection.schema })
+      await migrateToLatest(db)
     } catch (error) {
       await db.destroy()
       throw error

@@ -4,7 +4,7 @@
  * DDL sticks to what SQLite and PostgreSQL both accept: text, integer, bigint.
  * Never edit a released migration; add the next one.
  */
-import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely'
+import { type Kysely, type Migration, type MigrationResultSet, Migrator, PostgresAdapter, sql } from 'kysely'
 import { SEEDED_ROLES } from '../common.ts'
 
 const cascade = 'cascade' as const
@@ -152,17 +152,23 @@ export const migrations: Record<string, Migration> = {
 }
 
 export interface MigrateOptions {
-  /** PostgreSQL only: the schema that holds Kysely's bookkeeping tables (defaults to current_schema()). */
+  /** PostgreSQL only: the schema that holds Kysely's bookkeeping tables (default: current_schema()). */
   schema?: string
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: works on any Kysely instance, typed or not
-function migrator(db: Kysely<any>, { schema }: MigrateOptions): Migrator {
+async function migrator(db: Kysely<any>, { schema }: MigrateOptions): Promise<Migrator> {
+  // Without a schema, Kysely looks for its table in *any* PostgreSQL schema and may find
+  // another tenant's (e.g. a parallel test run's); pin it to ours.
+  let migrationTableSchema = schema
+  if (!migrationTableSchema && db.getExecutor().adapter instanceof PostgresAdapter) {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+    migrationTableSchema = rows[0]?.schema
+  }
   return new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
-    // Without a schema Kysely looks for its table in *any* schema and may find another tenant's.
-    ...(schema ? { migrationTableSchema: schema } : {}),
+    ...(migrationTableSchema ? { migrationTableSchema } : {}),
   })
 }
 
@@ -177,12 +183,12 @@ function unwrap({ error, results }: MigrationResultSet): string[] {
 /** Applies every pending migration; returns the names applied (empty when up to date). */
 // biome-ignore lint/suspicious/noExplicitAny: see migrator()
 export async function migrateToLatest(db: Kysely<any>, options: MigrateOptions = {}): Promise<string[]> {
-  return unwrap(await migrator(db, options).migrateToLatest())
+  return unwrap(await (await migrator(db, options)).migrateToLatest())
 }
 
 /** Names of applied and pending migrations, for `gatehouse migrate --status`. */
 // biome-ignore lint/suspicious/noExplicitAny: see migrator()
 export async function migrationStatus(db: Kysely<any>, options: MigrateOptions = {}) {
-  const all = await migrator(db, options).getMigrations()
+  const all = await (await migrator(db, options)).getMigrations()
   return all.map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }))
 }

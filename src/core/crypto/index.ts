@@ -1,0 +1,2 @@
+export { constantTimeEqual, randomBase62, randomToken, sha256Hex } from './random.ts'
+export { createSecretBox, type SecretBox } from './secretbox.ts'

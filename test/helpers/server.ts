@@ -1,0 +1,38 @@
+import { fakeClock } from '../../src/core/clock.ts'
+import type { Mail, Mailer } from '../../src/core/mail/mailer.ts'
+import { createServer, type GatehouseServer } from '../../src/server/app.ts'
+import { loadServerConfig } from '../../src/server/config.ts'
+import { createMemoryStores } from '../../src/stores/memory/index.ts'
+import type { Send } from './apps.ts'
+
+export interface TestServer extends GatehouseServer {
+  clock: ReturnType<typeof fakeClock>
+  mails: Mail[]
+  send: Send
+}
+
+/** The real server app on memory stores, a fake clock and a capturing mailer; no socket. */
+export async function createTestServer(settings: Record<string, unknown> = {}): Promise<TestServer> {
+  const clock = fakeClock(Date.UTC(2026, 10, 23))
+  const mails: Mail[] = []
+  const mailer: Mailer = { description: 'capture', send: async (m) => void mails.push(m) }
+  const config = loadServerConfig(
+    {},
+    {
+      mode: 'test',
+      secret: 'test-secret-for-the-server-0123456789abcdef',
+      publicUrl: 'http://localhost:8000',
+      databaseUrl: 'sqlite::memory:',
+      emailVerification: 'optional',
+      ...settings,
+      auth: { password: { memoryCost: 8192, timeCost: 1 }, ...((settings.auth as object) ?? {}) },
+    },
+  )
+  const server = await createServer(config, {
+    stores: createMemoryStores({ clock }),
+    clock,
+    mailer,
+    logger: { warn: () => {} },
+  })
+  return { ...server, clock, mails, send: async (request) => server.app.request(request) }
+}

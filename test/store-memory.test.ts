@@ -1,0 +1,4 @@
+import { memoryFixture } from './helpers/stores.ts'
+import { runStoreContract } from './store-contract.ts'
+
+runStoreContract('memory', memoryFixture)
