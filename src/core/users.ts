@@ -7,8 +7,8 @@ export function normalizeEmail(email: string): string {
 
 /** Usernames are unique by NFKC + full case folding, so `Admin` and `ａｄｍｉｎ` are one name. */
 export function normalizeUsername(username: string): string {
-  // toLowerCase after toUpperCase approximates full case folding (ß → ss, ſ → s).
-  return username.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC')
+  // lower → upper → lower approximates Unicode full case folding (ẞ → ß → SS → ss, ſ → S → s).
+  return username.normalize('NFKC').toLowerCase().toUpperCase().toLowerCase().normalize('NFKC')
 }
 
 // A pragmatic address check: one @, no spaces, quotes, commas, angle brackets or control

@@ -9,6 +9,7 @@ export class MemoryUserStore implements UserStore {
   constructor(private readonly state: MemoryState) {}
 
   async createUser(input: NewUser): Promise<CreateUserResult> {
+    if (this.state.users.has(input.id)) throw new Error('createUser: duplicate id') // as the SQL primary key
     const all = [...this.state.users.values()]
     if (all.some((u) => u.email === input.email)) return { ok: false, conflict: 'email' }
     if (all.some((u) => u.usernameNormalized === input.usernameNormalized)) {

@@ -2,6 +2,9 @@
  * Sessions and key-value data in Redis, for when several instances share state.
  * Users, audit, signing keys and API keys stay in SQL: `composeStores(sql, redis)`
  * assembles the full `Stores`.
+ *
+ * Hot path: `getSessionWithUser` is one Redis round trip (HGETALL) plus one SQL query
+ * for the user with roles and permissions (`users.getUserById`), since users live in SQL.
  */
 import { Redis } from 'ioredis'
 import { type Clock, systemClock } from '../../core/clock.ts'

@@ -1,0 +1,57 @@
+/**
+ * The apps under test, written with the public adapter API the way a user would write them.
+ * The bare and the authenticated app of a framework serve the same route with the same body;
+ * the only difference is `gatehouse(auth)` in front and `loginRequired()` on the route.
+ */
+import express from 'express'
+import { Hono } from 'hono'
+import * as ex from '../src/adapters/express.ts'
+import * as ho from '../src/adapters/hono.ts'
+import type { Auth } from '../src/core/auth.ts'
+
+const HELLO = { hello: 'world' } as const
+
+export function honoBare(): Hono {
+  const app = new Hono()
+  app.get('/hello', (c) => c.json(HELLO))
+  return app
+}
+
+export function honoAuth(auth: Auth): Hono {
+  const app = new Hono()
+  app.onError((error) => ho.authErrorHandler(error))
+  app.use(ho.gatehouse(auth))
+  app.get('/hello', ho.loginRequired(), (c) => c.json(HELLO))
+  app.post('/login', async (c) => {
+    const body = await ho.jsonBody(c)
+    const user = await auth.verifyLogin(body as never, c.get('gatehouseContext'))
+    await ho.login(c, user)
+    return c.json({ ok: true })
+  })
+  return app
+}
+
+export function expressBare(): express.Express {
+  const app = express()
+  app.disable('x-powered-by')
+  app.get('/hello', (_req, res) => {
+    res.json(HELLO)
+  })
+  return app
+}
+
+export function expressAuth(auth: Auth): express.Express {
+  const app = express()
+  app.disable('x-powered-by')
+  app.use(ex.gatehouse(auth))
+  app.get('/hello', ex.loginRequired(), (_req, res) => {
+    res.json(HELLO)
+  })
+  app.post('/login', express.json({ limit: '16kb' }), async (req, res) => {
+    const user = await auth.verifyLogin(req.body ?? {}, req.gatehouse!.ctx)
+    await ex.login(req, res, user)
+    res.json({ ok: true })
+  })
+  app.use(ex.authErrorHandler())
+  return app
+}

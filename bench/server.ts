@@ -1,0 +1,136 @@
+/**
+ * One server under test, in its own process so it never shares an event loop with the load
+ * generator. Usage: `node --import tsx bench/server.ts <case>`; prints one JSON line on stdout
+ * (`{ port, cookie, login }` when listening, `{ skipped }` when its database is unreachable),
+ * then serves until SIGTERM, when it closes and removes its database (temp file or schema).
+ */
+import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { mkdtemp } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { serve } from '@hono/node-server'
+import { sql } from 'kysely'
+import { type Auth, createAuth } from '../src/core/auth.ts'
+import { createSqlStores, maskPostgresUrl, type SqlStores } from '../src/stores/sql/index.ts'
+import { expressAuth, expressBare, honoAuth, honoBare } from './apps.ts'
+import { SERVER_CASES, type ServerCase, type ServerMessage, type ServerReady } from './shared.ts'
+
+const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+const USER = { email: 'bench@example.com', username: 'bench_user', password: 'Bench-passw0rd-7f3a9c2e' }
+
+const cleanups: Array<() => void | Promise<void>> = []
+
+function reply(message: ServerMessage): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`)
+}
+
+async function openStores(engine: 'sqlite' | 'postgres'): Promise<SqlStores> {
+  if (engine === 'sqlite') {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const stores = await createSqlStores({ url: `sqlite:${join(dir, 'bench.db')}` })
+    cleanups.unshift(() => stores.close())
+    return stores
+  }
+  const schema = `gh_bench_${randomBytes(4).toString('hex')}`
+  const stores = await createSqlStores({ url: PG_URL, schema, poolSize: 10 })
+  cleanups.unshift(async () => {
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(stores.db)
+    await stores.close()
+  })
+  return stores
+}
+
+/** Production argon2id parameters; admission queue at 2 running + 8 waiting; no throttling. */
+async function makeAuth(stores: SqlStores): Promise<Auth> {
+  return createAuth({
+    secret: randomBytes(32).toString('base64url'),
+    mode: 'test',
+    publicUrl: 'http://127.0.0.1:8000',
+    stores,
+    password: { memoryCost: 19456, timeCost: 2, parallelism: 1, concurrency: 2, maxWaiting: 8 },
+    throttle: { enabled: false },
+    logger: { warn: (m) => console.error(`[bench server] ${m}`) },
+  })
+}
+
+/** Signs the benchmark user up and starts a session the way a login would. */
+async function sessionCookie(auth: Auth): Promise<string> {
+  const user = await auth.signUp(USER)
+  const { token } = await auth.startSession(user, {}, { ip: '127.0.0.1', userAgent: 'autocannon' })
+  return `${auth.sessionCookieName}=${token}`
+}
+
+function listenHono(fetch: (request: Request, env: unknown) => Response | Promise<Response>): Promise<Server> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(server as Server)) as Server
+  })
+}
+
+function listenNode(handler: Parameters<typeof createServer>[1]): Promise<Server> {
+  return new Promise((resolve) => {
+    const server = createServer(handler)
+    server.listen(0, '127.0.0.1', () => resolve(server))
+  })
+}
+
+async function start(kind: ServerCase): Promise<ServerReady> {
+  const [framework, store] = kind.split('-') as ['hono' | 'express', 'bare' | 'sqlite' | 'postgres']
+  let server: Server
+  let ready: Omit<ServerReady, 'port'> = {}
+  if (store === 'bare') {
+    server = framework === 'hono' ? await listenHono(honoBare().fetch) : await listenNode(expressBare())
+  } else {
+    const auth = await makeAuth(await openStores(store))
+    ready = { cookie: await sessionCookie(auth), login: { login: USER.username, password: USER.password } }
+    server =
+      framework === 'hono' ? await listenHono(honoAuth(auth).fetch) : await listenNode(expressAuth(auth))
+  }
+  cleanups.unshift(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  )
+  return { port: (server.address() as AddressInfo).port, ...ready }
+}
+
+let stopping = false
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true
+    for (const cleanup of cleanups) {
+      try {
+        await cleanup()
+      } catch (error) {
+        console.error('[bench server] cleanup failed:', error)
+      }
+    }
+  }
+  process.exit(code)
+}
+
+const kind = process.argv[2] as ServerCase
+if (!SERVER_CASES.includes(kind)) {
+  console.error(`usage: bench/server.ts <${SERVER_CASES.join('|')}>`)
+  process.exit(2)
+}
+process.on('SIGTERM', () => void stop(0))
+process.on('SIGINT', () => void stop(0))
+
+try {
+  reply(await start(kind))
+} catch (error) {
+  if (kind.endsWith('postgres')) {
+    const e = error as { message?: string; code?: string }
+    reply({ skipped: `PostgreSQL unreachable at ${maskPostgresUrl(PG_URL)} (${e.message || e.code || String(error)})` })
+    await stop(0)
+  }
+  console.error('[bench server] failed to start:', error)
+  await stop(1)
+}

@@ -1,0 +1,15 @@
+/** What the parent (run.ts) and the server process (server.ts) agree on. */
+
+export const SERVER_CASES = ['hono-bare', 'hono-sqlite', 'hono-postgres', 'express-bare', 'express-sqlite'] as const
+export type ServerCase = (typeof SERVER_CASES)[number]
+
+/** The one JSON line a server prints on stdout once it listens (or cannot). */
+export type ServerMessage = ServerReady | { skipped: string }
+
+export interface ServerReady {
+  port: number
+  /** Cookie header carrying a valid session (authenticated cases). */
+  cookie?: string
+  /** Credentials of the benchmark user, for POST /login. */
+  login?: { login: string; password: string }
+}

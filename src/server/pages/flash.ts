@@ -1,0 +1,48 @@
+import type { Context } from 'hono'
+import { expiredCookie, parseCookies, serializeCookie } from '../../core/cookies.ts'
+
+/** A one-shot message shown on the next page (after a redirect). */
+export interface Flash {
+  type: 'success' | 'error' | 'info'
+  text: string
+}
+
+const TYPES = new Set<Flash['type']>(['success', 'error', 'info'])
+const MAX_TEXT = 300
+
+function cookieName(c: Context): string {
+  return c.get('auth')?.options.secure ? '__Host-gh_flash' : 'gh_flash'
+}
+
+function secure(c: Context): boolean {
+  return c.get('auth')?.options.secure === true
+}
+
+/** Sets the flash cookie: HttpOnly, SameSite=Lax, Path=/, base64url JSON, one minute. */
+export function setFlash(c: Context, type: Flash['type'], text: string): void {
+  const value = Buffer.from(JSON.stringify({ type, text: text.slice(0, MAX_TEXT) })).toString('base64url')
+  c.header('set-cookie', serializeCookie(cookieName(c), value, { maxAge: 60, secure: secure(c) }), {
+    append: true,
+  })
+}
+
+/**
+ * Reads the flash cookie (set by us, but still client input: validated, rendered escaped)
+ * and clears it on this response. Returns null when there is none or it is malformed.
+ */
+export function takeFlash(c: Context): Flash | null {
+  const name = cookieName(c)
+  const raw = parseCookies(c.req.header('cookie')).get(name)
+  if (raw === undefined) return null
+  c.header('set-cookie', expiredCookie(name, { secure: secure(c) }), { append: true })
+  if (raw.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(raw)) return null
+  try {
+    const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown
+    if (typeof value !== 'object' || value === null) return null
+    const { type, text } = value as Record<string, unknown>
+    if (typeof type !== 'string' || !TYPES.has(type as Flash['type']) || typeof text !== 'string') return null
+    return { type: type as Flash['type'], text: text.slice(0, MAX_TEXT) }
+  } catch {
+    return null
+  }
+}

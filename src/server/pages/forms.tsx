@@ -1,0 +1,113 @@
+import type { Context } from 'hono'
+import type { FC } from 'hono/jsx'
+import { AuthError } from '../../core/errors.ts'
+
+/** A parsed form: every value may be a string, a File, or an array of them (repeated fields). */
+export type Form = Record<string, unknown>
+
+/** Field errors by field name. */
+export type FieldErrors = Record<string, string>
+
+/**
+ * Parses an urlencoded or multipart body. Repeated fields become arrays; a body that cannot
+ * be parsed is a 400, never a 500. Other content types read as an empty form.
+ */
+export async function readForm(c: Context): Promise<Form> {
+  try {
+    return (await c.req.parseBody({ all: true })) as Form
+  } catch {
+    throw new AuthError('BAD_REQUEST', { message: 'The form could not be read.' })
+  }
+}
+
+/** The field as a string; a missing, repeated or file field reads as ''. */
+export function str(form: Form, name: string): string {
+  const v = form[name]
+  return typeof v === 'string' ? v : ''
+}
+
+/** Every string value of a (possibly repeated) field. */
+export function strings(form: Form, name: string): string[] {
+  const v = form[name]
+  if (typeof v === 'string') return [v]
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
+}
+
+/** A value echoed back into a form after an error: bounded, so a 60 KB field is not sent back whole. */
+export function echo(value: string, max = 256): string {
+  return value.slice(0, max)
+}
+
+export const CsrfField: FC<{ token: string }> = ({ token }) => (
+  <input type="hidden" name="csrf_token" value={token} />
+)
+
+/** The form-level message (role=alert so screen readers announce it). */
+export const FormAlert: FC<{ message?: string | null | undefined; type?: 'error' | 'info' | 'success' }> = ({
+  message,
+  type = 'error',
+}) =>
+  message ? (
+    <div class={`flash ${type}`} role={type === 'error' ? 'alert' : 'status'}>
+      {message}
+    </div>
+  ) : null
+
+export interface FieldProps {
+  name: string
+  label: string
+  type?: 'text' | 'email' | 'password' | 'search'
+  value?: string | undefined
+  autocomplete: string
+  required?: boolean
+  optional?: boolean
+  error?: string | undefined
+  hint?: string | undefined
+  autofocus?: boolean
+  minlength?: number | undefined
+  maxlength?: number | undefined
+  /** Prefix for the element id when a page has two forms with the same field name. */
+  idPrefix?: string
+}
+
+/** A labelled input; its error and hint are tied to it with aria-describedby / aria-invalid. */
+export const Field: FC<FieldProps> = (p) => {
+  const id = `${p.idPrefix ?? 'f'}-${p.name}`
+  const errorId = `${id}-error`
+  const hintId = `${id}-hint`
+  const describedBy = [p.error ? errorId : null, p.hint ? hintId : null].filter(Boolean).join(' ')
+  return (
+    <label for={id}>
+      {p.label}
+      {p.optional ? <span class="muted"> (optional)</span> : null}
+      <input
+        id={id}
+        name={p.name}
+        type={p.type ?? 'text'}
+        value={p.type === 'password' ? undefined : p.value}
+        autocomplete={p.autocomplete}
+        required={p.required === true}
+        autofocus={p.autofocus === true}
+        minlength={p.minlength}
+        maxlength={p.maxlength}
+        aria-invalid={p.error ? 'true' : undefined}
+        aria-describedby={describedBy || undefined}
+      />
+      {p.error ? (
+        <small id={errorId} class="field-error">
+          {p.error}
+        </small>
+      ) : null}
+      {p.hint ? (
+        <small id={hintId} class="field-hint">
+          {p.hint}
+        </small>
+      ) : null}
+    </label>
+  )
+}
+
+/** Hidden fields that carry where to go back to after a POST. */
+export const Hidden: FC<{ name: string; value: string }> = ({ name, value }) => (
+  <input type="hidden" name={name} value={value} />
+)
