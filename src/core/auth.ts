@@ -97,7 +97,8 @@ export class Auth {
     if (!isValidEmail(email)) fields.email = 'Enter a valid email address.'
     if (username.length > MAX_FIELD || !this.options.usernameRegExp.test(username))
       fields.username = 'Use 3–32 letters, digits or underscores.'
-    if (name !== null && name.length > 100) fields.name = 'Use at most 100 characters.'
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
+    if (name !== null && (name.length > 100 || /[\u0000-\u001f\u007f]/.test(name))) fields.name = 'Use at most 100 characters, without control characters.'
     const policy = checkPasswordPolicy(typeof input.password === 'string' ? input.password : '', {
       ...this.options.password,
       userInputs: [email, username],
@@ -133,8 +134,10 @@ export class Auth {
   // ---------------------------------------------------------------- login
 
   /** Finds a user by username or email. */
-  findUserByLogin(login: string): Promise<User | null> {
+  async findUserByLogin(login: string): Promise<User | null> {
     const trimmed = login.trim()
+    // NUL can never be part of a name or address (and PostgreSQL text cannot hold it).
+    if (trimmed.includes('\0')) return null
     return trimmed.includes('@')
       ? this.stores.users.getUserByEmail(normalizeEmail(trimmed))
       : this.stores.users.getUserByUsername(normalizeUsername(trimmed))

@@ -91,14 +91,14 @@ export function apiRoutes(s: Services): Hono {
   })
 
   api.delete('/me/sessions/:id', loginRequired(), async (c) => {
-    await auth.revokeSession(c.get('user')!.id, c.req.param('id'), c.get('gatehouseContext'))
+    await auth.revokeSession(c.get('user')!.id, idParam(c.req.param('id')), c.get('gatehouseContext'))
     return c.body(null, 204)
   })
 
   api.get('/admin/users', roleRequired('admin'), async (c) => {
     const page = intParam(c.req.query('page'), 1, 1, 1_000_000, 'page')
     const perPage = intParam(c.req.query('per_page'), 20, 1, 100, 'per_page')
-    const q = (c.req.query('q') ?? '').slice(0, 200)
+    const q = (c.req.query('q') ?? '').replaceAll('\0', '').slice(0, 200)
     const { users, total } = await auth.stores.users.listUsers({
       q,
       offset: (page - 1) * perPage,
@@ -110,7 +110,7 @@ export function apiRoutes(s: Services): Hono {
   api.patch('/admin/users/:id', roleRequired('admin'), async (c) => {
     const body = await jsonBody(c)
     const actor = c.get('user')!
-    const id = c.req.param('id')
+    const id = idParam(c.req.param('id'))
     if (body.active !== undefined && typeof body.active !== 'boolean') {
       throw new AuthError('VALIDATION_FAILED', { fields: { active: 'Must be true or false.' } })
     }
@@ -130,12 +130,18 @@ export function apiRoutes(s: Services): Hono {
   })
 
   api.delete('/admin/users/:id', roleRequired('admin'), async (c) => {
-    await auth.deleteUser(c.req.param('id'), c.get('user')!, c.get('gatehouseContext'))
+    await auth.deleteUser(idParam(c.req.param('id')), c.get('user')!, c.get('gatehouseContext'))
     return c.body(null, 204)
   })
 
   api.all('*', () => errorResponse(new AuthError('NOT_FOUND')))
   return api
+}
+
+/** Ids we issue are UUIDs or base64url; anything else cannot exist (and never reaches a query). */
+function idParam(raw: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) throw new AuthError('NOT_FOUND')
+  return raw
 }
 
 function intParam(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {
