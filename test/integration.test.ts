@@ -4,19 +4,25 @@
  * clock, plus Hono on SQLite and over a real socket.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { serve } from '@hono/node-server'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Auth, createAuth } from '../src/core/auth.ts'
 import { fakeClock } from '../src/core/clock.ts'
 import type { Stores } from '../src/stores/contracts.ts'
 import { createMemoryStores } from '../src/stores/memory/index.ts'
-import { createSqlStores } from '../src/stores/sql/index.ts'
 import { expressApp, honoApp, type Send, sendViaExpress, sendViaHono } from './helpers/apps.ts'
 import { Client, ORIGIN } from './helpers/client.ts'
+import { probePostgres, probeRedis, requireService } from './helpers/services.ts'
+import {
+  memoryFixture,
+  PG_URL,
+  postgresFixtures,
+  REDIS_URL,
+  redisFixtures,
+  type StoreFixture,
+  sqliteFixture,
+} from './helpers/stores.ts'
 
 const PASSWORD = 'correct horse battery staple'
 const MIN = 60_000
@@ -43,30 +49,15 @@ async function makeAuth(stores: Stores, clock: ReturnType<typeof fakeClock>) {
   })
 }
 
-const memory =
-  (framework: 'hono' | 'express'): Factory =>
+/** A harness on any store fixture, through one framework, with no socket. */
+const via =
+  (framework: 'hono' | 'express', fixture: () => Promise<StoreFixture>): Factory =>
   async () => {
-    const clock = fakeClock()
-    const auth = await makeAuth(createMemoryStores({ clock }), clock)
+    const { stores, clock, cleanup } = await fixture()
+    const auth = await makeAuth(stores, clock)
     const send = framework === 'hono' ? sendViaHono(honoApp(auth)) : sendViaExpress(expressApp(auth))
-    return { auth, send, clock, close: () => auth.close() }
+    return { auth, send, clock, close: cleanup }
   }
-
-const sqlite: Factory = async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-int-'))
-  const clock = fakeClock()
-  const stores = await createSqlStores({ url: `sqlite:${join(dir, 'gatehouse.db')}`, clock })
-  const auth = await makeAuth(stores, clock)
-  return {
-    auth,
-    send: sendViaHono(honoApp(auth)),
-    clock,
-    close: async () => {
-      await auth.close()
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
 
 /** Hono served by @hono/node-server on a real loopback socket; requests go through fetch. */
 const socket: Factory = async () => {
@@ -98,12 +89,20 @@ const socket: Factory = async () => {
   }
 }
 
+const pgUp = await requireService('PostgreSQL', probePostgres(PG_URL))
+const redisUp = await requireService('Redis', probeRedis(REDIS_URL))
+const pg = postgresFixtures()
+afterAll(() => (pgUp ? pg.dropLeftovers() : undefined))
+
 const suites: [string, Factory][] = [
-  ['hono (memory, no socket)', memory('hono')],
-  ['express (memory, no socket)', memory('express')],
-  ['hono (sqlite, no socket)', sqlite],
+  ['hono (memory, no socket)', via('hono', memoryFixture)],
+  ['express (memory, no socket)', via('express', memoryFixture)],
+  ['hono (sqlite, no socket)', via('hono', sqliteFixture)],
+  ['express (sqlite, no socket)', via('express', sqliteFixture)],
   ['hono (memory, real socket)', socket],
 ]
+if (pgUp) suites.push(['hono (postgres, no socket)', via('hono', pg.factory)])
+if (redisUp) suites.push(['express (sqlite + redis, no socket)', via('express', redisFixtures().factory)])
 
 describe.each(suites)('integration via %s', (_name, factory) => {
   let h: Harness
