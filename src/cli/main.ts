@@ -164,5 +164,8 @@ export { program }
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof AuthError ? error.message : ((error as Error)?.message ?? String(error))
   console.error(`gatehouse: ${message}`)
+  if (error instanceof AuthError && error.fields) {
+    for (const [name, problem] of Object.entries(error.fields)) console.error(`  ${name}: ${problem}`)
+  }
   process.exit(error instanceof AuthError && error.code === 'CONFIG_INVALID' ? 78 : 1)
 })

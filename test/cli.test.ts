@@ -1,0 +1,134 @@
+/** The CLI as an operator uses it: a real process, a real SQLite file, the password on stdin. */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createAuth } from '../src/core/auth.ts'
+import { createSqlStores } from '../src/stores/sql/index.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'))
+const db = join(dir, 'cli.db')
+const baseEnv = {
+  ...process.env,
+  GATEHOUSE_DATA_DIR: dir,
+  DATABASE_URL: `sqlite:${db}`,
+  NODE_ENV: 'development',
+  GATEHOUSE_SECRET: 'cli-test-secret-0123456789abcdefghij',
+  GATEHOUSE_CONFIG: '',
+}
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+function gatehouse(args: string[], input = '', env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['bin/gatehouse.js', ...args], {
+    input,
+    env: { ...baseEnv, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+async function withAuth<T>(fn: (auth: Awaited<ReturnType<typeof createAuth>>) => Promise<T>): Promise<T> {
+  const auth = await createAuth({
+    mode: 'test',
+    secret: baseEnv.GATEHOUSE_SECRET,
+    stores: await createSqlStores({ url: `sqlite:${db}` }),
+    logger: { warn: () => {} },
+  })
+  try {
+    return await fn(auth)
+  } finally {
+    await auth.close()
+  }
+}
+
+describe('gatehouse CLI', () => {
+  it('creates the first administrator with the password from stdin, never from an argument', async () => {
+    const r = gatehouse(
+      ['user', 'create', '--email', 'Root@Example.com', '--username', 'root', '--admin'],
+      'an admin passphrase here\n',
+    )
+    expect(r.err).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/Created root <root@example.com> with role admin/)
+    const user = await withAuth((auth) =>
+      auth.verifyLogin({ login: 'root', password: 'an admin passphrase here' }),
+    )
+    expect(user.roles).toEqual(['admin', 'user'])
+    expect(user.emailVerified).toBe(true)
+    const help = gatehouse(['user', 'create', '--help'])
+    expect(help.out).not.toMatch(/--password/)
+  })
+
+  it('refuses a weak password and a duplicate with a clear message', () => {
+    const weak = gatehouse(['user', 'create', '--email', 'w@example.com', '--username', 'weak'], 'password\n')
+    expect(weak.code).toBe(1)
+    expect(weak.err).toMatch(/password: .*common/i)
+    const dup = gatehouse(
+      ['user', 'create', '--email', 'root@example.com', '--username', 'other'],
+      'another passphrase ok\n',
+    )
+    expect(dup.code).toBe(1)
+    expect(dup.err).toMatch(/email already exists/)
+  })
+
+  it('sets roles and deactivates users (ending their sessions)', async () => {
+    gatehouse(
+      ['user', 'create', '--email', 'ed@example.com', '--username', 'eddie'],
+      'an editor passphrase\n',
+    )
+    const token = await withAuth(
+      async (auth) => (await auth.login({ login: 'eddie', password: 'an editor passphrase' })).token,
+    )
+    const set = gatehouse(['user', 'set-role', 'eddie', 'user', 'editor'])
+    expect(set.out.trim()).toBe('eddie: editor, user')
+    expect(gatehouse(['user', 'set-role', 'eddie', 'wizard']).code).toBe(1)
+    const off = gatehouse(['user', 'deactivate', 'ED@example.com'])
+    expect(off.code).toBe(0)
+    await withAuth(async (auth) => {
+      expect(await auth.sessions.validate(token)).toBeNull()
+      await expect(
+        auth.verifyLogin({ login: 'eddie', password: 'an editor passphrase' }),
+      ).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' })
+    })
+    expect(gatehouse(['user', 'deactivate', 'nobody']).code).toBe(1)
+  })
+
+  it('migrate lists the applied migrations', () => {
+    const r = gatehouse(['migrate'])
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/applied\s+0001_initial/)
+  })
+
+  it('doctor exits non-zero on a production problem and names it', () => {
+    const bad = gatehouse(['doctor'], '', {
+      NODE_ENV: 'production',
+      GATEHOUSE_SECRET: 'short',
+      PUBLIC_URL: 'http://auth.example.com',
+    })
+    expect(bad.code).toBe(1)
+    expect(bad.out).toMatch(/FAIL\s+secret/)
+    expect(bad.out).toMatch(/FAIL\s+publicUrl/)
+    expect(bad.out).toMatch(/FAIL\s+mailer/)
+    const good = gatehouse(['doctor'], '', {
+      NODE_ENV: 'production',
+      GATEHOUSE_SECRET: 'Xk3!pQ9z-Lm2#Vb7Rt5^Ws8&Yh4*Nd6@Jf1',
+      PUBLIC_URL: 'https://auth.example.com',
+      SMTP_URL: 'smtps://user:pw@smtp.example.com:465',
+    })
+    expect(good.code).toBe(0)
+    expect(good.out).not.toMatch(/FAIL/)
+  })
+
+  it('serve fails closed in production without a secret, naming the setting', () => {
+    const r = gatehouse(['serve', '--port', '0'], '', {
+      NODE_ENV: 'production',
+      GATEHOUSE_SECRET: '',
+      PUBLIC_URL: 'https://auth.example.com',
+      SMTP_URL: 'smtp://127.0.0.1:1',
+    })
+    expect(r.code).toBe(78)
+    expect(r.err).toMatch(/"secret"/)
+  })
+})
