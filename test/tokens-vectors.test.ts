@@ -13,7 +13,8 @@ import { AuthError } from '../src/core/errors.ts'
 import type { JwsAlg } from '../src/core/tokens/jws.ts'
 import { type ExplicitKey, verifyJwsWithKey, verifyJwtWithKey } from '../src/core/tokens/verify.ts'
 
-const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'))
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'))
 
 async function outcome(promise: Promise<unknown>): Promise<'valid' | 'invalid'> {
   try {
@@ -63,17 +64,20 @@ describe('pyjwt-tokens.json', () => {
     expect(pyjwt.cases).toHaveLength(56)
   })
 
-  it.each(pyjwt.cases.map((c) => [c.id, c.expect, c.reason, c] as const))('%s → %s (%s)', async (_id, want, _r, c) => {
-    const got = await outcome(
-      verifyJwtWithKey(c.token, pyjwtKey(c), {
-        issuer: c.verify_with.issuer,
-        audience: c.verify_with.audience,
-        now: c.now,
-        leeway: c.verify_with.leeway,
-      }),
-    )
-    expect(got).toBe(want)
-  })
+  it.each(pyjwt.cases.map((c) => [c.id, c.expect, c.reason, c] as const))(
+    '%s → %s (%s)',
+    async (_id, want, _r, c) => {
+      const got = await outcome(
+        verifyJwtWithKey(c.token, pyjwtKey(c), {
+          issuer: c.verify_with.issuer,
+          audience: c.verify_with.audience,
+          now: c.now,
+          leeway: c.verify_with.leeway,
+        }),
+      )
+      expect(got).toBe(want)
+    },
+  )
 
   it('valid cases yield exactly the claims PyJWT encoded', async () => {
     for (const c of pyjwt.cases.filter((x) => x.expect === 'valid')) {
@@ -94,7 +98,13 @@ describe('pyjwt-tokens.json', () => {
     // jose 6 on Node 20 decodes with atob: padding and non-zero trailing bits pass; it refuses '+' and '/' itself.
     const joseAccepts = []
     for (const c of lenient) {
-      if (await compactVerify(c.token, secret, { algorithms: ['HS256'] }).then(() => true, () => false)) joseAccepts.push(c.id)
+      if (
+        await compactVerify(c.token, secret, { algorithms: ['HS256'] }).then(
+          () => true,
+          () => false,
+        )
+      )
+        joseAccepts.push(c.id)
     }
     expect(joseAccepts).toEqual(['jwt-051', 'jwt-052', 'jwt-053'])
   })
@@ -108,7 +118,11 @@ describe('pyjwt-tokens.json', () => {
       const k = pyjwt.keys[c.verify_with.key]!
       const signature = k.secret_hex
         ? createHmac('sha256', Buffer.from(k.secret_hex, 'hex')).update(input).digest()
-        : sign(c.verify_with.alg === 'RS256' ? 'sha256' : null, input, createPrivateKey({ key: k.private_jwk!, format: 'jwk' } as never))
+        : sign(
+            c.verify_with.alg === 'RS256' ? 'sha256' : null,
+            input,
+            createPrivateKey({ key: k.private_jwk!, format: 'jwk' } as never),
+          )
       expect(signature.toString('base64url')).toBe(sig)
     }
   })
@@ -146,7 +160,12 @@ const APPLICABLE: readonly string[] = ['EdDSA', 'RS256', 'ES256', 'HS256']
  *   only a verifier that silently drops bad characters could accept. Strict base64url
  *   (RFC 7515 §2) rejects them.
  */
-const UPSTREAM_DEFECTS: Record<number, 'valid' | 'invalid'> = { 367: 'valid', 370: 'valid', 372: 'invalid', 373: 'invalid' }
+const UPSTREAM_DEFECTS: Record<number, 'valid' | 'invalid'> = {
+  367: 'valid',
+  370: 'valid',
+  372: 'invalid',
+  373: 'invalid',
+}
 
 /** Key for a group: the public JWK, or the private one for oct keys. */
 function groupKey(group: WycheGroup): JWK {
@@ -218,8 +237,12 @@ describe('wycheproof-jws.json', () => {
       const { use: _use, key_ops: _ops, ...plain } = groupKey(group)
       const t = group.tests[0]!
       expect(t.result).toBe('invalid')
-      await expect(verifyJwsWithKey(t.jws, { key: plain, alg: groupAlg(group) as JwsAlg })).resolves.toBeTruthy()
-      await expect(verifyJwsWithKey(t.jws, { key: groupKey(group), alg: groupAlg(group) as JwsAlg })).rejects.toThrow(AuthError)
+      await expect(
+        verifyJwsWithKey(t.jws, { key: plain, alg: groupAlg(group) as JwsAlg }),
+      ).resolves.toBeTruthy()
+      await expect(
+        verifyJwsWithKey(t.jws, { key: groupKey(group), alg: groupAlg(group) as JwsAlg }),
+      ).rejects.toThrow(AuthError)
     }
   })
 })

@@ -3,7 +3,14 @@
  * (tokens), key rotation, refresh rotation and reuse detection, revocation.
  * Remote verification and interop: tokens-remote.test.ts; API keys: tokens-api-keys.test.ts.
  */
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
+import {
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+} from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { decodeProtectedHeader, type JWK } from 'jose'
@@ -43,12 +50,14 @@ function switchableKv(inner: KeyValueStore): KeyValueStore & { down: boolean } {
   const kv = {
     down: false,
     get: (k: string) => (kv.down ? Promise.reject(new Error('ECONNREFUSED')) : inner.get(k)),
-    set: (k: string, v: string, t: number) => (kv.down ? Promise.reject(new Error('ECONNREFUSED')) : inner.set(k, v, t)),
+    set: (k: string, v: string, t: number) =>
+      kv.down ? Promise.reject(new Error('ECONNREFUSED')) : inner.set(k, v, t),
     setIfAbsent: (k: string, v: string, t: number) =>
       kv.down ? Promise.reject(new Error('ECONNREFUSED')) : inner.setIfAbsent(k, v, t),
     delete: (k: string) => (kv.down ? Promise.reject(new Error('ECONNREFUSED')) : inner.delete(k)),
     take: (k: string) => (kv.down ? Promise.reject(new Error('ECONNREFUSED')) : inner.take(k)),
-    increment: (k: string, t: number) => (kv.down ? Promise.reject(new Error('ECONNREFUSED')) : inner.increment(k, t)),
+    increment: (k: string, t: number) =>
+      kv.down ? Promise.reject(new Error('ECONNREFUSED')) : inner.increment(k, t),
   }
   return kv
 }
@@ -80,7 +89,8 @@ function setup(options: Partial<TokenServiceOptions> = {}) {
   const base = { kv, signingKeys, clock, secret: SECRET, issuer: ISS, audience: AUD }
   const service = createTokenService({ ...base, ...options })
   /** A second instance over the same stores (another process), with its own key cache. */
-  const peer = (more: Partial<TokenServiceOptions> = {}) => createTokenService({ ...base, ...options, ...more })
+  const peer = (more: Partial<TokenServiceOptions> = {}) =>
+    createTokenService({ ...base, ...options, ...more })
   return { clock, stores, kv, signingKeys, users, user, loadUser, service, peer }
 }
 
@@ -109,7 +119,12 @@ async function serverKey(signingKeys: SigningKeyStore): Promise<RawKey> {
   const records = await signingKeys.listSigningKeys()
   const rec = records.filter((r) => r.retiredAt === null).at(-1)!
   const pem = createSecretBox(SECRET, `signing-key:${rec.kid}`).open(rec.privateKeyEncrypted)
-  return { kid: rec.kid, alg: rec.alg, privateKey: createPrivateKey(pem), publicJwk: JSON.parse(rec.publicJwk) }
+  return {
+    kid: rec.kid,
+    alg: rec.alg,
+    privateKey: createPrivateKey(pem),
+    publicJwk: JSON.parse(rec.publicJwk),
+  }
 }
 
 function signWith(alg: string, privateKey: KeyObject, input: string): Buffer {
@@ -179,7 +194,9 @@ describe.each(['EdDSA', 'RS256', 'ES256'] as const)('hostile tokens against Gate
     expect(claims.sub).toBe('user-1')
     expect(decodeProtectedHeader(good)).toEqual({ alg, kid: key.kid, typ: 'at+jwt' })
     const crafted = craft({ alg, kid: key.kid, typ: 'at+jwt' }, claimsAt(t.clock()), key)
-    await expect(t.service.verifyAccess(crafted, { checkRevocation: false })).resolves.toMatchObject({ roles: ['admin'] })
+    await expect(t.service.verifyAccess(crafted, { checkRevocation: false })).resolves.toMatchObject({
+      roles: ['admin'],
+    })
   })
 
   it('1: alg none / None / NONE / nOnE, with an empty or a kept signature → TOKEN_INVALID', async () => {
@@ -195,8 +212,14 @@ describe.each(['EdDSA', 'RS256', 'ES256'] as const)('hostile tokens against Gate
   })
 
   it('2: HS256 signed with the public key (PEM, PEM with leading whitespace, JWK JSON, raw bytes) → TOKEN_INVALID', async () => {
-    const pem = createPublicKey({ key: key.publicJwk, format: 'jwk' } as never).export({ type: 'spki', format: 'pem' }) as string
-    const der = createPublicKey({ key: key.publicJwk, format: 'jwk' } as never).export({ type: 'spki', format: 'der' })
+    const pem = createPublicKey({ key: key.publicJwk, format: 'jwk' } as never).export({
+      type: 'spki',
+      format: 'pem',
+    }) as string
+    const der = createPublicKey({ key: key.publicJwk, format: 'jwk' } as never).export({
+      type: 'spki',
+      format: 'der',
+    })
     const secrets = [
       pem,
       `\n${pem}`,
@@ -216,7 +239,12 @@ describe.each(['EdDSA', 'RS256', 'ES256'] as const)('hostile tokens against Gate
     const hitsBefore = trapHits
     const attacker = generateKeyPairSync('ed25519')
     const attackerJwk = attacker.publicKey.export({ format: 'jwk' })
-    const attackerKey: RawKey = { kid: key.kid, alg: 'EdDSA', privateKey: attacker.privateKey, publicJwk: attackerJwk }
+    const attackerKey: RawKey = {
+      kid: key.kid,
+      alg: 'EdDSA',
+      privateKey: attacker.privateKey,
+      publicJwk: attackerJwk,
+    }
     const base = { alg, kid: key.kid, typ: 'at+jwt' }
     const hostile = [
       craft({ ...base, alg: 'EdDSA', jwk: attackerJwk }, claimsAt(t.clock()), attackerKey),
@@ -234,7 +262,15 @@ describe.each(['EdDSA', 'RS256', 'ES256'] as const)('hostile tokens against Gate
   it('3: kid of ../../dev/null, SQL, unknown, missing, or not a string → TOKEN_INVALID, at most one key reload', async () => {
     const listsBefore = t.signingKeys.lists
     t.clock.advance(61_000) // past the reload cooldown, so an unknown kid may reload once
-    const kids: unknown[] = ['../../dev/null', "' OR 1=1--", 'AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB', '', 42, null]
+    const kids: unknown[] = [
+      '../../dev/null',
+      "' OR 1=1--",
+      'AAAAAAAAAAAAAAAAAAAAAA',
+      'BBBBBBBBBBBBBBBBBBBBBB',
+      '',
+      42,
+      null,
+    ]
     for (const kid of kids) {
       const token = craft({ alg, kid, typ: 'at+jwt' }, claimsAt(t.clock()), key)
       expect(await codeOf(t.service.verifyAccess(token))).toBe('TOKEN_INVALID')
@@ -291,11 +327,17 @@ describe.each(['EdDSA', 'RS256', 'ES256'] as const)('hostile tokens against Gate
       craft(h, claimsAt(now, { sub: 42 }), key),
     ]
     for (const token of wrong) expect(await codeOf(t.service.verifyAccess(token))).toBe('TOKEN_INVALID')
-    await expect(t.service.verifyAccess(craft(h, claimsAt(now, { aud: [AUD, 'x'] }), key))).resolves.toBeTruthy()
+    await expect(
+      t.service.verifyAccess(craft(h, claimsAt(now, { aud: [AUD, 'x'] }), key)),
+    ).resolves.toBeTruthy()
 
     // Another audience/issuer configured: a valid token of ours is not theirs.
-    expect(await codeOf(t.peer({ audience: 'https://billing.example.test' }).verifyAccess(good))).toBe('TOKEN_INVALID')
-    expect(await codeOf(t.peer({ issuer: 'https://other-issuer.test' }).verifyAccess(good))).toBe('TOKEN_INVALID')
+    expect(await codeOf(t.peer({ audience: 'https://billing.example.test' }).verifyAccess(good))).toBe(
+      'TOKEN_INVALID',
+    )
+    expect(await codeOf(t.peer({ issuer: 'https://other-issuer.test' }).verifyAccess(good))).toBe(
+      'TOKEN_INVALID',
+    )
 
     const pair = await t.service.issuePair(t.user)
     expect(await codeOf(t.service.verifyAccess(pair.refresh_token))).toBe('TOKEN_INVALID')
@@ -304,7 +346,12 @@ describe.each(['EdDSA', 'RS256', 'ES256'] as const)('hostile tokens against Gate
 
   it('6: crit ["x"] (and b64:false) with a valid signature → TOKEN_INVALID', async () => {
     const h = { alg, kid: key.kid, typ: 'at+jwt' }
-    for (const extra of [{ crit: ['x'], x: 1 }, { crit: ['b64'], b64: false }, { crit: [] }, { zip: 'DEF' }]) {
+    for (const extra of [
+      { crit: ['x'], x: 1 },
+      { crit: ['b64'], b64: false },
+      { crit: [] },
+      { zip: 'DEF' },
+    ]) {
       const token = craft({ ...h, ...extra }, claimsAt(t.clock()), key)
       expect(await codeOf(t.service.verifyAccess(token))).toBe('TOKEN_INVALID')
     }
@@ -365,6 +412,22 @@ describe('issuing', () => {
     expect(second.jti).not.toBe(claims.jti)
   })
 
+  it('verified tokens are cached: claims handed out are copies, and the cache can be turned off', async () => {
+    for (const verifyCacheSize of [10_000, 0]) {
+      const t = setup({ verifyCacheSize })
+      const pair = await t.service.issuePair(t.user)
+      const first = await t.service.verifyAccess(pair.access_token)
+      first.roles.push('admin')
+      first.sub = 'someone-else'
+      const second = await t.service.verifyAccess(pair.access_token)
+      expect(second.roles).toEqual(['user'])
+      expect(second.sub).toBe('user-1')
+      const { exp } = second
+      t.clock.set(exp * 1000)
+      expect(await codeOf(t.service.verifyAccess(pair.access_token))).toBe('TOKEN_INVALID')
+    }
+  })
+
   it('additionalClaims adds app claims; a reserved claim is refused loudly', async () => {
     const t = setup({ additionalClaims: (u) => ({ tenant: 'acme', email: u.email, perms: ['a'] }) })
     const claims = await t.service.verifyAccess((await t.service.issuePair(t.user)).access_token)
@@ -383,7 +446,13 @@ describe('issuing', () => {
 
   it('options are validated once, naming the option', () => {
     const { stores } = setup()
-    const base = { kv: stores.kv, signingKeys: stores.signingKeys, secret: SECRET, issuer: ISS, audience: AUD }
+    const base = {
+      kv: stores.kv,
+      signingKeys: stores.signingKeys,
+      secret: SECRET,
+      issuer: ISS,
+      audience: AUD,
+    }
     const bad: Record<string, unknown>[] = [
       { accessTtl: 0 },
       { leeway: 3600 },
@@ -427,9 +496,17 @@ describe('signing keys', () => {
     expect(rec!.kid).toMatch(/^[A-Za-z0-9_-]{22}$/)
     expect(rec!.privateKeyEncrypted).toMatch(/^v1\./)
     expect(rec!.privateKeyEncrypted).not.toContain('PRIVATE')
-    expect(JSON.parse(rec!.publicJwk)).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: rec!.kid, alg: 'EdDSA', use: 'sig' })
+    expect(JSON.parse(rec!.publicJwk)).toMatchObject({
+      kty: 'OKP',
+      crv: 'Ed25519',
+      kid: rec!.kid,
+      alg: 'EdDSA',
+      use: 'sig',
+    })
     expect(JSON.parse(rec!.publicJwk).d).toBeUndefined()
-    expect(() => createSecretBox(SECRET, 'signing-key:other').open(rec!.privateKeyEncrypted)).toThrow(AuthError)
+    expect(() => createSecretBox(SECRET, 'signing-key:other').open(rec!.privateKeyEncrypted)).toThrow(
+      AuthError,
+    )
 
     // Another secret cannot use the stored key: a loud configuration error, not a silent new key.
     const wrong = createTokenService({
@@ -484,13 +561,25 @@ describe('signing keys', () => {
     t.clock.advance(1_000 + 60_000)
     const { keys } = await t.service.jwks()
     expect(keys.map((k) => k.kid)).toEqual([rotated.kid])
-    await expect(t.service.verifyAccess((await t.service.issuePair(t.user)).access_token)).resolves.toBeTruthy()
+    await expect(
+      t.service.verifyAccess((await t.service.issuePair(t.user)).access_token),
+    ).resolves.toBeTruthy()
 
     // The next rotation deletes keys that have expired.
     await t.service.rotateKeys()
     const kids = (await t.stores.signingKeys.listSigningKeys()).map((k) => k.kid)
     expect(kids).not.toContain(oldKid)
     expect(kids).toContain(rotated.kid)
+  })
+
+  it('a key removed from the store (e.g. compromised) stops verifying within the key-cache interval, even for tokens already verified', async () => {
+    const t = setup()
+    const pair = await t.service.issuePair(t.user)
+    await expect(t.service.verifyAccess(pair.access_token)).resolves.toBeTruthy()
+    const [rec] = await t.stores.signingKeys.listSigningKeys()
+    await t.stores.signingKeys.deleteSigningKey(rec!.kid)
+    t.clock.advance(61_000)
+    expect(await codeOf(t.service.verifyAccess(pair.access_token))).toBe('TOKEN_INVALID')
   })
 
   it('a token signed by an expired retired key is refused even with its signature intact', async () => {
@@ -510,7 +599,7 @@ describe('refresh tokens', () => {
   it('are opaque, rotate on every use, and each access token they give is not fresh', async () => {
     const t = setup()
     const p0 = await t.service.issuePair(t.user, { fresh: true })
-    expect(p0.refresh_token).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/)
+    expect(p0.refresh_token).toMatch(/^[A-Za-z0-9_-]{22}\.1\.[A-Za-z0-9_-]{43}$/)
     const p1 = await t.service.refresh(p0.refresh_token, t.loadUser)
     expect(p1.refresh_token).not.toBe(p0.refresh_token)
     expect(p1.refresh_token.split('.')[0]).toBe(p0.refresh_token.split('.')[0]) // same family
@@ -519,29 +608,64 @@ describe('refresh tokens', () => {
     await expect(t.service.verifyAccess(p2.access_token)).resolves.toBeTruthy()
   })
 
-  it('are stored only as hashes', async () => {
+  it('nothing stored can be turned back into a token, and storage per family stays constant however often it rotates', async () => {
     const t = setup()
-    const seen: string[] = []
+    const writes: string[] = []
+    const keys = new Set<string>()
     const spy: KeyValueStore = {
-      ...t.stores.kv,
       get: (k) => t.stores.kv.get(k),
-      take: (k) => t.stores.kv.take(k),
-      delete: (k) => t.stores.kv.delete(k),
+      take: (k) => {
+        keys.delete(k)
+        return t.stores.kv.take(k)
+      },
+      delete: (k) => {
+        keys.delete(k)
+        return t.stores.kv.delete(k)
+      },
       setIfAbsent: (k, v, s) => t.stores.kv.setIfAbsent(k, v, s),
       increment: (k, s) => t.stores.kv.increment(k, s),
       set: (k, v, s) => {
-        seen.push(k, v)
+        writes.push(k, v)
+        keys.add(k)
         return t.stores.kv.set(k, v, s)
       },
     }
-    const service = createTokenService({ kv: spy, signingKeys: t.stores.signingKeys, clock: t.clock, secret: SECRET, issuer: ISS, audience: AUD })
-    const p0 = await service.issuePair(t.user)
-    const p1 = await service.refresh(p0.refresh_token, t.loadUser)
-    const secretPart = (rt: string) => rt.split('.')[1]!
-    for (const text of seen) {
-      expect(text).not.toContain(secretPart(p0.refresh_token))
-      expect(text).not.toContain(secretPart(p1.refresh_token))
+    const service = createTokenService({
+      kv: spy,
+      signingKeys: t.stores.signingKeys,
+      clock: t.clock,
+      secret: SECRET,
+      issuer: ISS,
+      audience: AUD,
+    })
+    let pair = await service.issuePair(t.user)
+    const tags = [pair.refresh_token.split('.')[2]!]
+    for (let i = 0; i < 100; i++) {
+      pair = await service.refresh(pair.refresh_token, t.loadUser)
+      tags.push(pair.refresh_token.split('.')[2]!)
     }
+    for (const text of writes) for (const tag of tags) expect(text).not.toContain(tag)
+    // The family record, the live token's marker, the newest-token record: three keys after 100 rotations.
+    expect([...keys].sort().map((k) => k.replace(/:[A-Za-z0-9_-]{22}/, ':<family>'))).toEqual([
+      'tok:fam:<family>',
+      'tok:last:<family>',
+      'tok:rt:<family>:101',
+    ])
+  })
+
+  it('a forged token naming a real family is TOKEN_INVALID and does not touch the family', async () => {
+    const t = setup()
+    const p0 = await t.service.issuePair(t.user)
+    const [family] = p0.refresh_token.split('.') as [string]
+    for (const forged of [
+      `${family}.1.${'A'.repeat(43)}`,
+      `${family}.7.${'B'.repeat(43)}`,
+      `${family}.0.${p0.refresh_token.split('.')[2]}`,
+    ]) {
+      expect(await codeOf(t.service.refresh(forged, t.loadUser))).toBe('TOKEN_INVALID')
+      expect(await t.service.revokeFamilyOf(forged)).toBe(false)
+    }
+    await expect(t.service.refresh(p0.refresh_token, t.loadUser)).resolves.toBeTruthy()
   })
 
   it('8: replay after rotation → TOKEN_REUSED; the whole family dies, the winner’s new tokens too', async () => {
@@ -557,10 +681,36 @@ describe('refresh tokens', () => {
     await expect(t.service.refresh(other.refresh_token, t.loadUser)).resolves.toBeTruthy()
   })
 
+  it('8: reuse detected while the legitimate refresh is in flight: that refresh fails too', async () => {
+    const t = setup()
+    const p0 = await t.service.issuePair(t.user)
+    const p1 = await t.service.refresh(p0.refresh_token, t.loadUser)
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let paused!: () => void
+    const reached = new Promise<void>((resolve) => {
+      paused = resolve
+    })
+    const slowLoadUser = async (id: string) => {
+      paused()
+      await gate
+      return t.loadUser(id)
+    }
+    const inFlight = codeOf(t.service.refresh(p1.refresh_token, slowLoadUser))
+    await reached
+    expect(await codeOf(t.service.refresh(p0.refresh_token, t.loadUser))).toBe('TOKEN_REUSED')
+    release()
+    expect(await inFlight).toBe('TOKEN_INVALID')
+  })
+
   it('8: 50 concurrent refreshes of one token → exactly one succeeds, the family intact for the winner; a later replay kills it', async () => {
     const t = setup()
     const p0 = await t.service.issuePair(t.user)
-    const results = await Promise.allSettled(Array.from({ length: 50 }, () => t.service.refresh(p0.refresh_token, t.loadUser)))
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, () => t.service.refresh(p0.refresh_token, t.loadUser)),
+    )
     const won = results.filter((r) => r.status === 'fulfilled')
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
     expect(won).toHaveLength(1)
@@ -610,7 +760,15 @@ describe('refresh tokens', () => {
 
   it('garbage, unknown and access tokens are TOKEN_INVALID, never a crash', async () => {
     const t = setup()
-    for (const junk of ['', 'x', 'a.b', `${'A'.repeat(22)}.${'B'.repeat(43)}`, 'x'.repeat(100_000), null, 42]) {
+    for (const junk of [
+      '',
+      'x',
+      'a.b',
+      `${'A'.repeat(22)}.${'B'.repeat(43)}`,
+      'x'.repeat(100_000),
+      null,
+      42,
+    ]) {
       expect(await codeOf(t.service.refresh(junk as string, t.loadUser))).toBe('TOKEN_INVALID')
     }
   })
@@ -693,7 +851,10 @@ describe('revocation', () => {
     const t = setup()
     const broken = createTokenService({
       kv: t.kv,
-      signingKeys: { ...t.stores.signingKeys, listSigningKeys: () => Promise.reject(new Error('down')) } as SigningKeyStore,
+      signingKeys: {
+        ...t.stores.signingKeys,
+        listSigningKeys: () => Promise.reject(new Error('down')),
+      } as SigningKeyStore,
       clock: t.clock,
       secret: SECRET,
       issuer: ISS,

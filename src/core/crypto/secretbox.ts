@@ -1,14 +1,15 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { AuthError } from '../errors.ts'
+import { deriveKey } from './kdf.ts'
 
 /**
  * Authenticated encryption of short strings (private signing keys, a refresh grace
  * payload) under the server secret.
  *
  * Format `v1.<iv>.<ciphertext‖tag>` (base64url): AES-256-GCM, 96-bit random IV, 128-bit
- * tag. The key is HKDF-SHA256(secret, salt "gatehouse/secretbox", info "v1:" + purpose),
- * so a box sealed for one purpose never opens for another, and the version and purpose
- * are also bound as associated data. The version prefix lets a later format coexist.
+ * tag. The key is HKDF-SHA256 of the secret with info "secretbox/v1:" + purpose, so a box
+ * sealed for one purpose never opens for another; version and purpose are also bound as
+ * associated data. The version prefix lets a later format coexist.
  */
 export interface SecretBox {
   seal(plaintext: string): string
@@ -17,19 +18,11 @@ export interface SecretBox {
 }
 
 const VERSION = 'v1'
-const SALT = 'gatehouse/secretbox'
-const MIN_SECRET_BYTES = 32
 const B64URL = /^[A-Za-z0-9_-]+$/
 
 export function createSecretBox(secret: string | Uint8Array, purpose: string): SecretBox {
-  const ikm = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret)
-  if (ikm.length < MIN_SECRET_BYTES) {
-    throw new AuthError('CONFIG_INVALID', {
-      message: `secret: at least ${MIN_SECRET_BYTES} bytes are required`,
-    })
-  }
   if (!purpose) throw new AuthError('CONFIG_INVALID', { message: 'secretbox: a purpose label is required' })
-  const key = Buffer.from(hkdfSync('sha256', ikm, SALT, `${VERSION}:${purpose}`, 32))
+  const key = deriveKey(secret, `secretbox/${VERSION}:${purpose}`)
   const aad = Buffer.from(`${VERSION}:${purpose}`, 'utf8')
 
   return {

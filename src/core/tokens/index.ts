@@ -26,4 +26,10 @@ export {
   type TokenService,
   type TokenServiceOptions,
 } from './service.ts'
-export { type ExplicitKey, type JwtRules, type VerifiedJwt, verifyJwsWithKey, verifyJwtWithKey } from './verify.ts'
+export {
+  type ExplicitKey,
+  type JwtRules,
+  type VerifiedJwt,
+  verifyJwsWithKey,
+  verifyJwtWithKey,
+} from './verify.ts'

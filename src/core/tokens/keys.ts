@@ -52,7 +52,7 @@ interface LoadedKey {
 
 interface Loaded {
   at: number
-  /** Newest first. */
+  /** Current first, then newest first. */
   keys: LoadedKey[]
 }
 
@@ -86,7 +86,15 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
         throw new AuthError('CONFIG_INVALID', { message: 'signing key is symmetric' })
       keys.push({ record, publicJwk, verify: { alg: record.alg, key } })
     }
-    keys.sort((a, b) => b.record.createdAt - a.record.createdAt || (a.record.kid < b.record.kid ? 1 : -1))
+    // Current (unretired) keys first, then newest; the kid breaks ties so every instance picks the same signer.
+    const retired = (k: LoadedKey) => (k.record.retiredAt === null ? 0 : 1)
+    keys.sort(
+      (a, b) =>
+        retired(a) - retired(b) ||
+        b.record.createdAt - a.record.createdAt ||
+        (b.record.retiredAt ?? 0) - (a.record.retiredAt ?? 0) ||
+        (a.record.kid < b.record.kid ? 1 : -1),
+    )
     return { at: clock(), keys }
   }
 
@@ -180,7 +188,8 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
       let l = await current()
       let found = l.keys.find((k) => k.record.kid === kid)
       if (!found && clock() - lastReload >= cacheMs) {
-        l = await reload()
+        // A kid we have not seen: maybe a rotation on another instance. One reload, then no more for cacheMs.
+        l = await reload().catch(() => l)
         found = l.keys.find((k) => k.record.kid === kid)
       }
       return found && live(found, clock()) ? found.verify : null

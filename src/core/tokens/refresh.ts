@@ -1,73 +1,103 @@
+import { createHmac } from 'node:crypto'
 import type { KeyValueStore } from '../../stores/contracts.ts'
 import type { Clock } from '../clock.ts'
-import { randomToken, sha256Hex } from '../crypto/random.ts'
+import { constantTimeEqual, randomToken } from '../crypto/random.ts'
 import type { SecretBox } from '../crypto/secretbox.ts'
 import { AuthError } from '../errors.ts'
 import { revokeTokenId } from './revocation.ts'
 
 /**
- * Opaque refresh tokens `<familyId>.<secret>` (128 + 256 bits), stored only as SHA-256 in
- * the KV store. A login starts a family with an absolute end; every redemption spends the
- * token (atomic `take`) and hands out its successor in the same family.
+ * Opaque refresh tokens `<familyId>.<n>.<tag>`: a login starts a family (128-bit random
+ * id, absolute end); its n-th token carries tag = HMAC-SHA256(refresh key, "<familyId>.<n>"),
+ * the key derived from the server secret. Every redemption spends token n (atomic `take`)
+ * and hands out n+1.
  *
- * KV keys (all expire with the family):
- * - `tok:rt:<hash>`     a live token → its family
- * - `tok:fam:<id>`      the family: user, absolute end, token generation. Written once and
- *                       never rewritten, so deleting it (revocation) cannot be undone by a
- *                       rotation running at the same time.
- * - `tok:spent:<hash>`  a spent token: "rotating" while its redemption is in flight, "done"
- *                       after. Presenting a "done" token again is reuse → the family dies.
- * - `tok:last:<id>`     the family's newest token and access-token id, so a revocation also
- *                       kills the tokens the winner of a theft race holds.
+ * Because the tag proves a token was issued by us, a spent token is recognised from the
+ * family's counter alone: nothing secret is stored (a leaked store yields no usable token)
+ * and storage per family stays constant however often it rotates — no per-token "spent"
+ * records piling up for 30 days. A forged token never touches the store, so it cannot be
+ * used to revoke someone's family.
+ *
+ * KV keys, all expiring with the family:
+ * - `tok:fam:<id>`       user, absolute end, token generation. Written once and never
+ *                        rewritten, so a revocation (delete) cannot be undone by a rotation
+ *                        running at the same time.
+ * - `tok:rt:<id>:<n>`    present while token n is live; `take` spends it.
+ * - `tok:last:<id>`      the newest token number, its access token id/expiry, when it was
+ *                        issued (and the sealed pair, with a grace window).
+ *
+ * Presenting token n that is no longer live, with newest N:
+ * - n = N: its redemption is in flight (a concurrent duplicate) → TOKEN_INVALID, family kept;
+ * - n = N-1 within the grace window → the same successor pair again;
+ * - otherwise it was spent earlier: reuse → the family is revoked (TOKEN_REUSED).
  */
 export interface RefreshContext {
   kv: KeyValueStore
   clock: Clock
   /** Absolute family lifetime, seconds. */
   ttl: number
-  /** Seconds during which a spent token returns its successor pair again (0: never). */
+  /** Seconds during which the previous token returns its successor pair again (0: never). */
   grace: number
   /** Access leeway, seconds (revocation entries outlive the token by this much). */
   leeway: number
+  /** HMAC key for the tags (derived from the server secret). */
+  macKey: Uint8Array
   /** Seals the successor pair kept for the grace window. */
   box: SecretBox
 }
 
+export interface Family {
+  id: string
+  userId: string
+  generation: string | null
+  /** Absolute end, ms. */
+  expiresAt: number
+}
+
 interface FamilyRecord {
-  /** user id */
   u: string
-  /** absolute end, ms */
   x: number
-  /** token generation at login */
   g: string | null
 }
 
-interface SpentRecord {
-  f: string
+interface LatestRecord {
+  /** newest token number */
+  n: number
+  /** its access token's jti and exp */
+  j: string
+  e: number
+  /** issued at, ms */
   at: number
-  s: 'rotating' | 'done'
-  /** Sealed successor pair (only with a grace window). */
+  /** sealed successor pair (only with a grace window) */
   next?: string
 }
 
-interface LatestRecord {
-  h: string
-  j: string
-  e: number
-}
-
 const key = {
-  token: (hash: string) => `tok:rt:${hash}`,
   family: (id: string) => `tok:fam:${id}`,
-  spent: (hash: string) => `tok:spent:${hash}`,
+  live: (id: string, n: number) => `tok:rt:${id}:${n}`,
   latest: (id: string) => `tok:last:${id}`,
 }
 
-const FORMAT = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/
+const FORMAT = /^([A-Za-z0-9_-]{22})\.([1-9][0-9]{0,8})\.([A-Za-z0-9_-]{43})$/
 
-/** The storage hash of a well-formed refresh token; null for anything else (a JWT, garbage). */
-export function refreshTokenHash(token: unknown): string | null {
-  return typeof token === 'string' && FORMAT.test(token) ? sha256Hex(token) : null
+function tag(ctx: RefreshContext, familyId: string, n: number): string {
+  return createHmac('sha256', ctx.macKey).update(`${familyId}.${n}`).digest('base64url')
+}
+
+export function refreshToken(ctx: RefreshContext, familyId: string, n: number): string {
+  return `${familyId}.${n}.${tag(ctx, familyId, n)}`
+}
+
+/** Family and number of a token we issued; null for anything else (a JWT, garbage, a forged tag). */
+export function parseRefreshToken(
+  ctx: RefreshContext,
+  token: unknown,
+): { familyId: string; n: number } | null {
+  const m = typeof token === 'string' ? FORMAT.exec(token) : null
+  if (!m) return null
+  const [, familyId, num, given] = m as unknown as [string, string, string, string]
+  const n = Number(num)
+  return constantTimeEqual(given, tag(ctx, familyId, n)) ? { familyId, n } : null
 }
 
 function parse<T>(raw: string | null): T | null {
@@ -79,18 +109,12 @@ function parse<T>(raw: string | null): T | null {
   }
 }
 
-export interface Family {
-  id: string
-  userId: string
-  generation: string | null
-  expiresAt: number
-}
-
 function remaining(ctx: RefreshContext, family: Family): number {
   return Math.max(1, Math.ceil((family.expiresAt - ctx.clock()) / 1000))
 }
 
-async function loadFamily(ctx: RefreshContext, id: string): Promise<Family | null> {
+/** The family if it is neither revoked nor past its absolute end. */
+export async function loadFamily(ctx: RefreshContext, id: string): Promise<Family | null> {
   const rec = parse<FamilyRecord>(await ctx.kv.get(key.family(id)))
   if (!rec || rec.x <= ctx.clock()) return null
   return { id, userId: rec.u, generation: rec.g, expiresAt: rec.x }
@@ -108,73 +132,48 @@ export async function startFamily(
   return family
 }
 
-/** A fresh token in the family; returns it once (only its hash is kept). */
-export async function addToken(
-  ctx: RefreshContext,
-  family: Family,
-): Promise<{ token: string; hash: string }> {
-  const token = `${family.id}.${randomToken(32)}`
-  const hash = sha256Hex(token)
-  await ctx.kv.set(key.token(hash), family.id, remaining(ctx, family))
-  return { token, hash }
+/** Makes token n of the family live and returns it (it is never stored). */
+export async function issueToken(ctx: RefreshContext, family: Family, n: number): Promise<string> {
+  await ctx.kv.set(key.live(family.id, n), '1', remaining(ctx, family))
+  return refreshToken(ctx, family.id, n)
 }
 
-/** Remembers the family's newest refresh token and access token, for revocation. */
+/** Records token n as the family's newest, with its access token (revoked with the family). */
 export async function recordLatest(
   ctx: RefreshContext,
   family: Family,
-  latest: { hash: string; jti: string; exp: number },
+  latest: { n: number; jti: string; exp: number; sealedPair?: string },
 ): Promise<void> {
-  const rec: LatestRecord = { h: latest.hash, j: latest.jti, e: latest.exp }
+  const rec: LatestRecord = { n: latest.n, j: latest.jti, e: latest.exp, at: ctx.clock() }
+  if (latest.sealedPair && ctx.grace > 0) rec.next = latest.sealedPair
   await ctx.kv.set(key.latest(family.id), JSON.stringify(rec), remaining(ctx, family))
 }
 
 export type Redemption =
-  | { kind: 'rotate'; family: Family; spentHash: string }
+  /** This caller spent token n and must issue n+1. */
+  | { kind: 'rotate'; family: Family; n: number }
   /** A retry within the grace window: the sealed successor pair, handed out again. */
   | { kind: 'replay'; sealedPair: string }
 
-/**
- * Spends a refresh token. Of concurrent redemptions exactly one gets `rotate` (the store's
- * atomic take); the others fail with TOKEN_INVALID while the winner is still rotating,
- * without touching the family. A token presented after its rotation completed is reuse:
- * the family is revoked (TOKEN_REUSED) — unless it is within the grace window, which hands
- * out the same successor pair again.
- */
+/** Spends a refresh token. Of concurrent redemptions exactly one gets `rotate` (the store's atomic take). */
 export async function redeem(ctx: RefreshContext, token: unknown): Promise<Redemption> {
-  const hash = refreshTokenHash(token)
-  if (!hash) throw new AuthError('TOKEN_INVALID')
-  const familyId = await ctx.kv.take(key.token(hash))
-  if (familyId === null) return handleSpent(ctx, hash)
-
-  // Marked at once, so a concurrent loser sees "rotating" (no revocation) rather than nothing.
-  const spent: SpentRecord = { f: familyId, at: ctx.clock(), s: 'rotating' }
-  await ctx.kv.set(key.spent(hash), JSON.stringify(spent), ctx.ttl)
+  const parsed = parseRefreshToken(ctx, token)
+  if (!parsed) throw new AuthError('TOKEN_INVALID')
+  const { familyId, n } = parsed
+  if ((await ctx.kv.take(key.live(familyId, n))) === null) return notLive(ctx, familyId, n)
   const family = await loadFamily(ctx, familyId)
   if (!family) throw new AuthError('TOKEN_INVALID')
-  return { kind: 'rotate', family, spentHash: hash }
+  return { kind: 'rotate', family, n }
 }
 
-async function handleSpent(ctx: RefreshContext, hash: string): Promise<Redemption> {
-  const spent = parse<SpentRecord>(await ctx.kv.get(key.spent(hash)))
-  // Never issued, expired, or taken by a concurrent redemption that is still rotating.
-  if (!spent || spent.s !== 'done') throw new AuthError('TOKEN_INVALID')
-  if (spent.next && ctx.clock() - spent.at <= ctx.grace * 1000 && (await loadFamily(ctx, spent.f))) {
-    return { kind: 'replay', sealedPair: spent.next }
-  }
-  await revokeFamily(ctx, spent.f)
+async function notLive(ctx: RefreshContext, familyId: string, n: number): Promise<Redemption> {
+  const latest = parse<LatestRecord>(await ctx.kv.get(key.latest(familyId)))
+  // Family revoked or expired (nothing left to protect), or token n is being redeemed right now.
+  if (!latest || n >= latest.n) throw new AuthError('TOKEN_INVALID')
+  const inGrace = n === latest.n - 1 && latest.next && ctx.clock() - latest.at <= ctx.grace * 1000
+  if (inGrace && (await loadFamily(ctx, familyId))) return { kind: 'replay', sealedPair: latest.next! }
+  await revokeFamily(ctx, familyId)
   throw new AuthError('TOKEN_REUSED')
-}
-
-/** Marks the spent token "done" (with the sealed successor pair when a grace window is set). */
-export async function finishRotation(
-  ctx: RefreshContext,
-  redemption: { family: Family; spentHash: string },
-  sealedPair: string | null,
-): Promise<void> {
-  const spent: SpentRecord = { f: redemption.family.id, at: ctx.clock(), s: 'done' }
-  if (sealedPair !== null && ctx.grace > 0) spent.next = sealedPair
-  await ctx.kv.set(key.spent(redemption.spentHash), JSON.stringify(spent), remaining(ctx, redemption.family))
 }
 
 /** Ends a family: no token of it refreshes again, and its newest access token is revoked. */
@@ -182,21 +181,7 @@ export async function revokeFamily(ctx: RefreshContext, familyId: string): Promi
   await ctx.kv.delete(key.family(familyId))
   const latest = parse<LatestRecord>(await ctx.kv.take(key.latest(familyId)))
   if (latest) {
-    await ctx.kv.delete(key.token(latest.h))
+    await ctx.kv.delete(key.live(familyId, latest.n))
     await revokeTokenId(ctx.kv, latest.j, latest.e - ctx.clock() / 1000 + ctx.leeway)
   }
-}
-
-/** The family of a live or spent token (for logout); null when the token is unknown. */
-export async function familyOf(ctx: RefreshContext, token: unknown): Promise<string | null> {
-  const hash = refreshTokenHash(token)
-  if (!hash) return null
-  const live = await ctx.kv.get(key.token(hash))
-  if (live !== null) return live
-  return parse<SpentRecord>(await ctx.kv.get(key.spent(hash)))?.f ?? null
-}
-
-/** The family a redemption may continue, re-read (it may have been revoked meanwhile). */
-export function familyAlive(ctx: RefreshContext, familyId: string): Promise<Family | null> {
-  return loadFamily(ctx, familyId)
 }

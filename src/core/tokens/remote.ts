@@ -31,6 +31,9 @@ export interface RemoteVerifyOptions {
   fetch?: typeof fetch
 }
 
+/** A JWKS is a few KB; anything far bigger is not one. */
+const MAX_JWKS_CHARS = 1_000_000
+
 interface KeySet {
   byKid: Map<string, VerificationKey>
   fetchedAt: number
@@ -78,7 +81,9 @@ export function createAccessTokenVerifier(
       signal: AbortSignal.timeout(timeoutMs),
     })
     if (!res.ok) throw new Error(`JWKS fetch: HTTP ${res.status}`)
-    return { byKid: await importSet(await res.json()), fetchedAt: clock() }
+    const text = await res.text()
+    if (text.length > MAX_JWKS_CHARS) throw new Error('JWKS fetch: response too large')
+    return { byKid: await importSet(JSON.parse(text)), fetchedAt: clock() }
   }
 
   function refresh(): Promise<KeySet> {

@@ -1,17 +1,18 @@
 import type { JWK } from 'jose'
-import type { KeyValueStore, SigningKeyStore, User } from '../../stores/contracts.ts'
-import { type Clock, systemClock } from '../clock.ts'
+import type { User } from '../../stores/contracts.ts'
+import { deriveKey } from '../crypto/kdf.ts'
 import { createSecretBox } from '../crypto/secretbox.ts'
 import { AuthError } from '../errors.ts'
-import { type AccessClaims, type AdditionalClaims, issueAccessToken, verifyAccessJwt } from './access.ts'
-import { SIGNING_ALGS, type SigningAlg } from './jws.ts'
+import { type AccessClaims, issueAccessToken, verifyAccessJwt } from './access.ts'
+import { checkRegisteredClaims } from './claims.ts'
+import { invalid, type SigningAlg } from './jws.ts'
 import { createKeyRing } from './keys.ts'
+import { resolveTokenOptions, type TokenServiceOptions } from './options.ts'
 import {
-  addToken,
   type Family,
-  familyAlive,
-  familyOf,
-  finishRotation,
+  issueToken,
+  loadFamily,
+  parseRefreshToken,
   type RefreshContext,
   recordLatest,
   redeem,
@@ -26,37 +27,9 @@ import {
   revokeTokenId,
 } from './revocation.ts'
 import { guardStore } from './store-guard.ts'
+import { copyClaims, VerifiedTokenCache } from './verified-cache.ts'
 
-export interface TokenServiceOptions {
-  kv: KeyValueStore
-  signingKeys: SigningKeyStore
-  /** Server secret (≥ 32 bytes): encrypts the private signing keys. */
-  secret: string | Uint8Array
-  /** `iss` of every token, and the only one accepted. */
-  issuer: string
-  /** `aud` of every token, and the only one accepted. */
-  audience: string
-  clock?: Clock
-  /** Access-token lifetime, seconds. Default 900 (15 min). */
-  accessTtl?: number
-  /** Absolute lifetime of a refresh family, seconds. Default 2,592,000 (30 days). */
-  refreshTtl?: number
-  /** Algorithm of new signing keys. Default EdDSA (Ed25519). */
-  alg?: SigningAlg
-  /** Clock skew tolerated on exp/nbf/iat, seconds (0–300). Default 0. */
-  leeway?: number
-  /** Extra claims for the access token; may not set a reserved claim. */
-  additionalClaims?: AdditionalClaims
-  /**
-   * Seconds after a refresh during which the spent token returns the same successor
-   * pair again — for a client whose response was lost to a network error (0–60). Default
-   * 0: any second presentation of a spent token revokes its family. The successor pair is
-   * kept sealed (AES-GCM under the server secret) for this window.
-   */
-  refreshGrace?: number
-  /** How long the signing-key list is cached, ms. Default 60,000. */
-  keyCacheMs?: number
-}
+export type { TokenServiceOptions }
 
 export interface TokenPair {
   access_token: string
@@ -76,7 +49,7 @@ export interface TokenService {
   /** Strict verification; `checkRevocation` (default true) adds two KV lookups sent together. */
   verifyAccess(token: string, options?: { checkRevocation?: boolean }): Promise<AccessClaims>
   revokeAccess(claims: Pick<AccessClaims, 'jti' | 'exp'>): Promise<void>
-  /** Revokes the family of a live or spent refresh token; false when the token is unknown. */
+  /** Revokes the family of a live or spent refresh token; false when it is not one of ours. */
   revokeFamilyOf(refreshToken: string): Promise<boolean>
   /** Every access token and refresh family of the user, at once. */
   revokeAllForUser(userId: string): Promise<void>
@@ -84,46 +57,22 @@ export interface TokenService {
   rotateKeys(): Promise<{ kid: string; alg: SigningAlg }>
 }
 
-const KNOWN = new Set([
-  'kv',
-  'signingKeys',
-  'secret',
-  'issuer',
-  'audience',
-  'clock',
-  'accessTtl',
-  'refreshTtl',
-  'alg',
-  'leeway',
-  'additionalClaims',
-  'refreshGrace',
-  'keyCacheMs',
-])
-
-function config(message: string): AuthError {
-  return new AuthError('CONFIG_INVALID', { message })
-}
-
-function wholeSeconds(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw config(`tokens.${name}: an integer from ${min} to ${max}`)
-  return value
-}
-
 export function createTokenService(options: TokenServiceOptions): TokenService {
-  for (const name of Object.keys(options))
-    if (!KNOWN.has(name)) throw config(`tokens.${name}: unknown option`)
-  if (typeof options.issuer !== 'string' || !options.issuer) throw config('tokens.issuer: required')
-  if (typeof options.audience !== 'string' || !options.audience) throw config('tokens.audience: required')
-  const alg = options.alg ?? 'EdDSA'
-  if (!SIGNING_ALGS.includes(alg)) throw config(`tokens.alg: one of ${SIGNING_ALGS.join(', ')}`)
-  const accessTtl = wholeSeconds('accessTtl', options.accessTtl ?? 900, 10, 86_400)
-  const refreshTtl = wholeSeconds('refreshTtl', options.refreshTtl ?? 2_592_000, 60, 31_536_000)
-  const leeway = wholeSeconds('leeway', options.leeway ?? 0, 0, 300)
-  const grace = wholeSeconds('refreshGrace', options.refreshGrace ?? 0, 0, 60)
-  const clock = options.clock ?? systemClock
-  const { issuer, audience, additionalClaims } = options
+  const {
+    issuer,
+    audience,
+    clock,
+    accessTtl,
+    refreshTtl,
+    alg,
+    leeway,
+    additionalClaims,
+    refreshGrace: grace,
+    keyCacheMs,
+    verifyCacheSize,
+  } = resolveTokenOptions(options)
   const kv = guardStore(options.kv)
+  const verified = new VerifiedTokenCache(verifyCacheSize)
 
   const keys = createKeyRing({
     store: guardStore(options.signingKeys),
@@ -131,7 +80,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     clock,
     alg,
     maxTokenLifetime: accessTtl + leeway,
-    cacheMs: options.keyCacheMs,
+    cacheMs: keyCacheMs,
   })
   const ctx: RefreshContext = {
     kv,
@@ -139,16 +88,19 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     ttl: refreshTtl,
     grace,
     leeway,
+    macKey: deriveKey(options.secret, 'refresh-token/v1'),
     box: createSecretBox(options.secret, 'refresh-grace'),
   }
 
+  /** Refresh token n of the family plus a new access token, recorded as the family's newest. */
   async function mint(
     user: User,
     family: Family,
+    n: number,
     fresh: boolean,
     generation: string | null,
   ): Promise<TokenPair> {
-    const refresh = await addToken(ctx, family)
+    const refreshToken = await issueToken(ctx, family, n)
     const access = await issueAccessToken({
       key: await keys.signingKey(),
       issuer,
@@ -160,13 +112,42 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       generation,
       additionalClaims,
     })
-    await recordLatest(ctx, family, { hash: refresh.hash, jti: access.claims.jti, exp: access.claims.exp })
-    return {
+    const pair: TokenPair = {
       access_token: access.token,
-      refresh_token: refresh.token,
+      refresh_token: refreshToken,
       token_type: 'Bearer',
       expires_in: accessTtl,
     }
+    const sealedPair = grace > 0 ? ctx.box.seal(JSON.stringify(pair)) : undefined
+    await recordLatest(ctx, family, { n, jti: access.claims.jti, exp: access.claims.exp, sealedPair })
+    return pair
+  }
+
+  /** Signature and claims, once per token; a cached token re-checks only what time or key removal can change. */
+  async function verifySignedAccess(token: string): Promise<AccessClaims> {
+    const now = clock()
+    const hit = typeof token === 'string' ? verified.get(token) : undefined
+    if (hit) {
+      try {
+        checkRegisteredClaims(hit.claims, { issuer, audience, now: Math.floor(now / 1000), leeway })
+        if (!(await keys.verificationKey(hit.kid))) throw invalid()
+      } catch (error) {
+        verified.delete(token)
+        throw error
+      }
+      return copyClaims(hit.claims)
+    }
+    let kid = ''
+    const claims = await verifyAccessJwt(
+      token,
+      (h) => {
+        kid = h.kid!
+        return keys.verificationKey(kid)
+      },
+      { issuer, audience, now, leeway },
+    )
+    verified.set(token, kid, claims)
+    return copyClaims(claims)
   }
 
   return {
@@ -174,7 +155,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       if (!user.active) throw new AuthError('ACCOUNT_DISABLED')
       const generation = await readGeneration(kv, user.id)
       const family = await startFamily(ctx, user.id, generation)
-      return mint(user, family, fresh, generation)
+      return mint(user, family, 1, fresh, generation)
     },
 
     async refresh(refreshToken, loadUser) {
@@ -189,9 +170,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         await revokeFamily(ctx, family.id)
         throw new AuthError('TOKEN_INVALID')
       }
-      const pair = await mint(user, family, false, generation)
-      await finishRotation(ctx, redemption, grace > 0 ? ctx.box.seal(JSON.stringify(pair)) : null)
-      if (!(await familyAlive(ctx, family.id))) {
+      const pair = await mint(user, family, redemption.n + 1, false, generation)
+      if (!(await loadFamily(ctx, family.id))) {
         // Revoked while we rotated (reuse detected elsewhere): the pair we just made dies too.
         await revokeFamily(ctx, family.id)
         throw new AuthError('TOKEN_INVALID')
@@ -200,12 +180,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     },
 
     async verifyAccess(token, { checkRevocation = true } = {}) {
-      const claims = await verifyAccessJwt(token, (h) => keys.verificationKey(h.kid!), {
-        issuer,
-        audience,
-        now: clock(),
-        leeway,
-      })
+      const claims = await verifySignedAccess(token)
       if (checkRevocation && (await isAccessRevoked(kv, claims))) throw new AuthError('TOKEN_INVALID')
       return claims
     },
@@ -215,9 +190,10 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     },
 
     async revokeFamilyOf(refreshToken) {
-      const familyId = await familyOf(ctx, refreshToken)
-      if (familyId === null) return false
-      await revokeFamily(ctx, familyId)
+      // The tag proves the token is ours, live or spent: its family needs no lookup.
+      const parsed = parseRefreshToken(ctx, refreshToken)
+      if (!parsed) return false
+      await revokeFamily(ctx, parsed.familyId)
       return true
     },
 
