@@ -503,6 +503,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
   it('answers malformed input with a 4xx and a stable code (case 7)', async () => {
     const c = new Client(h.send)
     await signUp(c)
+    await logIn(c)
     const truncated = await c.request('POST', '/login', {
       body: '{"login":"alice","pass',
       headers: { 'content-type': 'application/json' },
@@ -520,10 +521,47 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     const res = await huge.get('/private')
     // 401 in-process; a real Node socket refuses the header block itself with 431.
     expect([401, 431]).toContain(res.status)
-    for (const authorization of ['Bearer', 'Basic !!!', 'Bearer a.b', '\u00e9'.repeat(10)]) {
+    // A scheme of ours with a bad value, or no scheme at all: 401, and no fall-back to the cookie.
+    for (const authorization of [
+      'Bearer',
+      'Bearer a.b',
+      'Bearer a.b.c',
+      'ApiKey ',
+      'ApiKey gh_x_y',
+      '\u00e9'.repeat(10),
+      '(x) y',
+    ]) {
       const r = await c.get('/private', { authorization })
-      expect(r.status).toBeGreaterThanOrEqual(400)
-      expect(r.status).toBeLessThan(500)
+      expect(r.status).toBe(401)
     }
+    // Another well-formed scheme (a staging proxy's Basic auth) is not ours: the cookie still counts.
+    expect((await c.get('/private', { authorization: 'Basic Zm9vOmJhcg==' })).status).toBe(200)
+  })
+
+  it('tokenRequired / tokenRoleRequired / freshTokenRequired guard stateless APIs', async () => {
+    const c = new Client(h.send)
+    const { id } = await signUp(c)
+    const user = (await h.auth.stores.users.getUserById(id))!
+    const fresh = await h.auth.tokens!.issuePair(user, { fresh: true })
+    const stale = await h.auth.tokens!.issuePair(user)
+    const get = (path: string, token?: string) =>
+      c.get(path, token ? { authorization: `Bearer ${token}` } : {})
+    const ok = await get('/token', fresh.access_token)
+    expect(ok.status).toBe(200)
+    expect(await ok.json()).toEqual({ identity: id, roles: ['user'] })
+    expect((await get('/token')).status).toBe(401)
+    expect((await get('/token', 'x.y.z')).status).toBe(401)
+    expect((await get('/token/admin', fresh.access_token)).status).toBe(403)
+    expect((await get('/token/fresh', fresh.access_token)).status).toBe(200)
+    const notFresh = await get('/token/fresh', stale.access_token)
+    expect([notFresh.status, (await notFresh.json()).error.code]).toEqual([401, 'FRESH_LOGIN_REQUIRED'])
+    await h.auth.setRoles(id, ['user', 'admin'], null)
+    const admin = await h.auth.tokens!.issuePair((await h.auth.stores.users.getUserById(id))!)
+    expect((await get('/token/admin', admin.access_token)).status).toBe(200)
+    await h.auth.revokeEverything(id)
+    expect((await get('/token', admin.access_token)).status).toBe(401)
+    // A bearer token also authenticates loginRequired() routes, with the user loaded fresh.
+    const again = await h.auth.tokens!.issuePair(user)
+    expect((await get('/private', again.access_token)).status).toBe(200)
   })
 })

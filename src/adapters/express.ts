@@ -9,6 +9,8 @@ import {
   type UnauthorizedHandler,
   unauthorized,
 } from '../core/guards.ts'
+import { requireToken, type TokenRequirement } from '../core/token-guard.ts'
+import type { AccessClaims } from '../core/tokens/access.ts'
 import type { SessionRecord, User } from '../stores/contracts.ts'
 
 /**
@@ -20,6 +22,10 @@ export interface GatehouseRequestFields {
   authSession?: SessionRecord | null
   authenticated?: Authenticated | null
   gatehouse?: { auth: Auth; ctx: RequestContext }
+  /** Verified access-token claims (tokenRequired()). */
+  claims?: AccessClaims
+  /** The token's subject (Flask-JWT-Extended's get_jwt_identity()). */
+  identity?: string
 }
 
 declare global {
@@ -104,11 +110,39 @@ function deny(req: Request, res: ExpressResponse, onUnauthorized?: UnauthorizedH
   )
 }
 
-export function loginRequired(options: { onUnauthorized?: UnauthorizedHandler } = {}): RequestHandler {
+/** See the Hono adapter; `via` limits the credentials the route accepts. */
+export function loginRequired(
+  options: { onUnauthorized?: UnauthorizedHandler; via?: Authenticated['via'][] } = {},
+): RequestHandler {
   return function loginRequiredMiddleware(req, res, next) {
-    if (!req.user) return void deny(req, res, options.onUnauthorized)
+    const who = req.authenticated
+    if (!who || (options.via && !options.via.includes(who.via)))
+      return void deny(req, res, options.onUnauthorized)
     next()
   }
+}
+
+/** Stateless bearer-token check (see the Hono adapter); sets `req.claims` and `req.identity`. */
+export function tokenRequired(auth: Auth, requirement: TokenRequirement = {}): RequestHandler {
+  return function tokenRequiredMiddleware(req, res, next) {
+    requireToken(auth, { authorization: header(req, 'authorization'), apiKey: null }, requirement).then(
+      (result) => {
+        if (result instanceof Response) return sendResponse(res, result)
+        req.claims = result
+        req.identity = result.sub
+        next()
+      },
+      next,
+    )
+  }
+}
+
+export function tokenRoleRequired(auth: Auth, ...roles: string[]): RequestHandler {
+  return tokenRequired(auth, { roles })
+}
+
+export function freshTokenRequired(auth: Auth): RequestHandler {
+  return tokenRequired(auth, { fresh: true })
 }
 
 export function roleRequired(...roles: string[]): RequestHandler {

@@ -11,6 +11,8 @@ import {
   type UnauthorizedHandler,
   unauthorized,
 } from '../core/guards.ts'
+import { requireToken, type TokenRequirement } from '../core/token-guard.ts'
+import type { AccessClaims } from '../core/tokens/access.ts'
 import type { SessionRecord, User } from '../stores/contracts.ts'
 
 declare module 'hono' {
@@ -22,6 +24,10 @@ declare module 'hono' {
     session: SessionRecord | null
     authenticated: Authenticated | null
     gatehouseContext: RequestContext
+    /** Verified access-token claims (tokenRequired()). */
+    claims: AccessClaims
+    /** The token's subject: the user id (Flask-JWT-Extended's get_jwt_identity()). */
+    identity: string
   }
 }
 
@@ -88,12 +94,50 @@ function unauthorizedFor(c: Context, onUnauthorized?: UnauthorizedHandler) {
   })
 }
 
-/** Flask-Login's login_required: 302 to the login page (HTML) or 401 (API). */
-export function loginRequired(options: { onUnauthorized?: UnauthorizedHandler } = {}): MiddlewareHandler {
+export type CredentialKind = Authenticated['via']
+
+/**
+ * Flask-Login's login_required: 302 to the login page (HTML) or 401 (API). `via` limits
+ * which credentials the route accepts, e.g. `['session', 'token']` to refuse API keys.
+ */
+export function loginRequired(
+  options: { onUnauthorized?: UnauthorizedHandler; via?: CredentialKind[] } = {},
+): MiddlewareHandler {
   return createMiddleware(async function loginRequiredMiddleware(c, next) {
-    if (!c.get('user')) return unauthorizedFor(c, options.onUnauthorized)
+    const who = c.get('authenticated')
+    if (!who || (options.via && !options.via.includes(who.via)))
+      return unauthorizedFor(c, options.onUnauthorized)
     await next()
   })
+}
+
+/**
+ * Flask-JWT-Extended's jwt_required for stateless APIs: verifies the bearer access token
+ * (and its revocation) without loading the user, and sets `claims` and `identity`.
+ * Works without gatehouse() in front of it.
+ */
+export function tokenRequired(auth: Auth, requirement: TokenRequirement = {}): MiddlewareHandler {
+  return createMiddleware(async function tokenRequiredMiddleware(c, next) {
+    const result = await requireToken(
+      auth,
+      { authorization: c.req.header('authorization') ?? null, apiKey: null },
+      requirement,
+    )
+    if (result instanceof Response) return result
+    c.set('claims', result)
+    c.set('identity', result.sub)
+    await next()
+  })
+}
+
+/** tokenRequired() with any one of the roles in the token's `roles` claim (403 otherwise). */
+export function tokenRoleRequired(auth: Auth, ...roles: string[]): MiddlewareHandler {
+  return tokenRequired(auth, { roles })
+}
+
+/** tokenRequired() for sensitive routes: only a token from an interactive login. */
+export function freshTokenRequired(auth: Auth): MiddlewareHandler {
+  return tokenRequired(auth, { fresh: true })
 }
 
 /** Any one of the roles; 401 when not logged in, 403 when logged in without them. */

@@ -147,6 +147,37 @@ user
     }
   })
 
+const keys = program.command('keys').description('manage JWT signing keys')
+
+keys
+  .command('rotate')
+  .description('make a new signing key current; the previous one stays in the JWKS until its tokens expire')
+  .action(async () => {
+    const auth = await openAuth()
+    try {
+      if (!auth.tokens)
+        throw new AuthError('CONFIG_INVALID', { message: 'Tokens are disabled (tokens.enabled = false).' })
+      const { kid, alg } = await auth.tokens.rotateKeys()
+      const { keys: published } = await auth.tokens.jwks()
+      console.log(`New signing key ${kid} (${alg}); the JWKS now publishes ${published.length} key(s).`)
+    } finally {
+      await auth.close()
+    }
+  })
+
+keys
+  .command('list')
+  .description('list the published signing keys')
+  .action(async () => {
+    const auth = await openAuth()
+    try {
+      const { keys: published } = (await auth.tokens?.jwks()) ?? { keys: [] }
+      for (const k of published) console.log(`${k.kid}  ${k.alg}`)
+    } finally {
+      await auth.close()
+    }
+  })
+
 program
   .command('doctor')
   .description('check the configuration; exits non-zero on a production problem')

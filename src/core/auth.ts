@@ -4,6 +4,7 @@ import { can, hasAnyRole, hasRole } from './access.ts'
 import { type AuditInput, recordAudit } from './audit.ts'
 import type { RequestContext } from './context.ts'
 import { expiredCookie, parseCookies, serializeCookie } from './cookies.ts'
+import { readCredential } from './credentials.ts'
 import { AuthError } from './errors.ts'
 import type { AuthOptions, ResolvedOptions } from './options.ts'
 import { checkPasswordPolicy, PasswordHasher } from './passwords/index.ts'
@@ -11,6 +12,8 @@ import { csrfTokenFor, passesOriginCheck, verifyCsrfToken } from './protect/csrf
 import { LoginThrottle, type ThrottleBackend } from './protect/throttle.ts'
 import { resolveOptions } from './resolve.ts'
 import { type SessionInfo, SessionManager, type ValidSession } from './sessions.ts'
+import { verifyApiKey } from './tokens/api-keys.ts'
+import { createTokenService, type TokenService } from './tokens/service.ts'
 import { isValidEmail, normalizeEmail, normalizeUsername } from './users.ts'
 
 export interface SignUpInput {
@@ -59,6 +62,8 @@ export class Auth {
   readonly sessions: SessionManager
   readonly passwords: PasswordHasher
   readonly throttle: LoginThrottle
+  /** JWT access + refresh tokens; null when `tokens.enabled` is false. */
+  readonly tokens: TokenService | null
   /** `__Host-` prefixed when the public URL is https (no Domain, Path=/, Secure). */
   readonly sessionCookieName: string
   readonly deviceCookieName: string
@@ -75,6 +80,27 @@ export class Auth {
     this.sessions = new SessionManager(this.stores.sessions, options.session, options.clock)
     this.passwords = new PasswordHasher(options.password)
     this.throttle = new LoginThrottle(options.throttle, extras.throttleBackend)
+    const t = options.tokens
+    this.tokens = t.enabled
+      ? createTokenService({
+          kv: this.stores.kv,
+          signingKeys: this.stores.signingKeys,
+          secret: options.secret,
+          issuer: t.issuer ?? options.origin,
+          audience: t.audience ?? options.origin,
+          clock: options.clock,
+          accessTtl: t.accessTtl,
+          refreshTtl: t.refreshTtl,
+          alg: t.alg,
+          leeway: t.leeway,
+          refreshGrace: t.refreshGrace,
+          additionalClaims: t.additionalClaims,
+        })
+      : null
+    if (this.tokens) {
+      const tokens = this.tokens
+      this.onRevokeAll.push((userId) => tokens.revokeAllForUser(userId))
+    }
     this.#allowedOrigins = new Set([
       options.origin,
       ...options.csrf.trustedOrigins.map((o) => new URL(o).origin),
@@ -98,7 +124,8 @@ export class Auth {
     if (username.length > MAX_FIELD || !this.options.usernameRegExp.test(username))
       fields.username = 'Use 3–32 letters, digits or underscores.'
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
-    if (name !== null && (name.length > 100 || /[\u0000-\u001f\u007f]/.test(name))) fields.name = 'Use at most 100 characters, without control characters.'
+    if (name !== null && (name.length > 100 || /[\u0000-\u001f\u007f]/.test(name)))
+      fields.name = 'Use at most 100 characters, without control characters.'
     const policy = checkPasswordPolicy(typeof input.password === 'string' ? input.password : '', {
       ...this.options.password,
       userInputs: [email, username],
@@ -200,10 +227,7 @@ export class Auth {
       ip: ctx.ip ?? null,
       userAgent: ctx.userAgent ?? null,
     })
-    const now = this.clock()
-    await this.stores.users.updateUser(user.id, { lastLoginAt: now })
-    user.lastLoginAt = now
-    if (options.audit !== false) await this.audit({ type: 'login.success', userId: user.id, ctx })
+    if (options.audit !== false) await this.recordLogin(user, ctx)
     const cookies = [
       this.#sessionCookie(token, remember ? this.options.session.rememberAbsoluteTimeout : undefined),
       serializeCookie(this.deviceCookieName, this.#deviceToken(user.id), {
@@ -212,6 +236,14 @@ export class Auth {
       }),
     ]
     return { token, session, cookies }
+  }
+
+  /** Records a successful login: last-login time and the audit event. */
+  async recordLogin(user: User, ctx: Partial<RequestContext> = {}): Promise<void> {
+    const now = this.clock()
+    await this.stores.users.updateUser(user.id, { lastLoginAt: now })
+    user.lastLoginAt = now
+    await this.audit({ type: 'login.success', userId: user.id, ctx })
   }
 
   /** verifyLogin + startSession. */
@@ -241,18 +273,34 @@ export class Auth {
     return token ? this.sessions.validate(token) : null
   }
 
-  /** Extension point: bearer tokens and API keys plug in here (see tokens). */
-  bearer: ((ctx: Pick<RequestContext, 'authorization' | 'apiKey'>) => Promise<Authenticated | null>) | null =
-    null
-
   /**
-   * Who is calling: a valid Authorization/X-API-Key wins when present (and must be valid),
-   * else the session cookie. Returns null when nobody is authenticated.
+   * Who is calling. A bearer token or API key (Authorization / X-API-Key) must be valid when
+   * present — it never falls back to the cookie; otherwise the session cookie. Null when
+   * nobody is authenticated. Token callers get their user loaded, so a role change or a
+   * deactivation takes effect on the next request (tokenRequired() skips that lookup).
    */
   async authenticate(
     ctx: Pick<RequestContext, 'cookie' | 'authorization' | 'apiKey'>,
   ): Promise<Authenticated | null> {
-    if ((ctx.authorization || ctx.apiKey) && this.bearer) return this.bearer(ctx)
+    const credential = readCredential(ctx)
+    if (credential?.kind === 'bearer') {
+      if (!this.tokens) throw new AuthError('TOKEN_INVALID')
+      const claims = await this.tokens.verifyAccess(credential.token)
+      const user = await this.stores.users.getUserById(claims.sub)
+      if (!user?.active) throw new AuthError('TOKEN_INVALID')
+      return { user, session: null, via: 'token', claims: claims as unknown as Record<string, unknown> }
+    }
+    if (credential?.kind === 'api-key') {
+      const found = await verifyApiKey(this.stores.apiKeys, credential.key, this.clock, {
+        prefix: this.options.tokens.apiKeyPrefix,
+      })
+      return {
+        user: found.user,
+        session: null,
+        via: 'api-key',
+        claims: { scopes: found.key.scopes, key_id: found.key.id },
+      }
+    }
     const found = await this.authenticateSession(ctx.cookie)
     return found ? { user: found.user, session: found.session, via: 'session' } : null
   }

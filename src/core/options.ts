@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { Stores } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
 import { AuthError } from './errors.ts'
+import type { AdditionalClaims } from './tokens/access.ts'
 
 /**
  * Every option of createAuth, with its default, in one place. Parsed once; unknown keys
@@ -71,6 +72,30 @@ const csrfSchema = z.strictObject({
   trustedOrigins: z.array(z.url()).default([]),
 })
 
+const tokensSchema = z.strictObject({
+  /** JWT access + rotating refresh tokens and API keys (Authorization: Bearer / ApiKey). */
+  enabled: z.boolean().default(true),
+  /** `iss` of every token; default the public URL's origin. */
+  issuer: z.string().min(1).optional(),
+  /** `aud` of every token; default the public URL's origin. */
+  audience: z.string().min(1).optional(),
+  accessTtl: seconds.max(24 * 3600).default(15 * 60),
+  /** Absolute lifetime of a refresh-token family. */
+  refreshTtl: seconds.default(30 * 24 * 3600),
+  alg: z.enum(['EdDSA', 'RS256', 'ES256']).default('EdDSA'),
+  /** Clock skew tolerated on exp/nbf/iat. */
+  leeway: z.number().int().min(0).max(300).default(0),
+  /** Seconds in which a just-spent refresh token returns the same successor (lost responses). 0 = reuse revokes. */
+  refreshGrace: z.number().int().min(0).max(60).default(0),
+  /** Flask-JWT-Extended's additional_claims_loader: `(user) => ({ … })`; reserved claims are refused. */
+  additionalClaims: z.custom<AdditionalClaims>((v) => typeof v === 'function').optional(),
+  /** Prefix of API keys, so secret scanners can match them. */
+  apiKeyPrefix: z
+    .string()
+    .regex(/^[a-z]{2,8}_$/)
+    .default('gh_'),
+})
+
 const rolesDefault = {
   user: ['profile:read', 'profile:write'],
   editor: ['profile:read', 'profile:write', 'content:read', 'content:write'],
@@ -100,6 +125,7 @@ const schema = z.strictObject({
   signup: signupSchema.prefault({}),
   throttle: throttleSchema.prefault({}),
   csrf: csrfSchema.prefault({}),
+  tokens: tokensSchema.prefault({}),
   /** Where warnings go; default console. */
   logger: z
     .custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).warn === 'function')

@@ -4,11 +4,14 @@ import { field } from '../core/body.ts'
 import { AuthError, errorResponse } from '../core/errors.ts'
 import { toPublicUser } from '../core/users.ts'
 import type { Services } from './services.ts'
+import { tokenRoutes } from './tokens-api.ts'
 
 /** The JSON API of API.md that works with the session cookie (tokens add their routes in tokens-api.ts). */
 export function apiRoutes(s: Services): Hono {
   const { auth, recovery, config } = s
   const api = new Hono()
+  // API.md: these routes take a bearer token or the session cookie, not an API key.
+  const bearerOrSession = loginRequired({ via: ['session', 'token'] })
 
   api.post('/auth/signup', async (c) => {
     const body = await jsonBody(c)
@@ -51,7 +54,7 @@ export function apiRoutes(s: Services): Hono {
     return c.body(null, 204)
   })
 
-  api.post('/auth/logout-all', loginRequired(), async (c) => {
+  api.post('/auth/logout-all', bearerOrSession, async (c) => {
     const user = c.get('user')!
     await auth.revokeEverything(user.id)
     await auth.audit({ type: 'token.logout_all', userId: user.id, ctx: c.get('gatehouseContext') })
@@ -61,7 +64,7 @@ export function apiRoutes(s: Services): Hono {
 
   api.get('/me', loginRequired(), (c) => c.json({ user: toPublicUser(c.get('user')!) }))
 
-  api.post('/me/password', loginRequired(), async (c) => {
+  api.post('/me/password', bearerOrSession, async (c) => {
     const body = await jsonBody(c)
     const rotated = await auth.changePassword(
       c.get('user')!,
@@ -73,7 +76,7 @@ export function apiRoutes(s: Services): Hono {
     return c.body(null, 204)
   })
 
-  api.get('/me/sessions', loginRequired(), async (c) => {
+  api.get('/me/sessions', bearerOrSession, async (c) => {
     const current = c.get('session')?.id
     const sessions = await auth.listSessions(c.get('user')!.id)
     return c.json({
@@ -90,7 +93,7 @@ export function apiRoutes(s: Services): Hono {
     })
   })
 
-  api.delete('/me/sessions/:id', loginRequired(), async (c) => {
+  api.delete('/me/sessions/:id', bearerOrSession, async (c) => {
     await auth.revokeSession(c.get('user')!.id, idParam(c.req.param('id')), c.get('gatehouseContext'))
     return c.body(null, 204)
   })
@@ -134,6 +137,7 @@ export function apiRoutes(s: Services): Hono {
     return c.body(null, 204)
   })
 
+  api.route('/', tokenRoutes(s))
   api.all('*', () => errorResponse(new AuthError('NOT_FOUND')))
   return api
 }

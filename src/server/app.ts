@@ -16,6 +16,7 @@ import type { ServerConfig } from './config.ts'
 import { securityHeaders } from './headers.ts'
 import { pageRoutes, renderErrorPage } from './pages/index.tsx'
 import type { Services } from './services.ts'
+import { jwksRoute } from './tokens-api.ts'
 
 export interface CreateServerOptions {
   logger?: Logger
@@ -118,6 +119,7 @@ export async function createServer(
       'cache-control': 'public, max-age=3600',
     }),
   )
+  app.get('/.well-known/jwks.json', jwksRoute(auth))
   app.route('/api', apiRoutes(services))
   app.route('/', pageRoutes(services))
 

@@ -56,6 +56,11 @@ export function honoApp(auth: Auth): Hono {
     for (const cookie of rotated?.cookies ?? []) c.header('set-cookie', cookie, { append: true })
     return c.body(null, 204)
   })
+  app.get('/token', ho.tokenRequired(auth), (c) =>
+    c.json({ identity: c.get('identity'), roles: c.get('claims').roles }),
+  )
+  app.get('/token/admin', ho.tokenRoleRequired(auth, 'admin'), (c) => c.json({ ok: true }))
+  app.get('/token/fresh', ho.freshTokenRequired(auth), (c) => c.json({ ok: true }))
   app.get('/form', (c) => c.json({ csrf_token: ho.csrfToken(c) }))
   app.post('/form', ho.csrfProtect(), (c) => c.json({ ok: true }))
   return app
@@ -108,6 +113,15 @@ export function expressApp(auth: Auth): express.Express {
     )
     if (rotated) res.append('set-cookie', rotated.cookies)
     res.status(204).end()
+  })
+  app.get('/token', ex.tokenRequired(auth), (req, res) => {
+    res.json({ identity: req.identity, roles: req.claims!.roles })
+  })
+  app.get('/token/admin', ex.tokenRoleRequired(auth, 'admin'), (_req, res) => {
+    res.json({ ok: true })
+  })
+  app.get('/token/fresh', ex.freshTokenRequired(auth), (_req, res) => {
+    res.json({ ok: true })
   })
   app.get('/form', (req, res) => {
     res.json({ csrf_token: ex.csrfToken(req, res) })

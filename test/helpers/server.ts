@@ -2,6 +2,7 @@ import { fakeClock } from '../../src/core/clock.ts'
 import type { Mail, Mailer } from '../../src/core/mail/mailer.ts'
 import { createServer, type GatehouseServer } from '../../src/server/app.ts'
 import { loadServerConfig } from '../../src/server/config.ts'
+import type { Stores } from '../../src/stores/contracts.ts'
 import { createMemoryStores } from '../../src/stores/memory/index.ts'
 import type { Send } from './apps.ts'
 
@@ -12,8 +13,11 @@ export interface TestServer extends GatehouseServer {
 }
 
 /** The real server app on memory stores, a fake clock and a capturing mailer; no socket. */
-export async function createTestServer(settings: Record<string, unknown> = {}): Promise<TestServer> {
-  const clock = fakeClock(Date.UTC(2026, 10, 23))
+export async function createTestServer(
+  settings: Record<string, unknown> & { stores?: Stores; clock?: ReturnType<typeof fakeClock> } = {},
+): Promise<TestServer> {
+  const { stores, clock = fakeClock(Date.UTC(2026, 10, 23)), ...rest } = settings
+  settings = rest
   const mails: Mail[] = []
   const mailer: Mailer = { description: 'capture', send: async (m) => void mails.push(m) }
   const config = loadServerConfig(

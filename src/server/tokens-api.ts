@@ -1,0 +1,147 @@
+import { Hono } from 'hono'
+import { jsonBody, loginRequired } from '../adapters/hono.ts'
+import type { Auth } from '../core/auth.ts'
+import { field } from '../core/body.ts'
+import { AuthError, errorResponse } from '../core/errors.ts'
+import { requireToken } from '../core/token-guard.ts'
+import { createApiKey, listApiKeys, type PublicApiKey, revokeApiKey } from '../core/tokens/api-keys.ts'
+import type { TokenService } from '../core/tokens/service.ts'
+import { toPublicUser } from '../core/users.ts'
+import type { Services } from './services.ts'
+
+/** The token routes of API.md: login/refresh/logout for APIs, SPAs and mobile apps, and API keys. */
+export function tokenRoutes(s: Services): Hono {
+  const { auth, config } = s
+  const api = new Hono()
+  const tokens = (): TokenService => {
+    if (!auth.tokens) throw new AuthError('NOT_FOUND')
+    return auth.tokens
+  }
+
+  api.post('/auth/login', async (c) => {
+    const body = await jsonBody(c)
+    const ctx = c.get('gatehouseContext')
+    const user = await auth.verifyLogin(
+      { login: field(body, 'login'), password: field(body, 'password') },
+      ctx,
+    )
+    if (config.emailVerification === 'required' && !user.emailVerified)
+      throw new AuthError('EMAIL_NOT_VERIFIED')
+    const pair = await tokens().issuePair(user, { fresh: true })
+    await auth.recordLogin(user, ctx)
+    return c.json({ ...pair, user: toPublicUser(user) })
+  })
+
+  api.post('/auth/refresh', async (c) => {
+    const body = await jsonBody(c)
+    const token = field(body, 'refresh_token')
+    if (!token) throw new AuthError('VALIDATION_FAILED', { fields: { refresh_token: 'Required.' } })
+    try {
+      return c.json(await tokens().refresh(token, (id) => auth.stores.users.getUserById(id)))
+    } catch (error) {
+      if (error instanceof AuthError && error.code === 'TOKEN_REUSED') {
+        await auth.audit({ type: 'token.reuse', reason: 'TOKEN_REUSED', ctx: c.get('gatehouseContext') })
+      }
+      throw error
+    }
+  })
+
+  api.post('/auth/logout', async (c) => {
+    const claims = await requireToken(auth, c.get('gatehouseContext'))
+    if (claims instanceof Response) return claims
+    // The body is optional here: no body (or an empty one) means no refresh token to revoke.
+    const hasBody = c.req.raw.body !== null && c.req.header('content-length') !== '0'
+    const body = hasBody ? await jsonBody(c) : {}
+    await tokens().revokeAccess(claims)
+    const refresh = field(body, 'refresh_token')
+    if (refresh) await tokens().revokeFamilyOf(refresh)
+    await auth.audit({ type: 'logout', userId: claims.sub, ctx: c.get('gatehouseContext') })
+    return c.body(null, 204)
+  })
+
+  const bearerOrSession = loginRequired({ via: ['session', 'token'] })
+
+  api.get('/keys', bearerOrSession, async (c) => {
+    const keys = await listApiKeys(auth.stores.apiKeys, c.get('user')!.id)
+    return c.json({ keys: keys.map(publicKey) })
+  })
+
+  api.post('/keys', bearerOrSession, async (c) => {
+    const body = await jsonBody(c)
+    const created = await createKey(auth, c.get('user')!.id, body)
+    await auth.audit({
+      type: 'apikey.create',
+      userId: c.get('user')!.id,
+      data: { key: created.record.id },
+      ctx: c.get('gatehouseContext'),
+    })
+    return c.json({ ...publicKey(created.record), key: created.key }, 201)
+  })
+
+  api.delete('/keys/:id', bearerOrSession, async (c) => {
+    const id = c.req.param('id')
+    if (
+      !/^[A-Za-z0-9]{1,64}$/.test(id) ||
+      !(await revokeApiKey(auth.stores.apiKeys, c.get('user')!.id, id))
+    ) {
+      throw new AuthError('NOT_FOUND')
+    }
+    await auth.audit({
+      type: 'apikey.revoke',
+      userId: c.get('user')!.id,
+      data: { key: id },
+      ctx: c.get('gatehouseContext'),
+    })
+    return c.body(null, 204)
+  })
+
+  return api
+}
+
+/** GET /.well-known/jwks.json: current and previous public keys. */
+export function jwksRoute(auth: Auth) {
+  return async () => {
+    if (!auth.tokens) return errorResponse(new AuthError('NOT_FOUND'))
+    return new Response(JSON.stringify(await auth.tokens.jwks()), {
+      headers: { 'content-type': 'application/jwk-set+json', 'cache-control': 'public, max-age=300' },
+    })
+  }
+}
+
+/** Shared by the API and the profile page: validates `{name, scopes?, expires_in_days?}`. */
+export function createKey(auth: Auth, userId: string, body: Record<string, unknown>) {
+  const scopes = body.scopes ?? []
+  if (!Array.isArray(scopes) || !scopes.every((x) => typeof x === 'string')) {
+    throw new AuthError('VALIDATION_FAILED', { fields: { scopes: 'Must be a list of scope names.' } })
+  }
+  const days = body.expires_in_days
+  if (
+    days !== undefined &&
+    days !== null &&
+    !(Number.isInteger(days) && (days as number) >= 1 && (days as number) <= 3650)
+  ) {
+    throw new AuthError('VALIDATION_FAILED', {
+      fields: { expires_in_days: 'Must be a whole number of days from 1 to 3650.' },
+    })
+  }
+  const expiresAt = typeof days === 'number' ? auth.clock() + days * 86_400_000 : null
+  return createApiKey(auth.stores.apiKeys, userId, {
+    name: field(body, 'name'),
+    scopes: scopes as string[],
+    expiresAt,
+    prefix: auth.options.tokens.apiKeyPrefix,
+    clock: auth.clock,
+  })
+}
+
+export function publicKey(k: PublicApiKey) {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+  return {
+    id: k.id,
+    name: k.name,
+    scopes: k.scopes,
+    created_at: iso(k.createdAt),
+    expires_at: iso(k.expiresAt),
+    last_used_at: iso(k.lastUsedAt),
+  }
+}
