@@ -347,3 +347,60 @@ describe('concurrent refresh on SQLite (case 8)', () => {
     }
   })
 })
+
+describe('tokens in cookies with double-submit CSRF (Flask-JWT-Extended style)', () => {
+  it('sets HttpOnly token cookies, requires the CSRF echo on unsafe requests, refreshes and logs out by cookie', async () => {
+    const server = await createTestServer({ auth: { tokens: { location: ['headers', 'cookies'] } } })
+    try {
+      const browser = new Client(server.send)
+      await browser.post('/api/auth/signup', {
+        email: 'web@example.com',
+        username: 'webapp',
+        password: PASSWORD,
+      })
+      await browser.post('/api/auth/logout-all') // drop the sign-up session: tokens only from here on
+      const login = await browser.post('/api/auth/login', { login: 'webapp', password: PASSWORD })
+      expect(login.status).toBe(200)
+      const setCookies = login.headers.getSetCookie()
+      expect(setCookies.find((l) => l.startsWith('gh_access='))).toMatch(/HttpOnly/)
+      expect(setCookies.find((l) => l.startsWith('gh_csrf_access='))).not.toMatch(/HttpOnly/)
+      expect(setCookies.find((l) => l.startsWith('gh_refresh='))).toMatch(/Path=\/api\/auth;.*HttpOnly/)
+      expect((await browser.get('/api/me')).status).toBe(200)
+
+      const csrf = browser.jar.get('gh_csrf_access')!
+      // Without the echo (or from another site) the cookie does not authenticate the request.
+      const noEcho = await browser.post('/api/keys', { name: 'k' })
+      expect([noEcho.status, (await noEcho.json()).error.code]).toEqual([401, 'UNAUTHENTICATED'])
+      expect((await browser.post('/api/keys', { name: 'k' }, { 'x-csrf-token': 'forged' })).status).toBe(401)
+      const crossSite = await browser.post(
+        '/api/keys',
+        { name: 'k' },
+        { 'x-csrf-token': csrf, 'sec-fetch-site': 'cross-site' },
+      )
+      expect(crossSite.status).toBe(403)
+      expect(
+        await server.services.auth.stores.apiKeys.listApiKeys(
+          (await (await browser.get('/api/me')).json()).user.id,
+        ),
+      ).toHaveLength(0)
+      expect((await browser.post('/api/keys', { name: 'k' }, { 'x-csrf-token': csrf })).status).toBe(201)
+
+      const oldAccess = browser.jar.get('gh_access')
+      expect((await browser.post('/api/auth/refresh')).status).toBe(403)
+      const refreshed = await browser.post('/api/auth/refresh', undefined, {
+        'x-csrf-token': browser.jar.get('gh_csrf_refresh')!,
+      })
+      expect(refreshed.status).toBe(200)
+      expect(browser.jar.get('gh_access')).not.toBe(oldAccess)
+
+      const out = await browser.post('/api/auth/logout', undefined, {
+        'x-csrf-token': browser.jar.get('gh_csrf_access')!,
+      })
+      expect(out.status).toBe(204)
+      expect(browser.jar.has('gh_access')).toBe(false)
+      expect((await browser.get('/api/me')).status).toBe(401)
+    } finally {
+      await server.close()
+    }
+  })
+})

@@ -58,6 +58,7 @@ function readContext(req: Request, clientIp: (req: Request) => string | null): R
     secFetchSite: header(req, 'sec-fetch-site'),
     accept: header(req, 'accept'),
     apiKey: header(req, 'x-api-key'),
+    csrfHeader: header(req, 'x-csrf-token'),
   }
 }
 

@@ -57,6 +57,7 @@ function readContext(c: Context, clientIp: (c: Context) => string | null): Reque
     secFetchSite: h.get('sec-fetch-site'),
     accept: h.get('accept'),
     apiKey: h.get('x-api-key'),
+    csrfHeader: h.get('x-csrf-token'),
   }
 }
 

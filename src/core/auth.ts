@@ -8,10 +8,11 @@ import { readCredential } from './credentials.ts'
 import { AuthError } from './errors.ts'
 import type { AuthOptions, ResolvedOptions } from './options.ts'
 import { checkPasswordPolicy, PasswordHasher } from './passwords/index.ts'
-import { csrfTokenFor, passesOriginCheck, verifyCsrfToken } from './protect/csrf.ts'
+import { csrfTokenFor, isSafeMethod, passesOriginCheck, verifyCsrfToken } from './protect/csrf.ts'
 import { LoginThrottle, type ThrottleBackend } from './protect/throttle.ts'
 import { resolveOptions } from './resolve.ts'
 import { type SessionInfo, SessionManager, type ValidSession } from './sessions.ts'
+import { TokenCookies } from './token-cookies.ts'
 import { verifyApiKey } from './tokens/api-keys.ts'
 import { createTokenService, type TokenService } from './tokens/service.ts'
 import { isValidEmail, normalizeEmail, normalizeUsername } from './users.ts'
@@ -64,6 +65,8 @@ export class Auth {
   readonly throttle: LoginThrottle
   /** JWT access + refresh tokens; null when `tokens.enabled` is false. */
   readonly tokens: TokenService | null
+  /** Token cookies with double-submit CSRF; null unless `tokens.location` includes "cookies". */
+  readonly tokenCookies: TokenCookies | null
   /** `__Host-` prefixed when the public URL is https (no Domain, Path=/, Secure). */
   readonly sessionCookieName: string
   readonly deviceCookieName: string
@@ -97,6 +100,15 @@ export class Auth {
           additionalClaims: t.additionalClaims,
         })
       : null
+    this.tokenCookies =
+      this.tokens && t.location.includes('cookies')
+        ? new TokenCookies({
+            secret: options.secret,
+            secure: options.secure,
+            accessTtl: t.accessTtl,
+            refreshTtl: t.refreshTtl,
+          })
+        : null
     if (this.tokens) {
       const tokens = this.tokens
       this.onRevokeAll.push((userId) => tokens.revokeAllForUser(userId))
@@ -280,16 +292,11 @@ export class Auth {
    * deactivation takes effect on the next request (tokenRequired() skips that lookup).
    */
   async authenticate(
-    ctx: Pick<RequestContext, 'cookie' | 'authorization' | 'apiKey'>,
+    ctx: Pick<RequestContext, 'cookie' | 'authorization' | 'apiKey'> &
+      Partial<Pick<RequestContext, 'method' | 'origin' | 'secFetchSite' | 'csrfHeader'>>,
   ): Promise<Authenticated | null> {
     const credential = readCredential(ctx)
-    if (credential?.kind === 'bearer') {
-      if (!this.tokens) throw new AuthError('TOKEN_INVALID')
-      const claims = await this.tokens.verifyAccess(credential.token)
-      const user = await this.stores.users.getUserById(claims.sub)
-      if (!user?.active) throw new AuthError('TOKEN_INVALID')
-      return { user, session: null, via: 'token', claims: claims as unknown as Record<string, unknown> }
-    }
+    if (credential?.kind === 'bearer') return this.#authenticateToken(credential.token)
     if (credential?.kind === 'api-key') {
       const found = await verifyApiKey(this.stores.apiKeys, credential.key, this.clock, {
         prefix: this.options.tokens.apiKeyPrefix,
@@ -302,7 +309,33 @@ export class Auth {
       }
     }
     const found = await this.authenticateSession(ctx.cookie)
-    return found ? { user: found.user, session: found.session, via: 'session' } : null
+    if (found) return { user: found.user, session: found.session, via: 'session' }
+    const fromCookie = this.tokenCookies?.read(ctx.cookie).access
+    if (!fromCookie) return null
+    // A token in a cookie travels with cross-site requests: on unsafe methods it counts only
+    // with our Origin and the token's CSRF echo (deny when the method is unknown). Cookies are
+    // ambient, so a bad or expired one means "not authenticated" rather than an error — the
+    // refresh route must still be reachable with an expired access cookie.
+    const method = ctx.method ?? 'POST'
+    if (!isSafeMethod(method)) {
+      const origin = { method, origin: ctx.origin ?? null, secFetchSite: ctx.secFetchSite ?? null }
+      if (!this.passesOriginCheck(origin) || !this.tokenCookies!.verifyCsrf(fromCookie, ctx.csrfHeader))
+        return null
+    }
+    try {
+      return await this.#authenticateToken(fromCookie)
+    } catch (error) {
+      if (error instanceof AuthError && error.status === 401) return null
+      throw error
+    }
+  }
+
+  async #authenticateToken(token: string): Promise<Authenticated> {
+    if (!this.tokens) throw new AuthError('TOKEN_INVALID')
+    const claims = await this.tokens.verifyAccess(token)
+    const user = await this.stores.users.getUserById(claims.sub)
+    if (!user?.active) throw new AuthError('TOKEN_INVALID')
+    return { user, session: null, via: 'token', claims: claims as unknown as Record<string, unknown> }
   }
 
   // ---------------------------------------------------------------- CSRF

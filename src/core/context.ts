@@ -15,6 +15,8 @@ export interface RequestContext {
   accept: string | null
   /** X-API-Key header. */
   apiKey: string | null
+  /** X-CSRF-Token header (double-submit for tokens in cookies, or instead of a form field). */
+  csrfHeader: string | null
 }
 
 /** Builds a RequestContext from a Web-standard Request (Hono, Bun, Deno, workers, tests). */
@@ -32,6 +34,7 @@ export function contextFromRequest(request: Request, ip: string | null = null): 
     secFetchSite: h.get('sec-fetch-site'),
     accept: h.get('accept'),
     apiKey: h.get('x-api-key'),
+    csrfHeader: h.get('x-csrf-token'),
   }
 }
 

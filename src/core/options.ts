@@ -89,6 +89,15 @@ const tokensSchema = z.strictObject({
   refreshGrace: z.number().int().min(0).max(60).default(0),
   /** Flask-JWT-Extended's additional_claims_loader: `(user) => ({ … })`; reserved claims are refused. */
   additionalClaims: z.custom<AdditionalClaims>((v) => typeof v === 'function').optional(),
+  /**
+   * Where access tokens are read: the Authorization header, and optionally cookies set at
+   * login — then every unsafe request must echo the CSRF cookie in X-CSRF-Token
+   * (Flask-JWT-Extended's double submit).
+   */
+  location: z
+    .array(z.enum(['headers', 'cookies']))
+    .min(1)
+    .default(['headers']),
   /** Prefix of API keys, so secret scanners can match them. */
   apiKeyPrefix: z
     .string()

@@ -1,11 +1,12 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { jsonBody, loginRequired } from '../adapters/hono.ts'
 import type { Auth } from '../core/auth.ts'
 import { field } from '../core/body.ts'
+import type { RequestContext } from '../core/context.ts'
 import { AuthError, errorResponse } from '../core/errors.ts'
-import { requireToken } from '../core/token-guard.ts'
+import type { AccessClaims } from '../core/tokens/access.ts'
 import { createApiKey, listApiKeys, type PublicApiKey, revokeApiKey } from '../core/tokens/api-keys.ts'
-import type { TokenService } from '../core/tokens/service.ts'
+import type { TokenPair, TokenService } from '../core/tokens/service.ts'
 import { toPublicUser } from '../core/users.ts'
 import type { Services } from './services.ts'
 
@@ -29,15 +30,18 @@ export function tokenRoutes(s: Services): Hono {
       throw new AuthError('EMAIL_NOT_VERIFIED')
     const pair = await tokens().issuePair(user, { fresh: true })
     await auth.recordLogin(user, ctx)
+    setTokenCookies(c, auth, pair)
     return c.json({ ...pair, user: toPublicUser(user) })
   })
 
   api.post('/auth/refresh', async (c) => {
-    const body = await jsonBody(c)
-    const token = field(body, 'refresh_token')
+    const body = await optionalJsonBody(c)
+    const token = field(body, 'refresh_token') || refreshFromCookie(auth, c.get('gatehouseContext'))
     if (!token) throw new AuthError('VALIDATION_FAILED', { fields: { refresh_token: 'Required.' } })
     try {
-      return c.json(await tokens().refresh(token, (id) => auth.stores.users.getUserById(id)))
+      const pair = await tokens().refresh(token, (id) => auth.stores.users.getUserById(id))
+      setTokenCookies(c, auth, pair)
+      return c.json(pair)
     } catch (error) {
       if (error instanceof AuthError && error.code === 'TOKEN_REUSED') {
         await auth.audit({ type: 'token.reuse', reason: 'TOKEN_REUSED', ctx: c.get('gatehouseContext') })
@@ -47,14 +51,16 @@ export function tokenRoutes(s: Services): Hono {
   })
 
   api.post('/auth/logout', async (c) => {
-    const claims = await requireToken(auth, c.get('gatehouseContext'))
-    if (claims instanceof Response) return claims
-    // The body is optional here: no body (or an empty one) means no refresh token to revoke.
-    const hasBody = c.req.raw.body !== null && c.req.header('content-length') !== '0'
-    const body = hasBody ? await jsonBody(c) : {}
+    // A bearer token, or the access-token cookie (gatehouse() checked its CSRF echo).
+    const who = c.get('authenticated')
+    if (who?.via !== 'token' || !who.claims) throw new AuthError('UNAUTHENTICATED')
+    const claims = who.claims as unknown as AccessClaims
+    const body = await optionalJsonBody(c)
     await tokens().revokeAccess(claims)
-    const refresh = field(body, 'refresh_token')
+    const refresh = field(body, 'refresh_token') || auth.tokenCookies?.read(c.req.header('cookie')).refresh
     if (refresh) await tokens().revokeFamilyOf(refresh)
+    if (auth.tokenCookies)
+      for (const cookie of auth.tokenCookies.clear()) c.header('set-cookie', cookie, { append: true })
     await auth.audit({ type: 'logout', userId: claims.sub, ctx: c.get('gatehouseContext') })
     return c.body(null, 204)
   })
@@ -96,6 +102,27 @@ export function tokenRoutes(s: Services): Hono {
   })
 
   return api
+}
+
+/** The body is optional on refresh and logout: none (or an empty one) reads as {}. */
+function optionalJsonBody(c: Context): Promise<Record<string, unknown>> {
+  const empty = c.req.raw.body === null || c.req.header('content-length') === '0'
+  return empty ? Promise.resolve({}) : jsonBody(c)
+}
+
+function setTokenCookies(c: Context, auth: Auth, pair: TokenPair) {
+  if (auth.tokenCookies)
+    for (const cookie of auth.tokenCookies.set(pair)) c.header('set-cookie', cookie, { append: true })
+}
+
+/** The refresh-token cookie, only with its CSRF echo and from our origin. */
+function refreshFromCookie(auth: Auth, ctx: RequestContext): string | null {
+  const token = auth.tokenCookies?.read(ctx.cookie).refresh
+  if (!token) return null
+  if (!auth.passesOriginCheck(ctx) || !auth.tokenCookies!.verifyCsrf(token, ctx.csrfHeader)) {
+    throw new AuthError('CSRF_FAILED')
+  }
+  return token
 }
 
 /** GET /.well-known/jwks.json: current and previous public keys. */
