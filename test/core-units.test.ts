@@ -43,7 +43,15 @@ describe('normalisation (case 20)', () => {
   })
   it('lower-cases emails and rejects header-injection shapes', () => {
     expect(normalizeEmail(' Ada@Example.COM ')).toBe('ada@example.com')
-    for (const bad of ['a,b@example.com', '"a"@example.com', 'a@example.com\r\nBcc: x@y.z', 'a b@example.com', 'a@localhost', 'a@@example.com', 'a..b@example.com'])
+    for (const bad of [
+      'a,b@example.com',
+      '"a"@example.com',
+      'a@example.com\r\nBcc: x@y.z',
+      'a b@example.com',
+      'a@localhost',
+      'a@@example.com',
+      'a..b@example.com',
+    ])
       expect(isValidEmail(bad)).toBe(false)
     expect(isValidEmail("o'brien+tag@mail.example.co.uk")).toBe(true)
   })
@@ -68,6 +76,7 @@ describe('origin check', () => {
     [{ method: 'POST', secFetchSite: null, origin: 'https://evil.com' }, false],
     [{ method: 'POST', secFetchSite: 'same-origin', origin: 'https://evil.com' }, false],
     [{ method: 'POST', secFetchSite: 'same-origin', origin: 'https://app.example.com' }, true],
+    [{ method: 'POST', secFetchSite: 'same-origin', origin: 'null' }, true],
     [{ method: 'POST', secFetchSite: null, origin: 'https://app.example.com' }, true],
     [{ method: 'POST', secFetchSite: null, origin: null }, true],
     [{ method: 'GET', secFetchSite: 'cross-site', origin: 'https://evil.com' }, true],
@@ -78,8 +87,17 @@ describe('origin check', () => {
 
 describe('tokens and cookies', () => {
   it('parses only well-formed session tokens', () => {
-    expect(parseSessionToken(`${'a'.repeat(22)}.${'b'.repeat(43)}`)).toEqual({ id: 'a'.repeat(22), secret: 'b'.repeat(43) })
-    for (const bad of ['', 'x', `${'a'.repeat(22)}.${'b'.repeat(42)}!`, `${'a'.repeat(21)}.${'b'.repeat(44)}`, "' OR 1=1--"])
+    expect(parseSessionToken(`${'a'.repeat(22)}.${'b'.repeat(43)}`)).toEqual({
+      id: 'a'.repeat(22),
+      secret: 'b'.repeat(43),
+    })
+    for (const bad of [
+      '',
+      'x',
+      `${'a'.repeat(22)}.${'b'.repeat(42)}!`,
+      `${'a'.repeat(21)}.${'b'.repeat(44)}`,
+      "' OR 1=1--",
+    ])
       expect(parseSessionToken(bad)).toBeNull()
   })
   it('parses cookie headers defensively', () => {
@@ -106,7 +124,8 @@ describe('roles and permissions', () => {
 
 describe('errors', () => {
   it('maps every code to a status and hides 500 details', async () => {
-    for (const [code, [status]] of Object.entries(ERROR_TABLE)) expect(new AuthError(code as never).status).toBe(status)
+    for (const [code, [status]] of Object.entries(ERROR_TABLE))
+      expect(new AuthError(code as never).status).toBe(status)
     const res = errorResponse(new AuthError('INTERNAL', { message: 'secret stack detail' }))
     expect(await res.json()).toEqual({ error: { code: 'INTERNAL', message: 'Something went wrong.' } })
     const limited = errorResponse(new AuthError('RATE_LIMITED', { retryAfter: 12.2 }))
@@ -117,11 +136,15 @@ describe('errors', () => {
 describe('createAuth options', () => {
   const stores = () => createMemoryStores()
   it('rejects unknown keys naming the path', async () => {
-    await expect(createAuth({ mode: 'test', stores: stores(), session: { idelTimeout: 5 } } as never)).rejects.toThrow(
-      /"session\.idelTimeout": unknown option/,
+    await expect(
+      createAuth({ mode: 'test', stores: stores(), session: { idelTimeout: 5 } } as never),
+    ).rejects.toThrow(/"session\.idelTimeout": unknown option/)
+    await expect(createAuth({ mode: 'test', stores: stores(), sesion: {} } as never)).rejects.toThrow(
+      /"sesion"/,
     )
-    await expect(createAuth({ mode: 'test', stores: stores(), sesion: {} } as never)).rejects.toThrow(/"sesion"/)
-    await expect(createAuth({ mode: 'test', stores: stores(), password: { minLength: 4 } })).rejects.toMatchObject({
+    await expect(
+      createAuth({ mode: 'test', stores: stores(), password: { minLength: 4 } }),
+    ).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
     })
   })
@@ -130,9 +153,9 @@ describe('createAuth options', () => {
     const base = { mode: 'production' as const, stores: stores(), publicUrl: 'https://auth.example.com' }
     await expect(createAuth(base)).rejects.toThrow(/"secret"/)
     await expect(createAuth({ ...base, secret: 'short' })).rejects.toThrow(/"secret": must be at least 32/)
-    await expect(createAuth({ ...base, secret: 'x'.repeat(40), publicUrl: 'http://auth.example.com' })).rejects.toThrow(
-      /"publicUrl"/,
-    )
+    await expect(
+      createAuth({ ...base, secret: 'x'.repeat(40), publicUrl: 'http://auth.example.com' }),
+    ).rejects.toThrow(/"publicUrl"/)
     const ok = await createAuth({ ...base, secret: 'k'.repeat(8) + 'Zq9!'.repeat(8) })
     expect(ok.sessionCookieName).toBe('__Host-gh_session')
   })

@@ -23,7 +23,9 @@ describe('admission queue on login', () => {
   it('answers 503 with Retry-After at once past the bound, and serves the admitted logins', async () => {
     const { send } = await setup({ concurrency: 1, maxWaiting: 1 })
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => new Client(send).post('/login', { login: 'alice', password: PASSWORD })),
+      Array.from({ length: 8 }, () =>
+        new Client(send).post('/login', { login: 'alice', password: PASSWORD }),
+      ),
     )
     const statuses = results.map((r) => r.status)
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2)

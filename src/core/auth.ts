@@ -12,6 +12,7 @@ import { csrfTokenFor, isSafeMethod, passesOriginCheck, verifyCsrfToken } from '
 import { LoginThrottle, type ThrottleBackend } from './protect/throttle.ts'
 import { resolveOptions } from './resolve.ts'
 import { type SessionInfo, SessionManager, type ValidSession } from './sessions.ts'
+import { guardStores } from './store-guard.ts'
 import { TokenCookies } from './token-cookies.ts'
 import { verifyApiKey } from './tokens/api-keys.ts'
 import { createTokenService, type TokenService } from './tokens/service.ts'
@@ -75,7 +76,7 @@ export class Auth {
 
   constructor(options: ResolvedOptions, extras: CreateAuthExtras = {}) {
     this.options = options
-    this.stores = options.stores
+    this.stores = guardStores(options.stores)
     const prefix = options.secure ? '__Host-' : ''
     this.sessionCookieName = `${prefix}${options.session.cookieName}`
     this.deviceCookieName = `${prefix}gh_device`

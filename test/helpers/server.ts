@@ -33,7 +33,7 @@ export async function createTestServer(
     },
   )
   const server = await createServer(config, {
-    stores: createMemoryStores({ clock }),
+    stores: stores ?? createMemoryStores({ clock }),
     clock,
     mailer,
     logger: { warn: () => {} },

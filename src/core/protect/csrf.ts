@@ -27,8 +27,10 @@ export function passesOriginCheck(signals: OriginSignals, allowedOrigins: Readon
   const site = signals.secFetchSite?.toLowerCase()
   if (site) {
     if (site !== 'same-origin') return false
-    // A same-origin fetch still carries Origin; if present it must match too.
-    return signals.origin === null || allowedOrigins.has(signals.origin)
+    // A same-origin request carries our Origin, or `null` when the page's Referrer-Policy is
+    // no-referrer (the reset page). Sec-Fetch-Site cannot be set by a page, and a sandboxed
+    // frame — the other source of `Origin: null` — is reported as cross-site.
+    return signals.origin === null || signals.origin === 'null' || allowedOrigins.has(signals.origin)
   }
   if (signals.origin !== null) return allowedOrigins.has(signals.origin)
   return true

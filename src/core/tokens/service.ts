@@ -3,6 +3,7 @@ import type { User } from '../../stores/contracts.ts'
 import { deriveKey } from '../crypto/kdf.ts'
 import { createSecretBox } from '../crypto/secretbox.ts'
 import { AuthError } from '../errors.ts'
+import { guardStore } from '../store-guard.ts'
 import { type AccessClaims, issueAccessToken, verifyAccessJwt } from './access.ts'
 import { checkRegisteredClaims } from './claims.ts'
 import { invalid, type SigningAlg } from './jws.ts'
@@ -26,7 +27,6 @@ import {
   readGeneration,
   revokeTokenId,
 } from './revocation.ts'
-import { guardStore } from './store-guard.ts'
 import { copyClaims, VerifiedTokenCache } from './verified-cache.ts'
 
 export type { TokenServiceOptions }

@@ -76,10 +76,13 @@ export const Field: FC<FieldProps> = (p) => {
   const errorId = `${id}-error`
   const hintId = `${id}-hint`
   const describedBy = [p.error ? errorId : null, p.hint ? hintId : null].filter(Boolean).join(' ')
+  // The hint and the error sit outside the <label>, so the accessible name is the label alone.
   return (
-    <label for={id}>
-      {p.label}
-      {p.optional ? <span class="muted"> (optional)</span> : null}
+    <div class="field">
+      <label for={id}>
+        {p.label}
+        {p.optional ? <span class="muted"> (optional)</span> : null}
+      </label>
       <input
         id={id}
         name={p.name}
@@ -103,7 +106,7 @@ export const Field: FC<FieldProps> = (p) => {
           {p.hint}
         </small>
       ) : null}
-    </label>
+    </div>
   )
 }
 

@@ -1,15 +1,27 @@
-import type { Context } from 'hono'
 import { Hono } from 'hono'
-import type { AuthError } from '../../core/errors.ts'
 import type { Services } from '../services.ts'
+import { adminPages } from './admin.tsx'
+import { authPages } from './auth.tsx'
+import { devPages } from './dev.tsx'
+import { registerApp } from './layout.tsx'
+import { profilePages } from './profile.tsx'
+import { recoveryPages } from './recovery.tsx'
 
-// Placeholder until the pages land: the home page only.
-export function pageRoutes(_s: Services): Hono {
+export { renderErrorPage } from './error.tsx'
+
+const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#0172ad"/><path d="M16 6 26 16 16 26 6 16Z" fill="#fff"/></svg>`
+
+/** The server-rendered pages of API.md (hono/jsx, Pico CSS). */
+export function pageRoutes(s: Services): Hono {
+  registerApp(s)
   const pages = new Hono()
-  pages.get('/', (c) => c.html('<!doctype html><title>Gatehouse</title><h1>Gatehouse</h1>'))
+  authPages(pages, s)
+  profilePages(pages, s)
+  recoveryPages(pages, s)
+  adminPages(pages, s)
+  devPages(pages, s)
+  pages.get('/favicon.svg', (c) =>
+    c.body(FAVICON, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' }),
+  )
   return pages
-}
-
-export function renderErrorPage(c: Context, error: AuthError): Response {
-  return c.html(`<!doctype html><title>${error.status}</title><h1>${error.status}</h1>`, error.status as 404)
 }

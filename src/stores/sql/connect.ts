@@ -89,7 +89,15 @@ async function connectPostgres(
     types: pgTypes,
     // Set at connection start, so every pooled connection sees only our schema.
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // Fail fast while the database is unreachable instead of queueing requests forever.
+    connectionTimeoutMillis: 5_000,
   })
+  // An idle client whose connection drops emits 'error' on the pool; unhandled, that would
+  // crash the process. The pool discards the client and the next query reconnects.
+  pool.on('error', () => {})
+  // The same for a client that is checked out when its connection drops: its query fails
+  // (and answers 503 upstream); the stray 'error' event must not take the process down.
+  pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) })
   try {
     if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db)

@@ -1,0 +1,425 @@
+import type { Context, Hono } from 'hono'
+import type { FC } from 'hono/jsx'
+import { csrfToken } from '../../adapters/hono.ts'
+import { AuthError } from '../../core/errors.ts'
+import { safeRedirect } from '../../core/protect/redirect.ts'
+import type { AuditEvent, User } from '../../stores/contracts.ts'
+import type { Services } from '../services.ts'
+import { renderErrorPage } from './error.tsx'
+import { setFlash } from './flash.ts'
+import { formatTime, isoTime } from './format.ts'
+import { CsrfField, Hidden, readForm, str, strings } from './forms.tsx'
+import { requestContext, requireAdmin, requireCsrf } from './guards.ts'
+import { currentUser, renderPage } from './layout.tsx'
+
+const USERS_PER_PAGE = 20
+const EVENTS_PER_PAGE = 50
+
+/** The audit event types the filter offers (see core/audit.ts). */
+export const AUDIT_TYPES = [
+  'signup',
+  'login.success',
+  'login.failure',
+  'logout',
+  'password.change',
+  'password.change.failure',
+  'password.reset',
+  'password.reset.request',
+  'email.verify',
+  'user.activate',
+  'user.deactivate',
+  'user.roles',
+  'user.delete',
+  'session.revoke',
+  'session.revoke_others',
+  'token.reuse',
+  'token.logout_all',
+  'apikey.create',
+  'apikey.revoke',
+  'oauth.login',
+  'oauth.link',
+] as const
+
+/** A page number from the query; anything odd reads as page 1. */
+function pageParam(raw: string | undefined): number {
+  const n = Number(raw)
+  return Number.isInteger(n) && n >= 1 && n <= 1_000_000 ? n : 1
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '' && v !== 1) q.set(k, String(v))
+  // page=1 is the default and is left out; other numbers stay.
+  const s = q.toString()
+  return s ? `?${s}` : ''
+}
+
+/** Where an admin form goes back to: a same-origin /admin path only. */
+function backTo(raw: string): string {
+  const target = safeRedirect(raw, '/admin')
+  return target === '/admin' || target.startsWith('/admin?') ? target : '/admin'
+}
+
+const Pager: FC<{
+  path: string
+  page: number
+  perPage: number
+  total: number
+  params: Record<string, string>
+}> = (p) => {
+  const pages = Math.max(1, Math.ceil(p.total / p.perPage))
+  const first = p.total === 0 ? 0 : (p.page - 1) * p.perPage + 1
+  const last = Math.min(p.total, p.page * p.perPage)
+  return (
+    <nav class="pager" aria-label="Pagination">
+      <span class="muted">
+        {p.total === 0 ? 'No results' : `Showing ${first}–${last} of ${p.total}`}
+        {p.total > 0 && p.page > pages ? ' (past the last page)' : ''}
+      </span>
+      <div class="actions">
+        {p.page > 1 ? (
+          <a href={`${p.path}${query({ ...p.params, page: Math.min(p.page - 1, pages) })}`} rel="prev">
+            ← Previous
+          </a>
+        ) : null}
+        <span class="muted">
+          Page {p.page} of {pages}
+        </span>
+        {p.page < pages ? (
+          <a href={`${p.path}${query({ ...p.params, page: p.page + 1 })}`} rel="next">
+            Next →
+          </a>
+        ) : null}
+      </div>
+    </nav>
+  )
+}
+
+const AdminTabs: FC<{ active: 'users' | 'audit' }> = ({ active }) => (
+  <nav class="tabs" aria-label="Admin sections">
+    <a href="/admin" aria-current={active === 'users' ? 'page' : undefined}>
+      Users
+    </a>
+    <a href="/admin/audit" aria-current={active === 'audit' ? 'page' : undefined}>
+      Audit log
+    </a>
+  </nav>
+)
+
+export function adminPages(pages: Hono, s: Services): void {
+  const { auth } = s
+  const roleNames = Object.keys(auth.options.roles)
+
+  // ---------------------------------------------------------------- users
+
+  pages.get('/admin', requireAdmin, async (c) => {
+    const me = currentUser(c)!
+    const q = (c.req.query('q') ?? '').trim().slice(0, 200)
+    const page = pageParam(c.req.query('page'))
+    const { users, total } = await auth.stores.users.listUsers({
+      q,
+      offset: (page - 1) * USERS_PER_PAGE,
+      limit: USERS_PER_PAGE,
+    })
+    const back = `/admin${query({ q, page })}`
+    const token = csrfToken(c)
+    return renderPage(
+      c,
+      { title: 'Admin · Users' },
+      <>
+        <hgroup class="page-heading">
+          <h1>Administration</h1>
+          <p class="muted">Manage who can sign in and what they may do.</p>
+        </hgroup>
+        <AdminTabs active="users" />
+        <form method="get" action="/admin" class="search-form">
+          <input
+            type="search"
+            name="q"
+            value={q}
+            placeholder="Search by email, username or name"
+            aria-label="Search users"
+            autocomplete="off"
+            maxlength={200}
+          />
+          <button type="submit">Search</button>
+        </form>
+        <div class="table-wrap">
+          <table class="striped admin-table">
+            <thead>
+              <tr>
+                <th scope="col">User</th>
+                <th scope="col">Roles</th>
+                <th scope="col">Status</th>
+                <th scope="col">Last login</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.length === 0 ? (
+                <tr>
+                  <td colspan={5} class="muted empty">
+                    {q ? `No users match “${q}”.` : 'No users yet.'}
+                  </td>
+                </tr>
+              ) : null}
+              {users.map((u) => (
+                <UserRow user={u} me={me} token={token} back={back} roleNames={roleNames} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <Pager path="/admin" page={page} perPage={USERS_PER_PAGE} total={total} params={{ q }} />
+      </>,
+    )
+  })
+
+  const findTarget = async (c: Context): Promise<User | null> => {
+    const id = c.req.param('id') ?? ''
+    return id.length > 0 && id.length <= 64 ? auth.stores.users.getUserById(id) : null
+  }
+
+  pages.post('/admin/users/:id/toggle-active', requireAdmin, requireCsrf, async (c) => {
+    const form = await readForm(c)
+    const target = await findTarget(c)
+    if (!target) return renderErrorPage(c, new AuthError('NOT_FOUND'))
+    try {
+      const updated = await auth.setActive(target.id, !target.active, currentUser(c), requestContext(c))
+      setFlash(
+        c,
+        'success',
+        updated.active
+          ? `${updated.username} can sign in again.`
+          : `${updated.username} has been deactivated and signed out everywhere.`,
+      )
+    } catch (error) {
+      if (!(error instanceof AuthError) || error.status >= 500) throw error
+      setFlash(c, 'error', error.message)
+    }
+    return c.redirect(backTo(str(form, 'back')), 303)
+  })
+
+  pages.post('/admin/users/:id/roles', requireAdmin, requireCsrf, async (c) => {
+    const form = await readForm(c)
+    const target = await findTarget(c)
+    if (!target) return renderErrorPage(c, new AuthError('NOT_FOUND'))
+    const roles = strings(form, 'roles').slice(0, 64)
+    try {
+      const updated = await auth.setRoles(target.id, roles, currentUser(c), requestContext(c))
+      setFlash(
+        c,
+        'success',
+        `Roles of ${updated.username}: ${updated.roles.length ? updated.roles.join(', ') : 'none'}.`,
+      )
+    } catch (error) {
+      if (!(error instanceof AuthError) || error.status >= 500) throw error
+      setFlash(c, 'error', error.fields?.roles ?? error.message)
+    }
+    return c.redirect(backTo(str(form, 'back')), 303)
+  })
+
+  // ---------------------------------------------------------------- audit log
+
+  pages.get('/admin/audit', requireAdmin, async (c) => {
+    const rawType = (c.req.query('type') ?? '').trim()
+    const type = /^[a-z_.]{1,64}$/.test(rawType) ? rawType : ''
+    const who = (c.req.query('user') ?? '').trim().slice(0, 256)
+    const page = pageParam(c.req.query('page'))
+    let filterUser: User | null = null
+    if (who) {
+      filterUser =
+        (await auth.findUserByLogin(who)) ??
+        (who.length <= 64 ? await auth.stores.users.getUserById(who) : null)
+    }
+    const { events, total } =
+      who && !filterUser
+        ? { events: [] as AuditEvent[], total: 0 }
+        : await auth.stores.audit.listAudit({
+            type: type || undefined,
+            userId: filterUser?.id,
+            offset: (page - 1) * EVENTS_PER_PAGE,
+            limit: EVENTS_PER_PAGE,
+          })
+    const names = new Map<string, string>()
+    for (const id of new Set(events.flatMap((e) => [e.userId, e.actorId]).filter((x): x is string => !!x))) {
+      const u = await auth.stores.users.getUserById(id)
+      names.set(id, u ? u.username : 'deleted user')
+    }
+    const nameOf = (id: string | null) => (id ? (names.get(id) ?? id) : null)
+    return renderPage(
+      c,
+      { title: 'Admin · Audit log' },
+      <>
+        <hgroup class="page-heading">
+          <h1>Administration</h1>
+          <p class="muted">Security events, newest first.</p>
+        </hgroup>
+        <AdminTabs active="audit" />
+        <form method="get" action="/admin/audit" class="filter-form" aria-label="Filter the audit log">
+          <label for="audit-type">
+            Event
+            <select id="audit-type" name="type">
+              <option value="" selected={!type}>
+                All events
+              </option>
+              {AUDIT_TYPES.map((t) => (
+                <option value={t} selected={t === type}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label for="audit-user">
+            User
+            <input
+              id="audit-user"
+              type="search"
+              name="user"
+              value={who}
+              placeholder="Username, email or id"
+              autocomplete="off"
+              maxlength={256}
+            />
+          </label>
+          <div class="filter-actions">
+            <button type="submit">Filter</button>
+            {type || who ? (
+              <a href="/admin/audit" class="secondary">
+                Clear
+              </a>
+            ) : null}
+          </div>
+        </form>
+        {who && !filterUser ? (
+          <div class="flash info" role="status">
+            No user matches “{who}”.
+          </div>
+        ) : null}
+        <div class="table-wrap">
+          <table class="striped audit-table">
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Event</th>
+                <th scope="col">User</th>
+                <th scope="col">By</th>
+                <th scope="col">IP</th>
+                <th scope="col">Reason</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {events.length === 0 ? (
+                <tr>
+                  <td colspan={7} class="muted empty">
+                    No events.
+                  </td>
+                </tr>
+              ) : null}
+              {events.map((e) => (
+                <tr data-event={e.type}>
+                  <td>
+                    <time datetime={isoTime(e.at)}>{formatTime(e.at)}</time>
+                  </td>
+                  <td>
+                    <span class={`badge ${/failure|reuse|deactivate/.test(e.type) ? 'off' : ''}`}>
+                      {e.type}
+                    </span>
+                  </td>
+                  <td>{nameOf(e.userId) ?? <span class="muted">—</span>}</td>
+                  <td>
+                    {e.actorId && e.actorId !== e.userId ? nameOf(e.actorId) : <span class="muted">—</span>}
+                  </td>
+                  <td>{e.ip ?? <span class="muted">—</span>}</td>
+                  <td>{e.reason ? <code>{e.reason}</code> : <span class="muted">—</span>}</td>
+                  <td class="details-cell">
+                    {e.data ? (
+                      <code>{JSON.stringify(e.data).slice(0, 200)}</code>
+                    ) : (
+                      <span class="muted">—</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <Pager
+          path="/admin/audit"
+          page={page}
+          perPage={EVENTS_PER_PAGE}
+          total={total}
+          params={{ type, user: who }}
+        />
+      </>,
+    )
+  })
+}
+
+const UserRow: FC<{ user: User; me: User; token: string; back: string; roleNames: string[] }> = ({
+  user,
+  me,
+  token,
+  back,
+  roleNames,
+}) => {
+  const self = user.id === me.id
+  const base = `/admin/users/${encodeURIComponent(user.id)}`
+  return (
+    <tr data-user={user.username}>
+      <td>
+        <strong>{user.username}</strong>
+        {self ? <span class="badge current">you</span> : null}
+        <br />
+        <small class="muted">
+          {user.name ? `${user.name} · ` : ''}
+          {user.email}
+        </small>
+      </td>
+      <td>
+        {user.roles.length === 0 ? <span class="muted">none</span> : null}
+        {user.roles.map((r) => (
+          <span class={`badge ${r === 'admin' ? 'admin' : ''}`}>{r}</span>
+        ))}
+      </td>
+      <td>
+        {user.active ? <span class="badge ok">active</span> : <span class="badge off">deactivated</span>}
+      </td>
+      <td>{formatTime(user.lastLoginAt)}</td>
+      <td class="cell-actions">
+        <div class="row-actions">
+          <form method="post" action={`${base}/toggle-active`}>
+            <CsrfField token={token} />
+            <Hidden name="back" value={back} />
+            <button
+              type="submit"
+              class={`small ${user.active ? 'secondary outline' : ''}`}
+              aria-label={`${user.active ? 'Deactivate' : 'Activate'} ${user.username}`}
+            >
+              {user.active ? 'Deactivate' : 'Activate'}
+            </button>
+          </form>
+          <details class="role-editor">
+            <summary class="button secondary outline small">Roles</summary>
+            <form method="post" action={`${base}/roles`}>
+              <CsrfField token={token} />
+              <Hidden name="back" value={back} />
+              <fieldset>
+                <legend class="visually-hidden">Roles of {user.username}</legend>
+                {roleNames.map((r) => (
+                  <label>
+                    <input type="checkbox" name="roles" value={r} checked={user.roles.includes(r)} />
+                    {r}
+                  </label>
+                ))}
+              </fieldset>
+              <button type="submit" class="small" aria-label={`Save roles of ${user.username}`}>
+                Save roles
+              </button>
+            </form>
+          </details>
+        </div>
+      </td>
+    </tr>
+  )
+}

@@ -1,0 +1,175 @@
+import type { Context } from 'hono'
+import { raw } from 'hono/html'
+import type { Child, FC } from 'hono/jsx'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { hasRole } from '../../core/access.ts'
+import type { Auth } from '../../core/auth.ts'
+import type { User } from '../../stores/contracts.ts'
+import type { Services } from '../services.ts'
+import { type Flash, takeFlash } from './flash.ts'
+
+const appNames = new WeakMap<Auth, string>()
+
+/** Remembers the product name for pages that only have the request (error pages). */
+export function registerApp(s: Services): void {
+  appNames.set(s.auth, s.config.appName)
+}
+
+export function appName(c: Context): string {
+  const auth = c.get('auth') as Auth | undefined
+  return (auth && appNames.get(auth)) || 'Gatehouse'
+}
+
+/** The signed-in user, or null (also on error pages rendered before authentication ran). */
+export function currentUser(c: Context): User | null {
+  return (c.get('user') as User | null | undefined) ?? null
+}
+
+export function isAdmin(user: User | null): boolean {
+  return hasRole(user, 'admin')
+}
+
+const NavLink: FC<{ href: string; path: string; children: Child }> = ({ href, path, children }) => (
+  <li>
+    <a
+      href={href}
+      aria-current={path === href || path.startsWith(`${href}/`) ? 'page' : undefined}
+      class="secondary"
+    >
+      {children}
+    </a>
+  </li>
+)
+
+const Nav: FC<{ user: User | null; path: string; app: string }> = ({ user, path, app }) => (
+  <nav>
+    <ul>
+      <li>
+        <a href="/" class="brand contrast" aria-label={`${app} home`}>
+          <span class="brand-mark" aria-hidden="true">
+            ◆
+          </span>{' '}
+          {app}
+        </a>
+      </li>
+    </ul>
+    {user ? (
+      <ul>
+        <NavLink href="/dashboard" path={path}>
+          Dashboard
+        </NavLink>
+        <NavLink href="/profile" path={path}>
+          Profile
+        </NavLink>
+        {isAdmin(user) ? (
+          <NavLink href="/admin" path={path}>
+            Admin
+          </NavLink>
+        ) : null}
+        <li>
+          <a href="/logout" class="secondary">
+            Logout
+          </a>
+        </li>
+      </ul>
+    ) : (
+      <ul>
+        <NavLink href="/login" path={path}>
+          Login
+        </NavLink>
+        <li>
+          <a href="/signup" class="button nav-cta">
+            Sign up
+          </a>
+        </li>
+      </ul>
+    )}
+  </nav>
+)
+
+export const FlashMessage: FC<{ flash: Flash | null }> = ({ flash }) =>
+  flash ? (
+    <div class={`flash ${flash.type}`} role={flash.type === 'error' ? 'alert' : 'status'}>
+      {flash.text}
+    </div>
+  ) : null
+
+export interface PageOptions {
+  title: string
+  status?: number
+  /** A narrow centred card (login, sign-up, recovery). */
+  card?: boolean
+  /** Extra response headers (e.g. Retry-After). */
+  headers?: Record<string, string>
+  /** Read and clear the flash cookie (default true; error pages skip it). */
+  flash?: boolean
+}
+
+/** Renders a full page: header with the navigation, the flash message, the body, the footer. */
+export function renderPage(c: Context, options: PageOptions, body: Child): Response | Promise<Response> {
+  const user = currentUser(c)
+  const app = appName(c)
+  const flash = options.flash === false ? null : takeFlash(c)
+  for (const [k, v] of Object.entries(options.headers ?? {})) c.header(k, v)
+  const page = (
+    <>
+      {raw('<!doctype html>')}
+      <html lang="en" data-theme="light">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="color-scheme" content="light" />
+          <title>{`${options.title} · ${app}`}</title>
+          <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+          <link rel="stylesheet" href="/static/pico.min.css" />
+          <link rel="stylesheet" href="/static/app.css" />
+        </head>
+        <body>
+          <a class="skip-link" href="#main">
+            Skip to content
+          </a>
+          <header class="site-header">
+            <div class="container">
+              <Nav user={user} path={c.req.path} app={app} />
+            </div>
+          </header>
+          <main class="container" id="main">
+            {options.card ? (
+              <div class="auth-card">
+                <FlashMessage flash={flash} />
+                {body}
+              </div>
+            ) : (
+              <>
+                <FlashMessage flash={flash} />
+                {body}
+              </>
+            )}
+          </main>
+          <footer class="site-footer">
+            <div class="container">
+              <small>
+                {app} · Secure sign-in ·{' '}
+                <a href="/" class="secondary">
+                  Home
+                </a>
+              </small>
+            </div>
+          </footer>
+        </body>
+      </html>
+    </>
+  )
+  return c.html(page, (options.status ?? 200) as ContentfulStatusCode)
+}
+
+/** A standard card with a heading, used by most small pages. */
+export const Card: FC<{ title: string; lead?: Child; children?: Child }> = ({ title, lead, children }) => (
+  <article>
+    <header>
+      <h1 class="card-title">{title}</h1>
+      {lead ? <p class="muted card-lead">{lead}</p> : null}
+    </header>
+    {children}
+  </article>
+)
