@@ -155,6 +155,24 @@ describe('password change and sessions', () => {
     expect((await other.get('/api/me')).status).toBe(401)
   })
 
+  it('throttles guesses of the current password from a stolen session', async () => {
+    const { client } = await signUp('guessed')
+    let last: Response | null = null
+    for (let i = 0; i < 11; i++) {
+      last = await client.post('/api/me/password', {
+        current_password: `guess number ${i}`,
+        new_password: 'another long passphrase',
+      })
+    }
+    expect(last!.status).toBe(429)
+    expect(last!.headers.get('retry-after')).toBeTruthy()
+    const right = await client.post('/api/me/password', {
+      current_password: PASSWORD,
+      new_password: 'another long passphrase',
+    })
+    expect(right.status).toBe(429)
+  })
+
   it('lists own sessions; another user cannot read or revoke them (case 22)', async () => {
     const a = await signUp('dave')
     const b = await signUp('erin')

@@ -36,6 +36,8 @@ export interface HonoAdapterOptions {
   clientIp?: (c: Context) => string | null
   /** Replaces the default 302/401 answer of loginRequired(). */
   onUnauthorized?: UnauthorizedHandler
+  /** Renders the errors gatehouse() itself answers (bad credential, failed Origin check); default JSON. */
+  onError?: (c: Context, error: AuthError) => Response | Promise<Response>
 }
 
 function socketIp(c: Context): string | null {
@@ -68,6 +70,7 @@ function readContext(c: Context, clientIp: (c: Context) => string | null): Reque
  */
 export function gatehouse(auth: Auth, options: HonoAdapterOptions = {}): MiddlewareHandler {
   const clientIp = options.clientIp ?? socketIp
+  const fail = options.onError ?? ((_c: Context, error: AuthError) => errorResponse(error))
   return createMiddleware(async function gatehouseMiddleware(c, next) {
     const ctx = readContext(c, clientIp)
     c.set('auth', auth)
@@ -76,10 +79,10 @@ export function gatehouse(auth: Auth, options: HonoAdapterOptions = {}): Middlew
     try {
       who = await auth.authenticate(ctx)
     } catch (error) {
-      return errorResponse(toAuthError(error))
+      return fail(c, toAuthError(error))
     }
     if (who?.via !== 'token' && who?.via !== 'api-key' && !auth.passesOriginCheck(ctx)) {
-      return errorResponse(new AuthError('CSRF_FAILED'))
+      return fail(c, new AuthError('CSRF_FAILED'))
     }
     c.set('authenticated', who)
     c.set('user', who?.user ?? null)

@@ -388,10 +388,14 @@ export class Auth {
     current: SessionRecord | null,
     ctx: Partial<RequestContext> = {},
   ): Promise<StartedSession | null> {
+    // Guessing the current password from a stolen session is throttled like a login.
+    const attempt = { ip: ctx.ip ?? null, account: `password-change:${user.id}`, deviceId: null }
+    await this.throttle.check(attempt)
     const verified = user.passwordHash
       ? await this.passwords.verify(String(input.currentPassword ?? ''), user.passwordHash)
       : { valid: false }
     if (!verified.valid) {
+      await this.throttle.recordFailure(attempt)
       await this.audit({
         type: 'password.change.failure',
         userId: user.id,
@@ -403,6 +407,7 @@ export class Auth {
         fields: { current_password: 'The current password is wrong.' },
       })
     }
+    await this.throttle.recordSuccess(attempt)
     await this.setPassword(user, String(input.newPassword ?? ''), 'new_password')
     await this.audit({ type: 'password.change', userId: user.id, ctx })
     if (!current) return null

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { gatehouse } from '../adapters/hono.ts'
 import { type Auth, createAuth } from '../core/auth.ts'
@@ -95,8 +95,10 @@ export async function createServer(
 
   const app = new Hono()
   app.use(securityHeaders({ hsts: auth.options.secure }))
-  app.use(bodyLimit({ maxSize: 64 * 1024, onError: () => errorResponse(new AuthError('PAYLOAD_TOO_LARGE')) }))
-  app.use(gatehouse(auth, { clientIp: config.trustProxy ? forwardedIp : undefined }))
+  // Errors answered before a route runs: an HTML page for browsers, API.md's JSON for the rest.
+  const answer = (c: Context, e: AuthError) => (wantsPage(c) ? renderErrorPage(c, e) : errorResponse(e))
+  app.use(bodyLimit({ maxSize: 64 * 1024, onError: (c) => answer(c, new AuthError('PAYLOAD_TOO_LARGE')) }))
+  app.use(gatehouse(auth, { clientIp: config.trustProxy ? forwardedIp : undefined, onError: answer }))
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.get('/readyz', async (c) => {
@@ -132,9 +134,7 @@ export async function createServer(
     const e = toAuthError(error)
     if (e.status >= 500)
       logger.warn(`${c.req.method} ${c.req.path} failed: ${(error as Error)?.stack ?? String(error)}`)
-    return c.req.path.startsWith('/api/') || !(c.req.header('accept') ?? '').includes('text/html')
-      ? errorResponse(e)
-      : renderErrorPage(c, e)
+    return answer(c, e)
   })
 
   return {
@@ -145,6 +145,11 @@ export async function createServer(
       await auth.close()
     },
   }
+}
+
+/** A browser page (not the JSON API) is asking. */
+function wantsPage(c: Context): boolean {
+  return !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')
 }
 
 async function openStores(config: ServerConfig, clock: AuthOptions['clock']): Promise<Stores> {
