@@ -22,7 +22,8 @@ const consoleLogger: Logger = {
  */
 export function resolveOptions(input: AuthOptions): ResolvedOptions {
   const parsed = parseOptions(input)
-  const mode = parsed.mode ?? (process.env.NODE_ENV === 'production' ? 'production' : 'development')
+  const env = process.env.NODE_ENV
+  const mode = parsed.mode ?? (env === 'production' ? 'production' : env === 'test' ? 'test' : 'development')
   const logger = parsed.logger ?? consoleLogger
   const url = new URL(parsed.publicUrl)
   const secure = url.protocol === 'https:'
