@@ -1,6 +1,6 @@
 /**
  * One server under test, in its own process so it never shares an event loop with the load
- * generator. Usage: `node --import tsx bench/server.ts <case>`; prints one JSON line on stdout
+ * generator. Usage: `node --import tsx bench/server.ts <case> [hash concurrency]`; prints one JSON line on stdout
  * (`{ port, cookie, login }` when listening, `{ skipped }` when its database is unreachable),
  * then serves until SIGTERM, when it closes and removes its database (temp file or schema).
  */
@@ -45,6 +45,9 @@ async function openStores(engine: 'sqlite' | 'postgres'): Promise<SqlStores> {
   return stores
 }
 
+/** Hashes at once (the issue's setting is 2); `bench/server.ts <case> <concurrency>` overrides it. */
+const HASH_CONCURRENCY = Number(process.argv[3] ?? 2)
+
 /** Production argon2id parameters; admission queue at 2 running + 8 waiting; no throttling. */
 async function makeAuth(stores: SqlStores): Promise<Auth> {
   return createAuth({
@@ -52,7 +55,13 @@ async function makeAuth(stores: SqlStores): Promise<Auth> {
     mode: 'test',
     publicUrl: 'http://127.0.0.1:8000',
     stores,
-    password: { memoryCost: 19456, timeCost: 2, parallelism: 1, concurrency: 2, maxWaiting: 8 },
+    password: {
+      memoryCost: 19456,
+      timeCost: 2,
+      parallelism: 1,
+      concurrency: HASH_CONCURRENCY,
+      maxWaiting: 8,
+    },
     throttle: { enabled: false },
     logger: { warn: (m) => console.error(`[bench server] ${m}`) },
   })
@@ -65,7 +74,9 @@ async function sessionCookie(auth: Auth): Promise<string> {
   return `${auth.sessionCookieName}=${token}`
 }
 
-function listenHono(fetch: (request: Request, env: unknown) => Response | Promise<Response>): Promise<Server> {
+function listenHono(
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
+): Promise<Server> {
   return new Promise((resolve) => {
     const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(server as Server)) as Server
   })
@@ -128,7 +139,9 @@ try {
 } catch (error) {
   if (kind.endsWith('postgres')) {
     const e = error as { message?: string; code?: string }
-    reply({ skipped: `PostgreSQL unreachable at ${maskPostgresUrl(PG_URL)} (${e.message || e.code || String(error)})` })
+    reply({
+      skipped: `PostgreSQL unreachable at ${maskPostgresUrl(PG_URL)} (${e.message || e.code || String(error)})`,
+    })
     await stop(0)
   }
   console.error('[bench server] failed to start:', error)

@@ -1,6 +1,12 @@
 /** What the parent (run.ts) and the server process (server.ts) agree on. */
 
-export const SERVER_CASES = ['hono-bare', 'hono-sqlite', 'hono-postgres', 'express-bare', 'express-sqlite'] as const
+export const SERVER_CASES = [
+  'hono-bare',
+  'hono-sqlite',
+  'hono-postgres',
+  'express-bare',
+  'express-sqlite',
+] as const
 export type ServerCase = (typeof SERVER_CASES)[number]
 
 /** The one JSON line a server prints on stdout once it listens (or cannot). */
