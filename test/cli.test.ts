@@ -132,3 +132,38 @@ describe('gatehouse CLI', () => {
     expect(r.err).toMatch(/"secret"/)
   })
 })
+
+describe('gatehouse serve', () => {
+  it('prints where it listens and what it runs on, serves, and stops cleanly on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process')
+    const child = spawn(process.execPath, ['bin/gatehouse.js', 'serve', '--port', '0'], {
+      env: { ...baseEnv, GATEHOUSE_SECRET: '', SMTP_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    child.stderr.on('data', (d) => {
+      err += d
+    })
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        out += d
+        const m = /listening on (http:\/\/[^\s]+)/.exec(out)
+        if (m && out.includes('mail:')) resolve(m[1]!)
+      })
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)))
+    })
+    expect(out).toMatch(/stores: sqlite:/)
+    expect(out).toMatch(/development outbox/)
+    expect(err).toMatch(/"secret" not set/)
+    expect(err).toMatch(/SMTP_URL not set/)
+    expect(err).toMatch(/"publicUrl" is http/)
+    const health = await fetch(`${url}/healthz`)
+    expect(await health.json()).toEqual({ status: 'ok' })
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    expect(out).toMatch(/Received SIGTERM/)
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow()
+  })
+})

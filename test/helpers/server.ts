@@ -14,9 +14,13 @@ export interface TestServer extends GatehouseServer {
 
 /** The real server app on memory stores, a fake clock and a capturing mailer; no socket. */
 export async function createTestServer(
-  settings: Record<string, unknown> & { stores?: Stores; clock?: ReturnType<typeof fakeClock> } = {},
+  settings: Record<string, unknown> & {
+    stores?: Stores
+    clock?: ReturnType<typeof fakeClock>
+    noMailer?: boolean
+  } = {},
 ): Promise<TestServer> {
-  const { stores, clock = fakeClock(Date.UTC(2026, 10, 23)), ...rest } = settings
+  const { stores, clock = fakeClock(Date.UTC(2026, 10, 23)), noMailer, ...rest } = settings
   settings = rest
   const mails: Mail[] = []
   const mailer: Mailer = { description: 'capture', send: async (m) => void mails.push(m) }
@@ -35,7 +39,7 @@ export async function createTestServer(
   const server = await createServer(config, {
     stores: stores ?? createMemoryStores({ clock }),
     clock,
-    mailer,
+    ...(noMailer ? {} : { mailer }),
     logger: { warn: () => {} },
   })
   return { ...server, clock, mails, send: async (request) => server.app.request(request) }
