@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono'
 import { csrfToken } from '../../adapters/hono.ts'
 import { AuthError } from '../../core/errors.ts'
 import type { Services } from '../services.ts'
+import { ApiKeysSection, type ApiKeysView, apiKeyPages, keysOf } from './api-keys.tsx'
 import { type FormProblem, isFormError, problemFrom } from './auth.tsx'
 import { renderErrorPage } from './error.tsx'
 import { setFlash } from './flash.ts'
@@ -15,23 +16,37 @@ const RESENDS_PER_HOUR = 5
 export function profilePages(pages: Hono, s: Services): void {
   const { auth, config } = s
 
-  const profilePage = async (c: Context, problem?: FormProblem): Promise<Response> => {
+  /** The profile page; `password` is the password form's problem, `apiKeys` the API-key section's state. */
+  const profilePage = async (
+    c: Context,
+    state: { password?: FormProblem; apiKeys?: ApiKeysView } = {},
+  ): Promise<Response> => {
+    const problem = state.password
+    const keyProblem = state.apiKeys?.problem
     const user = currentUser(c)!
     const currentId = c.get('session')?.id ?? null
     const now = auth.clock()
     const sessions = (await auth.listSessions(user.id)).sort(
       (a, b) => Number(b.id === currentId) - Number(a.id === currentId) || b.lastSeenAt - a.lastSeenAt,
     )
+    const keys = await keysOf(s, user.id)
     const token = csrfToken(c)
     const f = problem?.fields ?? {}
     const showVerify = config.emailVerification !== 'off'
     return renderPage(
       c,
-      { title: 'Profile', status: problem?.status ?? 200, headers: problem?.headers ?? {} },
+      {
+        title: 'Profile',
+        status: problem?.status ?? keyProblem?.status ?? 200,
+        headers: { ...(keyProblem?.headers ?? {}), ...(problem?.headers ?? {}) },
+      },
       <>
         <hgroup class="page-heading">
           <h1>Your profile</h1>
-          <p class="muted">Account details, password and the devices signed in to your account.</p>
+          <p class="muted">
+            Account details, password, the devices signed in to your account
+            {keys ? ' and your API keys' : ''}.
+          </p>
         </hgroup>
 
         <div class="profile-grid">
@@ -172,34 +187,32 @@ export function profilePages(pages: Hono, s: Services): void {
           </div>
         </article>
 
-        <div class="profile-grid">
-          <article id="providers">
-            <header>
-              <h2 class="section-title">Linked sign-in providers</h2>
-            </header>
-            <p class="muted">None</p>
-          </article>
-          <article id="api-keys">
-            <header>
-              <h2 class="section-title">API keys</h2>
-            </header>
-            <p class="muted">You have no API keys yet.</p>
-          </article>
-        </div>
+        <article id="providers">
+          <header>
+            <h2 class="section-title">Linked sign-in providers</h2>
+          </header>
+          <p class="muted">None</p>
+        </article>
+
+        {keys ? <ApiKeysSection keys={keys} token={token} now={now} view={state.apiKeys} /> : null}
       </>,
     )
   }
 
   pages.get('/profile', requireLogin, (c) => profilePage(c))
 
+  apiKeyPages(pages, s, (c, view) => profilePage(c, { apiKeys: view }))
+
   pages.post('/profile/password', requireLogin, requireCsrf, async (c) => {
     const form = await readForm(c)
     const newPassword = str(form, 'new_password')
     if (newPassword !== str(form, 'confirm_password')) {
       return profilePage(c, {
-        status: 400,
-        message: 'Please correct the highlighted fields.',
-        fields: { confirm_password: 'The passwords do not match.' },
+        password: {
+          status: 400,
+          message: 'Please correct the highlighted fields.',
+          fields: { confirm_password: 'The passwords do not match.' },
+        },
       })
     }
     let cookies: string[]
@@ -212,7 +225,7 @@ export function profilePages(pages: Hono, s: Services): void {
       )
       cookies = rotated?.cookies ?? []
     } catch (error) {
-      if (isFormError(error)) return profilePage(c, problemFrom(error))
+      if (isFormError(error)) return profilePage(c, { password: problemFrom(error) })
       throw error
     }
     for (const cookie of cookies) c.header('set-cookie', cookie, { append: true })

@@ -1,0 +1,338 @@
+import type { Context, Hono } from 'hono'
+import type { FC } from 'hono/jsx'
+import { AuthError } from '../../core/errors.ts'
+import { listApiKeys, type PublicApiKey, revokeApiKey } from '../../core/tokens/api-keys.ts'
+import type { Services } from '../services.ts'
+import { createKey } from '../tokens-api.ts'
+import { type FormProblem, isFormError, problemFrom } from './auth.tsx'
+import { renderErrorPage } from './error.tsx'
+import { setFlash } from './flash.ts'
+import { formatTime, isoTime, timeAgo } from './format.ts'
+import { CsrfField, echo, Field, FormAlert, readForm, str } from './forms.tsx'
+import { requestContext, requireCsrf, requireLogin } from './guards.ts'
+import { currentUser } from './layout.tsx'
+
+/**
+ * The "API keys" section of /profile: the user's keys with a revoke button each, and a form
+ * that creates one. A new key is shown once, in the response to the POST that created it
+ * (no redirect: the key never goes into a URL, a cookie or a cache — Cache-Control: no-store).
+ */
+
+/** What the section shows besides the list: a key just created, or the form's errors and values. */
+export interface ApiKeysView {
+  created?: { key: string; record: PublicApiKey }
+  problem?: FormProblem
+  values?: KeyFormValues
+}
+
+interface KeyFormValues {
+  name: string
+  scopes: string
+  expiry: string
+}
+
+/** The expiry choices of the form: value → days (null = never). */
+const EXPIRY: Record<string, number | null> = { never: null, '30': 30, '90': 90, '365': 365 }
+const EXPIRY_LABELS: [string, string][] = [
+  ['never', 'Never'],
+  ['30', '30 days'],
+  ['90', '90 days'],
+  ['365', '1 year (365 days)'],
+]
+const DEFAULT_EXPIRY = '90'
+const KEY_ID = /^[A-Za-z0-9]{1,64}$/
+
+/** "read, write:users  admin" → ["read", "write:users", "admin"]. */
+export function parseScopes(text: string): string[] {
+  return text.split(/[\s,]+/).filter((x) => x !== '')
+}
+
+/** Field errors of the core (name, scopes, expires_in_days / expiresAt) under the form's names. */
+function formProblem(error: AuthError): FormProblem {
+  const problem = problemFrom(error)
+  const fields = { ...(problem.fields ?? {}) }
+  if (fields.expiresAt && !fields.expires_in_days) fields.expires_in_days = fields.expiresAt
+  delete fields.expiresAt
+  return { ...problem, fields }
+}
+
+const SelectField: FC<{
+  id: string
+  name: string
+  label: string
+  value: string
+  options: [string, string][]
+  error?: string | undefined
+  hint?: string | undefined
+}> = (p) => {
+  const errorId = `${p.id}-error`
+  const hintId = `${p.id}-hint`
+  const describedBy = [p.error ? errorId : null, p.hint ? hintId : null].filter(Boolean).join(' ')
+  return (
+    <div class="field">
+      <label for={p.id}>{p.label}</label>
+      <select
+        id={p.id}
+        name={p.name}
+        aria-invalid={p.error ? 'true' : undefined}
+        aria-describedby={describedBy || undefined}
+      >
+        {p.options.map(([value, label]) => (
+          <option value={value} selected={value === p.value}>
+            {label}
+          </option>
+        ))}
+      </select>
+      {p.error ? (
+        <small id={errorId} class="field-error">
+          {p.error}
+        </small>
+      ) : null}
+      {p.hint ? (
+        <small id={hintId} class="field-hint">
+          {p.hint}
+        </small>
+      ) : null}
+    </div>
+  )
+}
+
+const NewKey: FC<{ created: NonNullable<ApiKeysView['created']> }> = ({ created }) => (
+  <div class="flash success new-key" role="status">
+    <p>
+      <strong>Your new API key “{created.record.name}” has been created.</strong>
+    </p>
+    <p id="new-api-key-notice" class="new-key-notice">
+      Copy it now, it will not be shown again. We store only a fingerprint of it, so nobody — not even us —
+      can show it to you later.
+    </p>
+    <label for="new-api-key">Your new API key</label>
+    <input
+      id="new-api-key"
+      type="text"
+      class="key-value"
+      readonly
+      autofocus
+      autocomplete="off"
+      spellcheck={false}
+      aria-describedby="new-api-key-notice new-api-key-usage"
+      value={created.key}
+    />
+    <small id="new-api-key-usage" class="field-hint">
+      Send it as <code>Authorization: ApiKey &lt;key&gt;</code> or <code>X-API-Key: &lt;key&gt;</code>.
+    </small>
+  </div>
+)
+
+function Scopes({ scopes }: { scopes: string[] }) {
+  if (scopes.length === 0) return <span class="muted">none</span>
+  return (
+    <>
+      {scopes.map((x) => (
+        <span class="badge">{x}</span>
+      ))}
+    </>
+  )
+}
+
+export const ApiKeysSection: FC<{
+  keys: PublicApiKey[]
+  token: string
+  now: number
+  view?: ApiKeysView | undefined
+}> = ({ keys, token, now, view = {} }) => {
+  const f = view.problem?.fields ?? {}
+  const values: KeyFormValues = view.values ?? { name: '', scopes: '', expiry: DEFAULT_EXPIRY }
+  return (
+    <article id="api-keys">
+      <header>
+        <h2 class="section-title">API keys</h2>
+        <p class="muted section-lead">
+          Keys let scripts and services call the API as you. Treat them like passwords.
+        </p>
+      </header>
+      {view.created ? <NewKey created={view.created} /> : null}
+      {keys.length === 0 ? (
+        <p class="muted">You have no API keys yet.</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="striped">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Scopes</th>
+                <th scope="col">Created</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Last used</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.map((k) => {
+                const expired = k.expiresAt !== null && k.expiresAt <= now
+                return (
+                  <tr data-api-key={k.id}>
+                    <td class="key-name">{k.name}</td>
+                    <td>
+                      <Scopes scopes={k.scopes} />
+                    </td>
+                    <td>
+                      <time datetime={isoTime(k.createdAt)}>{formatTime(k.createdAt)}</time>
+                    </td>
+                    <td>
+                      {k.expiresAt === null ? (
+                        <span class="muted">Never</span>
+                      ) : (
+                        <time datetime={isoTime(k.expiresAt)}>{formatTime(k.expiresAt)}</time>
+                      )}
+                      {expired ? <span class="badge off">expired</span> : null}
+                    </td>
+                    <td>
+                      {k.lastUsedAt === null ? (
+                        <span class="muted">Never</span>
+                      ) : (
+                        <time datetime={isoTime(k.lastUsedAt)} title={formatTime(k.lastUsedAt)}>
+                          {timeAgo(k.lastUsedAt, now)}
+                        </time>
+                      )}
+                    </td>
+                    <td class="cell-actions">
+                      <form method="post" action={`/profile/api-keys/${encodeURIComponent(k.id)}/revoke`}>
+                        <CsrfField token={token} />
+                        <button type="submit" class="secondary outline small">
+                          Revoke<span class="visually-hidden"> the key “{k.name}”</span>
+                        </button>
+                      </form>
+                    </td>
+                  </tr>
+                )
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      <h3 class="subsection-title" id="new-api-key-heading">
+        Create a key
+      </h3>
+      <form
+        method="post"
+        action="/profile/api-keys"
+        class="key-form"
+        aria-labelledby="new-api-key-heading"
+        novalidate
+      >
+        <CsrfField token={token} />
+        <FormAlert message={view.problem?.message} />
+        <div class="key-form-fields">
+          <Field
+            idPrefix="key"
+            name="name"
+            label="Name"
+            autocomplete="off"
+            required
+            maxlength={100}
+            value={values.name}
+            error={f.name}
+            hint="What the key is for, e.g. “CI deploys”."
+          />
+          <Field
+            idPrefix="key"
+            name="scopes"
+            label="Scopes"
+            autocomplete="off"
+            optional
+            value={values.scopes}
+            error={f.scopes}
+            hint="Separated by commas or spaces, e.g. “read write:users”."
+          />
+          <SelectField
+            id="key-expires_in_days"
+            name="expires_in_days"
+            label="Expires"
+            value={values.expiry}
+            options={EXPIRY_LABELS}
+            error={f.expires_in_days}
+          />
+        </div>
+        <button type="submit">Create API key</button>
+      </form>
+    </article>
+  )
+}
+
+/** The user's keys for the profile page; null when tokens (and so API keys) are off. */
+export async function keysOf(s: Services, userId: string): Promise<PublicApiKey[] | null> {
+  return s.auth.tokens ? listApiKeys(s.auth.stores.apiKeys, userId) : null
+}
+
+/**
+ * POST /profile/api-keys and POST /profile/api-keys/:id/revoke. `render` draws the profile
+ * page with the section in the given state.
+ */
+export function apiKeyPages(
+  pages: Hono,
+  s: Services,
+  render: (c: Context, view: ApiKeysView) => Response | Promise<Response>,
+): void {
+  const { auth } = s
+
+  pages.post('/profile/api-keys', requireLogin, requireCsrf, async (c) => {
+    if (!auth.tokens) return renderErrorPage(c, new AuthError('NOT_FOUND'))
+    const user = currentUser(c)!
+    const form = await readForm(c)
+    const values: KeyFormValues = {
+      name: str(form, 'name'),
+      scopes: str(form, 'scopes'),
+      expiry: str(form, 'expires_in_days') || 'never',
+    }
+    const echoed = { name: echo(values.name), scopes: echo(values.scopes, 1024), expiry: values.expiry }
+    if (!Object.hasOwn(EXPIRY, values.expiry)) {
+      return render(c, {
+        values: { ...echoed, expiry: DEFAULT_EXPIRY },
+        problem: {
+          status: 400,
+          message: 'Please correct the highlighted fields.',
+          fields: { expires_in_days: 'Choose one of the listed expiry periods.' },
+        },
+      })
+    }
+    let created: Awaited<ReturnType<typeof createKey>>
+    try {
+      created = await createKey(auth, user.id, {
+        name: values.name,
+        scopes: parseScopes(values.scopes),
+        expires_in_days: EXPIRY[values.expiry],
+      })
+    } catch (error) {
+      if (isFormError(error)) return render(c, { values: echoed, problem: formProblem(error) })
+      throw error
+    }
+    await auth.audit({
+      type: 'apikey.create',
+      userId: user.id,
+      data: { key: created.record.id },
+      ctx: requestContext(c),
+    })
+    // The key is in this response only: never cached, never in a URL or a cookie.
+    c.header('cache-control', 'no-store')
+    return render(c, { created })
+  })
+
+  pages.post('/profile/api-keys/:id/revoke', requireLogin, requireCsrf, async (c) => {
+    if (!auth.tokens) return renderErrorPage(c, new AuthError('NOT_FOUND'))
+    const user = currentUser(c)!
+    const id = c.req.param('id')
+    const key = KEY_ID.test(id)
+      ? (await listApiKeys(auth.stores.apiKeys, user.id)).find((k) => k.id === id)
+      : undefined
+    // Someone else's key (or one that is gone) is simply not found.
+    if (!key || !(await revokeApiKey(auth.stores.apiKeys, user.id, id)))
+      return renderErrorPage(c, new AuthError('NOT_FOUND'))
+    await auth.audit({ type: 'apikey.revoke', userId: user.id, data: { key: id }, ctx: requestContext(c) })
+    setFlash(c, 'success', `The API key “${key.name}” has been revoked. It no longer works.`)
+    return c.redirect('/profile#api-keys', 303)
+  })
+}
