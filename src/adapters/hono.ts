@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { Auth, Authenticated } from '../core/auth.ts'
 import { readJsonObject } from '../core/body.ts'
-import type { RequestContext } from '../core/context.ts'
+import { contextFromRequest, type RequestContext } from '../core/context.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
 import {
   forbidden,
@@ -45,24 +45,6 @@ function socketIp(c: Context): string | null {
   return env?.incoming?.socket?.remoteAddress ?? null
 }
 
-function readContext(c: Context, clientIp: (c: Context) => string | null): RequestContext {
-  const h = c.req.raw.headers
-  const url = new URL(c.req.url)
-  return {
-    method: c.req.method,
-    url: url.pathname + url.search,
-    cookie: h.get('cookie'),
-    authorization: h.get('authorization'),
-    ip: clientIp(c),
-    userAgent: h.get('user-agent'),
-    origin: h.get('origin'),
-    secFetchSite: h.get('sec-fetch-site'),
-    accept: h.get('accept'),
-    apiKey: h.get('x-api-key'),
-    csrfHeader: h.get('x-csrf-token'),
-  }
-}
-
 /**
  * Authenticates every request (cookie, bearer token or API key) and sets `user`, `session`
  * and `auth` on the context. Unsafe requests not authenticated by a bearer credential must
@@ -72,7 +54,7 @@ export function gatehouse(auth: Auth, options: HonoAdapterOptions = {}): Middlew
   const clientIp = options.clientIp ?? socketIp
   const fail = options.onError ?? ((_c: Context, error: AuthError) => errorResponse(error))
   return createMiddleware(async function gatehouseMiddleware(c, next) {
-    const ctx = readContext(c, clientIp)
+    const ctx = contextFromRequest(c.req.raw, clientIp(c))
     c.set('auth', auth)
     c.set('gatehouseContext', ctx)
     let who: Authenticated | null

@@ -34,6 +34,16 @@ async function openAuth() {
   })
 }
 
+/** Runs one admin command on an Auth and always closes its stores. */
+async function withAuth(fn: (auth: Awaited<ReturnType<typeof openAuth>>) => Promise<void>): Promise<void> {
+  const auth = await openAuth()
+  try {
+    await fn(auth)
+  } finally {
+    await auth.close()
+  }
+}
+
 async function findUser(auth: Awaited<ReturnType<typeof openAuth>>, login: string) {
   const user = await auth.findUserByLogin(login)
   if (!user) throw new AuthError('NOT_FOUND', { message: `No user "${login}".` })
@@ -84,8 +94,7 @@ user
   .option('--name <name>')
   .option('--admin', 'give the admin role (how the first administrator is made)')
   .action(async (opts: { email: string; username: string; name?: string; admin?: boolean }) => {
-    const auth = await openAuth()
-    try {
+    await withAuth(async (auth) => {
       const password = await readPassword('Password: ')
       const created = await auth.signUp({
         email: opts.email,
@@ -99,9 +108,7 @@ user
       console.log(
         `Created ${created.username} <${normalizeEmail(opts.email)}>${opts.admin ? ' with role admin' : ''}.`,
       )
-    } finally {
-      await auth.close()
-    }
+    })
   })
 
 user
@@ -110,13 +117,10 @@ user
   .argument('<login>', 'username or email')
   .argument('<roles...>', 'role names, e.g. user admin')
   .action(async (login: string, roles: string[]) => {
-    const auth = await openAuth()
-    try {
+    await withAuth(async (auth) => {
       const updated = await auth.setRoles((await findUser(auth, login)).id, roles, null)
       console.log(`${updated.username}: ${updated.roles.join(', ')}`)
-    } finally {
-      await auth.close()
-    }
+    })
   })
 
 user
@@ -124,13 +128,10 @@ user
   .description('disable a user and end all its sessions and tokens')
   .argument('<login>', 'username or email')
   .action(async (login: string) => {
-    const auth = await openAuth()
-    try {
+    await withAuth(async (auth) => {
       const u = await auth.setActive((await findUser(auth, login)).id, false, null)
       console.log(`${u.username} is deactivated; its sessions are ended.`)
-    } finally {
-      await auth.close()
-    }
+    })
   })
 
 user
@@ -138,13 +139,10 @@ user
   .description('enable a user again')
   .argument('<login>', 'username or email')
   .action(async (login: string) => {
-    const auth = await openAuth()
-    try {
+    await withAuth(async (auth) => {
       const u = await auth.setActive((await findUser(auth, login)).id, true, null)
       console.log(`${u.username} is active.`)
-    } finally {
-      await auth.close()
-    }
+    })
   })
 
 const keys = program.command('keys').description('manage JWT signing keys')
@@ -153,29 +151,23 @@ keys
   .command('rotate')
   .description('make a new signing key current; the previous one stays in the JWKS until its tokens expire')
   .action(async () => {
-    const auth = await openAuth()
-    try {
+    await withAuth(async (auth) => {
       if (!auth.tokens)
         throw new AuthError('CONFIG_INVALID', { message: 'Tokens are disabled (tokens.enabled = false).' })
       const { kid, alg } = await auth.tokens.rotateKeys()
       const { keys: published } = await auth.tokens.jwks()
       console.log(`New signing key ${kid} (${alg}); the JWKS now publishes ${published.length} key(s).`)
-    } finally {
-      await auth.close()
-    }
+    })
   })
 
 keys
   .command('list')
   .description('list the published signing keys')
   .action(async () => {
-    const auth = await openAuth()
-    try {
+    await withAuth(async (auth) => {
       const { keys: published } = (await auth.tokens?.jwks()) ?? { keys: [] }
       for (const k of published) console.log(`${k.kid}  ${k.alg}`)
-    } finally {
-      await auth.close()
-    }
+    })
   })
 
 program
