@@ -44,6 +44,22 @@ export async function sqliteFixture(): Promise<StoreFixture<SqlStores>> {
 }
 
 /**
+ * Kysely's migrator introspects every schema of the database before it migrates; when another
+ * test file drops its schema at that moment PostgreSQL answers 3F000. That race exists only
+ * between test files sharing one database, so the fixture retries it.
+ */
+async function withRetry<T>(make: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await make()
+    } catch (error) {
+      const code = ((error as { cause?: { code?: string } }).cause ?? (error as { code?: string })).code
+      if (i >= attempts || code !== '3F000') throw error
+    }
+  }
+}
+
+/**
  * Every fixture gets its own schema `gh_test_<run>_<n>` in the shared database, dropped
  * in cleanup; `dropLeftovers` (for afterAll) removes any a crashed test left behind.
  */
@@ -54,7 +70,7 @@ export function postgresFixtures(url = PG_URL) {
     async factory(): Promise<StoreFixture<SqlStores>> {
       const clock = fakeClock()
       const schema = `${base}_${++n}`
-      const stores = await createSqlStores({ url, schema, clock, poolSize: 5 })
+      const stores = await withRetry(() => createSqlStores({ url, schema, clock, poolSize: 5 }))
       return {
         stores,
         clock,
