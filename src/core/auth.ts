@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import type { SessionRecord, Stores, User } from '../stores/contracts.ts'
 import { can, hasAnyRole, hasRole } from './access.ts'
 import { type AuditInput, recordAudit } from './audit.ts'
@@ -9,21 +9,18 @@ import { AuthError } from './errors.ts'
 import type { AuthOptions, ResolvedOptions } from './options.ts'
 import { checkPasswordPolicy, PasswordHasher } from './passwords/index.ts'
 import { csrfTokenFor, isSafeMethod, passesOriginCheck, verifyCsrfToken } from './protect/csrf.ts'
+import { DeviceCookies } from './protect/device-cookie.ts'
 import { LoginThrottle, type ThrottleBackend } from './protect/throttle.ts'
 import { resolveOptions } from './resolve.ts'
 import { type SessionInfo, SessionManager, type ValidSession } from './sessions.ts'
+import { type SignUpInput, validateSignUp } from './signup.ts'
 import { guardStores } from './store-guard.ts'
 import { TokenCookies } from './token-cookies.ts'
 import { verifyApiKey } from './tokens/api-keys.ts'
 import { createTokenService, type TokenService } from './tokens/service.ts'
-import { isValidEmail, normalizeEmail, normalizeUsername } from './users.ts'
+import { normalizeEmail, normalizeUsername } from './users.ts'
 
-export interface SignUpInput {
-  email: string
-  username: string
-  password: string
-  name?: string | null
-}
+export type { SignUpInput }
 
 export interface LoginInput {
   /** Username or email. */
@@ -70,7 +67,7 @@ export class Auth {
   readonly tokenCookies: TokenCookies | null
   /** `__Host-` prefixed when the public URL is https (no Domain, Path=/, Secure). */
   readonly sessionCookieName: string
-  readonly deviceCookieName: string
+  readonly devices: DeviceCookies
   readonly csrfCookieName: string
   readonly #allowedOrigins: ReadonlySet<string>
 
@@ -79,7 +76,7 @@ export class Auth {
     this.stores = guardStores(options.stores)
     const prefix = options.secure ? '__Host-' : ''
     this.sessionCookieName = `${prefix}${options.session.cookieName}`
-    this.deviceCookieName = `${prefix}gh_device`
+    this.devices = new DeviceCookies(options.secret, options.secure)
     this.csrfCookieName = `${prefix}gh_csrf`
     this.sessions = new SessionManager(this.stores.sessions, options.session, options.clock)
     this.passwords = new PasswordHasher(options.password)
@@ -129,26 +126,8 @@ export class Auth {
   /** Validates, checks the password policy, hashes, and creates the user with the default roles. */
   async signUp(input: SignUpInput, ctx?: Partial<RequestContext>): Promise<User> {
     if (!this.options.signup.enabled) throw new AuthError('SIGNUP_DISABLED')
-    const fields: Record<string, string> = {}
-    const email = typeof input.email === 'string' ? input.email.trim() : ''
-    const username = typeof input.username === 'string' ? input.username.trim() : ''
-    const name = typeof input.name === 'string' && input.name.trim() ? input.name.trim() : null
-    if (!isValidEmail(email)) fields.email = 'Enter a valid email address.'
-    if (username.length > MAX_FIELD || !this.options.usernameRegExp.test(username))
-      fields.username = 'Use 3–32 letters, digits or underscores.'
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
-    if (name !== null && (name.length > 100 || /[\u0000-\u001f\u007f]/.test(name)))
-      fields.name = 'Use at most 100 characters, without control characters.'
-    const policy = checkPasswordPolicy(typeof input.password === 'string' ? input.password : '', {
-      ...this.options.password,
-      userInputs: [email, username],
-    })
-    if (!policy.ok) fields.password = policy.message
-    if (Object.keys(fields).length > 0) {
-      const code = Object.keys(fields).length === 1 && !policy.ok ? policy.code : 'VALIDATION_FAILED'
-      throw new AuthError(code, { fields })
-    }
-    const passwordHash = await this.passwords.hash(input.password)
+    const { email, username, name, password } = validateSignUp(input, this.options)
+    const passwordHash = await this.passwords.hash(password)
     const result = await this.stores.users.createUser({
       id: randomUUID(),
       email: normalizeEmail(email),
@@ -196,7 +175,7 @@ export class Auth {
     const attempt = {
       ip: ctx.ip ?? null,
       account: user ? `user:${user.id}` : `login:${login.trim().toLowerCase().slice(0, 256)}`,
-      deviceId: user ? this.#knownDevice(user.id, ctx.cookie ?? null) : null,
+      deviceId: user ? this.devices.knownDevice(user.id, ctx.cookie ?? null) : null,
     }
     await this.throttle.check(attempt)
     let ok = false
@@ -243,10 +222,7 @@ export class Auth {
     if (options.audit !== false) await this.recordLogin(user, ctx)
     const cookies = [
       this.#sessionCookie(token, remember ? this.options.session.rememberAbsoluteTimeout : undefined),
-      serializeCookie(this.deviceCookieName, this.#deviceToken(user.id), {
-        maxAge: 365 * 24 * 3600,
-        secure: this.options.secure,
-      }),
+      this.devices.issue(user.id),
     ]
     return { token, session, cookies }
   }
@@ -539,28 +515,6 @@ export class Auth {
     const token = parseCookies(cookieHeader).get(this.sessionCookieName)
     const dot = token ? token.indexOf('.') : -1
     return token && dot === 22 ? token.slice(0, 22) : null
-  }
-
-  /** Device cookie: `<nonce>.<HMAC(user id, nonce)>`; proves this browser logged in to that account before. */
-  #deviceToken(userId: string): string {
-    const nonce = randomBytes(16).toString('base64url')
-    return `${nonce}.${this.#deviceSignature(userId, nonce)}`
-  }
-
-  #deviceSignature(userId: string, nonce: string): string {
-    return createHmac('sha256', this.options.secret)
-      .update(`gatehouse:device:${userId}:${nonce}`)
-      .digest('base64url')
-  }
-
-  #knownDevice(userId: string, cookieHeader: string | null): string | null {
-    const value = parseCookies(cookieHeader).get(this.deviceCookieName)
-    if (!value) return null
-    const [nonce, sig] = value.split('.')
-    if (!nonce || !sig || nonce.length !== 22) return null
-    const expected = Buffer.from(this.#deviceSignature(userId, nonce))
-    const given = Buffer.from(sig)
-    return expected.length === given.length && timingSafeEqual(expected, given) ? nonce : null
   }
 }
 
