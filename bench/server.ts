@@ -1,6 +1,6 @@
 /**
  * One server under test, in its own process so it never shares an event loop with the load
- * generator. Usage: `node --import tsx bench/server.ts <case> [hash concurrency]`; prints one JSON line on stdout
+ * generator. Usage: `node --import tsx bench/server.ts <case>`; prints one JSON line on stdout
  * (`{ port, cookie, login }` when listening, `{ skipped }` when its database is unreachable),
  * then serves until SIGTERM, when it closes and removes its database (temp file or schema).
  */
@@ -16,7 +16,7 @@ import { sql } from 'kysely'
 import { type Auth, createAuth } from '../src/core/auth.ts'
 import { createSqlStores, maskPostgresUrl, type SqlStores } from '../src/stores/sql/index.ts'
 import { expressAuth, expressBare, honoAuth, honoBare } from './apps.ts'
-import { SERVER_CASES, type ServerCase, type ServerMessage, type ServerReady } from './shared.ts'
+import { QUEUE, SERVER_CASES, type ServerCase, type ServerMessage, type ServerReady } from './shared.ts'
 
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
@@ -45,10 +45,7 @@ async function openStores(engine: 'sqlite' | 'postgres'): Promise<SqlStores> {
   return stores
 }
 
-/** Hashes at once (the issue's setting is 2); `bench/server.ts <case> <concurrency>` overrides it. */
-const HASH_CONCURRENCY = Number(process.argv[3] ?? 2)
-
-/** Production argon2id parameters; admission queue at 2 running + 8 waiting; no throttling. */
+/** Production argon2id parameters (OWASP); the admission queue of shared.ts; no throttling. */
 async function makeAuth(stores: SqlStores): Promise<Auth> {
   return createAuth({
     secret: randomBytes(32).toString('base64url'),
@@ -59,8 +56,8 @@ async function makeAuth(stores: SqlStores): Promise<Auth> {
       memoryCost: 19456,
       timeCost: 2,
       parallelism: 1,
-      concurrency: HASH_CONCURRENCY,
-      maxWaiting: 8,
+      concurrency: QUEUE.concurrency,
+      maxWaiting: QUEUE.maxWaiting,
     },
     throttle: { enabled: false },
     logger: { warn: (m) => console.error(`[bench server] ${m}`) },
@@ -111,10 +108,10 @@ async function start(kind: ServerCase): Promise<ServerReady> {
   return { port: (server.address() as AddressInfo).port, ...ready }
 }
 
-let stopping = false
-async function stop(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true
+let stopping: Promise<never> | undefined
+/** Runs every cleanup once (a second signal waits for the first) and exits. */
+function stop(code: number): Promise<never> {
+  stopping ??= (async () => {
     for (const cleanup of cleanups) {
       try {
         await cleanup()
@@ -122,8 +119,9 @@ async function stop(code: number): Promise<never> {
         console.error('[bench server] cleanup failed:', error)
       }
     }
-  }
-  process.exit(code)
+    process.exit(code)
+  })()
+  return stopping
 }
 
 const kind = process.argv[2] as ServerCase
