@@ -103,7 +103,7 @@ user
         password,
       })
       // Created by an operator: the address is taken as verified.
-      await auth.stores.users.updateUser(created.id, { emailVerified: true })
+      await auth.updateUser(created.id, { emailVerified: true })
       if (opts.admin) await auth.setRoles(created.id, [...created.roles, 'admin'], null)
       console.log(
         `Created ${created.username} <${normalizeEmail(opts.email)}>${opts.admin ? ' with role admin' : ''}.`,

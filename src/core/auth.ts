@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import type { SessionRecord, Stores, User } from '../stores/contracts.ts'
+import type { SessionRecord, Stores, User, UserPatch } from '../stores/contracts.ts'
 import { can, hasAnyRole, hasRole } from './access.ts'
 import { type AuditInput, recordAudit } from './audit.ts'
 import type { RequestContext } from './context.ts'
@@ -12,6 +12,7 @@ import { csrfTokenFor, isSafeMethod, passesOriginCheck, verifyCsrfToken } from '
 import { DeviceCookies } from './protect/device-cookie.ts'
 import { LoginThrottle, type ThrottleBackend } from './protect/throttle.ts'
 import { resolveOptions } from './resolve.ts'
+import { SessionCache } from './session-cache.ts'
 import { type SessionInfo, SessionManager, type ValidSession } from './sessions.ts'
 import { type SignUpInput, validateSignUp } from './signup.ts'
 import { guardStores } from './store-guard.ts'
@@ -78,7 +79,17 @@ export class Auth {
     this.sessionCookieName = `${prefix}${options.session.cookieName}`
     this.devices = new DeviceCookies(options.secret, options.secure)
     this.csrfCookieName = `${prefix}gh_csrf`
-    this.sessions = new SessionManager(this.stores.sessions, options.session, options.clock)
+    const cache =
+      options.session.cacheTtlMs > 0 && options.session.cacheSize > 0
+        ? new SessionCache({
+            ttlMs: options.session.cacheTtlMs,
+            maxEntries: options.session.cacheSize,
+            clock: options.clock,
+            // Read from the unguarded store: the marker is synchronous.
+            changeMarker: options.stores.sessions.changeMarker?.bind(options.stores.sessions),
+          })
+        : null
+    this.sessions = new SessionManager(this.stores.sessions, options.session, options.clock, cache)
     this.passwords = new PasswordHasher(options.password)
     this.throttle = new LoginThrottle(options.throttle, extras.throttleBackend)
     const t = options.tokens
@@ -230,7 +241,7 @@ export class Auth {
   /** Records a successful login: last-login time and the audit event. */
   async recordLogin(user: User, ctx: Partial<RequestContext> = {}): Promise<void> {
     const now = this.clock()
-    await this.stores.users.updateUser(user.id, { lastLoginAt: now })
+    await this.updateUser(user.id, { lastLoginAt: now })
     user.lastLoginAt = now
     await this.audit({ type: 'login.success', userId: user.id, ctx })
   }
@@ -424,7 +435,7 @@ export class Auth {
     if (actor && actor.id === userId && !active) {
       throw new AuthError('CONFLICT', { message: 'You cannot deactivate your own account.' })
     }
-    const user = await this.stores.users.updateUser(userId, { active })
+    const user = await this.updateUser(userId, { active })
     if (!user) throw new AuthError('NOT_FOUND')
     if (!active) await this.revokeEverything(userId)
     await this.audit({
@@ -449,6 +460,7 @@ export class Auth {
       throw new AuthError('CONFLICT', { message: 'You cannot remove your own admin role.' })
     }
     await this.stores.users.setRoles(userId, [...new Set(roles)])
+    this.sessions.forgetUser(userId)
     const user = await this.stores.users.getUserById(userId)
     if (!user) throw new AuthError('NOT_FOUND')
     await this.audit({
@@ -458,6 +470,13 @@ export class Auth {
       data: { roles: user.roles },
       ctx,
     })
+    return user
+  }
+
+  /** Changes fields of a user (email verified, name, …) and drops its cached sessions. */
+  async updateUser(userId: string, patch: UserPatch): Promise<User | null> {
+    const user = await this.stores.users.updateUser(userId, patch)
+    this.sessions.forgetUser(userId)
     return user
   }
 

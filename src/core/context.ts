@@ -22,10 +22,9 @@ export interface RequestContext {
 /** Builds a RequestContext from a Web-standard Request (Hono, Bun, Deno, workers, tests). */
 export function contextFromRequest(request: Request, ip: string | null = null): RequestContext {
   const h = request.headers
-  const url = new URL(request.url)
   return {
     method: request.method,
-    url: url.pathname + url.search,
+    url: pathAndQuery(request.url),
     cookie: h.get('cookie'),
     authorization: h.get('authorization'),
     ip,
@@ -43,4 +42,12 @@ export function wantsHtml(ctx: Pick<RequestContext, 'accept' | 'url'>): boolean 
   if (ctx.url.startsWith('/api/')) return false
   const accept = ctx.accept ?? ''
   return accept.includes('text/html')
+}
+
+/** `https://host/a/b?c` → `/a/b?c`, without the cost of a URL object on every request. */
+function pathAndQuery(absolute: string): string {
+  const start = absolute.indexOf('/', absolute.indexOf('//') + 2)
+  if (start < 0) return '/'
+  const hash = absolute.indexOf('#', start)
+  return hash < 0 ? absolute.slice(start) : absolute.slice(start, hash)
 }

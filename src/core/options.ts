@@ -24,6 +24,15 @@ const sessionSchema = z.strictObject({
   /** With "remember me": a persistent cookie and these longer lifetimes. */
   rememberIdleTimeout: seconds.default(14 * 24 * 60 * 60),
   rememberAbsoluteTimeout: seconds.default(30 * 24 * 60 * 60),
+  /**
+   * Validated sessions are kept in memory this long (ms) to spare the store a round trip.
+   * Changes through this process apply at once; on SQLite so do changes by other processes
+   * (data_version); on PostgreSQL/Redis another instance's revocation shows within this time.
+   * 0 disables the cache.
+   */
+  cacheTtlMs: z.number().int().min(0).max(60_000).default(1000),
+  /** Sessions kept in that cache at most. */
+  cacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
 })
 
 const passwordSchema = z.strictObject({

@@ -105,7 +105,7 @@ export class AccountRecovery {
 
   async verifyEmail(token: unknown, ctx: Partial<RequestContext> = {}): Promise<User> {
     const userId = await this.tokens.consume('email-verify', token)
-    const user = userId ? await this.auth.stores.users.updateUser(userId, { emailVerified: true }) : null
+    const user = userId ? await this.auth.updateUser(userId, { emailVerified: true }) : null
     if (!user) throw new AuthError('INVALID_TOKEN')
     await this.auth.audit({ type: 'email.verify', userId: user.id, ctx })
     return user

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { UAParser } from 'ua-parser-js'
 import type { SessionRecord, SessionStore, User } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
+import type { SessionCache } from './session-cache.ts'
 
 export interface SessionTimeouts {
   idleTimeout: number
@@ -47,6 +48,7 @@ export class SessionManager {
     private readonly store: SessionStore,
     private readonly timeouts: SessionTimeouts,
     private readonly clock: Clock,
+    private readonly cache: SessionCache | null = null,
   ) {}
 
   async create(userId: string, ctx: NewSessionContext): Promise<{ token: string; session: SessionRecord }> {
@@ -79,7 +81,10 @@ export class SessionManager {
   async validate(token: string | null | undefined): Promise<ValidSession | null> {
     const parsed = parseSessionToken(token)
     if (!parsed) return null
-    const found = await this.store.getSessionWithUser(parsed.id)
+    let found = this.cache?.get(parsed.id) ?? null
+    const fromStore = found === null
+    const marker = fromStore ? this.cache?.marker() : undefined
+    found ??= await this.store.getSessionWithUser(parsed.id)
     if (!found) return null
     const { session, user } = found
     const given = Buffer.from(hashSecret(parsed.secret), 'hex')
@@ -87,13 +92,15 @@ export class SessionManager {
     if (given.length !== stored.length || !timingSafeEqual(given, stored)) return null
     const now = this.clock()
     if (now >= session.expiresAt || now >= session.absoluteExpiresAt || !user.active) {
-      await this.store.deleteSession(session.id)
+      await this.revoke(session.id)
       return null
     }
+    if (fromStore) this.cache?.set(session, user, marker)
     const idle = idleWindow(this.timeouts, session.remember)
     if (session.expiresAt - now < idle / 2) {
       const expiresAt = Math.min(now + idle, session.absoluteExpiresAt)
       await this.store.touchSession(session.id, now, expiresAt)
+      this.cache?.touch(session.id, now, expiresAt)
       session.lastSeenAt = now
       session.expiresAt = expiresAt
     }
@@ -101,11 +108,18 @@ export class SessionManager {
   }
 
   revoke(id: string): Promise<void> {
+    this.cache?.delete(id)
     return this.store.deleteSession(id)
   }
 
   revokeAll(userId: string, exceptId?: string): Promise<number> {
+    this.cache?.forgetUser(userId)
     return this.store.deleteUserSessions(userId, exceptId)
+  }
+
+  /** The user changed (roles, activity, password): cached sessions must re-read it. */
+  forgetUser(userId: string): void {
+    this.cache?.forgetUser(userId)
   }
 
   async list(userId: string): Promise<SessionInfo[]> {

@@ -93,6 +93,13 @@ export interface SessionStore {
   deleteUserSessions(userId: string, exceptId?: string): Promise<number>
   /** Newest activity first. */
   listUserSessions(userId: string): Promise<SessionRecord[]>
+  /**
+   * Optional, synchronous and cheap: a value that changes whenever another process or
+   * connection writes to the store (SQLite's `PRAGMA data_version`). Lets the core keep
+   * validated sessions in memory without missing a revocation made elsewhere. Stores shared
+   * over a network (PostgreSQL, Redis) leave it out; the core then bounds staleness by time.
+   */
+  changeMarker?(): number
 }
 
 export interface KeyValueStore {

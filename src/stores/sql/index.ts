@@ -59,7 +59,7 @@ export async function createSqlStores({
   }
   return {
     users: new SqlUserStore(db),
-    sessions: new SqlSessionStore(db),
+    sessions: new SqlSessionStore(db, connection.dataVersion),
     kv: new SqlKeyValueStore(db, clock),
     audit: new SqlAuditStore(db),
     signingKeys: new SqlSigningKeyStore(db),

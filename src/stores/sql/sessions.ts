@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { SessionRecord, SessionStore, User } from '../contracts.ts'
+import { compileOnce } from './compiled.ts'
 import type { Database, SessionsTable } from './schema.ts'
 import { userColumns, userFromRows } from './user-rows.ts'
 
@@ -34,7 +35,29 @@ function toSession(r: PrefixedSession): SessionRecord {
 }
 
 export class SqlSessionStore implements SessionStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  readonly #withUser
+
+  /** Set for SQLite (see SessionStore.changeMarker). */
+  readonly changeMarker?: () => number
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    dataVersion?: () => number,
+  ) {
+    if (dataVersion) this.changeMarker = dataVersion
+    this.#withUser = compileOnce(
+      db,
+      (id: string) =>
+        db
+          .selectFrom('sessions as s')
+          .innerJoin('users as u', 'u.id', 's.user_id')
+          .leftJoin('user_roles as ur', 'ur.user_id', 'u.id')
+          .leftJoin('role_permissions as rp', 'rp.role', 'ur.role')
+          .select([...sessionColumns, ...userColumns])
+          .where('s.id', '=', id),
+      [''],
+    )
+  }
 
   async createSession(s: SessionRecord): Promise<void> {
     await this.db
@@ -56,14 +79,7 @@ export class SqlSessionStore implements SessionStore {
 
   /** The hot path: one query, one row per (role, permission) of the owner. */
   async getSessionWithUser(id: string): Promise<{ session: SessionRecord; user: User } | null> {
-    const rows = await this.db
-      .selectFrom('sessions as s')
-      .innerJoin('users as u', 'u.id', 's.user_id')
-      .leftJoin('user_roles as ur', 'ur.user_id', 'u.id')
-      .leftJoin('role_permissions as rp', 'rp.role', 'ur.role')
-      .select([...sessionColumns, ...userColumns])
-      .where('s.id', '=', id)
-      .execute()
+    const rows = await this.#withUser(id)
     const user = userFromRows(rows)
     return rows[0] && user ? { session: toSession(rows[0]), user } : null
   }

@@ -2,6 +2,7 @@ import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kyse
 import { emailLookupKey, sortedUnique } from '../common.ts'
 import type { CreateUserResult, NewUser, User, UserPage, UserPatch, UserStore } from '../contracts.ts'
 import { IdentityTakenError, StoreConflictError } from '../errors.ts'
+import { compileOnce } from './compiled.ts'
 import type { Database, UsersTable } from './schema.ts'
 import { userConflictField } from './unique-violation.ts'
 import { escapeLike, userColumns, userFromRows, usersFromRows } from './user-rows.ts'
@@ -9,7 +10,12 @@ import { escapeLike, userColumns, userFromRows, usersFromRows } from './user-row
 type Db = Kysely<Database> | Transaction<Database>
 
 export class SqlUserStore implements UserStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** Loads the user of every bearer-token request: compiled once. */
+  readonly #byId
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.#byId = compileOnce(db, (id: string) => this.selectUsers().where('u.id', '=', id), [''])
+  }
 
   async createUser(input: NewUser): Promise<CreateUserResult> {
     try {
@@ -54,7 +60,7 @@ export class SqlUserStore implements UserStore {
   }
 
   async getUserById(id: string): Promise<User | null> {
-    return userFromRows(await this.selectUsers().where('u.id', '=', id).execute())
+    return userFromRows(await this.#byId(id))
   }
 
   async getUserByEmail(email: string): Promise<User | null> {

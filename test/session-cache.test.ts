@@ -1,0 +1,99 @@
+/** The in-memory cache of validated sessions: fast, and never hiding a revocation for long. */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it, vi } from 'vitest'
+import { createAuth } from '../src/core/auth.ts'
+import { fakeClock } from '../src/core/clock.ts'
+import type { Stores } from '../src/stores/contracts.ts'
+import { createMemoryStores } from '../src/stores/memory/index.ts'
+import { createSqlStores } from '../src/stores/sql/index.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cache-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+async function authOn(stores: Stores, clock = fakeClock(), cacheTtlMs = 1000) {
+  return createAuth({
+    mode: 'test',
+    secret: 'session-cache-test-secret-0123456789',
+    stores,
+    clock,
+    password: { memoryCost: 8192, timeCost: 1 },
+    session: { cacheTtlMs },
+  })
+}
+
+describe('session cache', () => {
+  it('serves repeated requests without a store round trip', async () => {
+    const stores = createMemoryStores()
+    const auth = await authOn(stores)
+    const user = await auth.signUp({
+      email: 'c@example.com',
+      username: 'cached',
+      password: 'correct horse battery',
+    })
+    const { token } = await auth.startSession(user)
+    const lookup = vi.spyOn(stores.sessions, 'getSessionWithUser')
+    const cookie = `${auth.sessionCookieName}=${token}`
+    for (let i = 0; i < 5; i++) expect((await auth.authenticateSession(cookie))?.user.id).toBe(user.id)
+    expect(lookup).toHaveBeenCalledTimes(1)
+    // A wrong secret for a cached id is still refused.
+    expect(
+      await auth.authenticateSession(`${auth.sessionCookieName}=${token.slice(0, 23)}${'A'.repeat(43)}`),
+    ).toBeNull()
+  })
+
+  it('on SQLite, sees a revocation made by another process at once (data_version)', async () => {
+    const file = join(dir, 'shared.db')
+    const clock = fakeClock()
+    const server = await authOn(await createSqlStores({ url: `sqlite:${file}`, clock }), clock)
+    const cli = await authOn(await createSqlStores({ url: `sqlite:${file}`, clock }), clock)
+    const user = await server.signUp({
+      email: 's@example.com',
+      username: 'sqlite_user',
+      password: 'correct horse battery',
+    })
+    const { token } = await server.startSession(user)
+    const cookie = `${server.sessionCookieName}=${token}`
+    expect(await server.authenticateSession(cookie)).not.toBeNull()
+    await cli.setActive(user.id, false, null) // another connection, as `gatehouse user deactivate` does
+    expect(await server.authenticateSession(cookie)).toBeNull()
+    await server.close()
+    await cli.close()
+  })
+
+  it('on a store without a change marker, another instance’s revocation shows within cacheTtlMs', async () => {
+    const stores = createMemoryStores()
+    const clock = fakeClock()
+    const a = await authOn(stores, clock)
+    const b = await authOn(stores, clock)
+    const user = await a.signUp({
+      email: 'm@example.com',
+      username: 'multi',
+      password: 'correct horse battery',
+    })
+    const { token } = await a.startSession(user)
+    const cookie = `${a.sessionCookieName}=${token}`
+    expect(await a.authenticateSession(cookie)).not.toBeNull()
+    await b.setRoles(user.id, ['user', 'admin'], null)
+    await b.revokeEverything(user.id)
+    clock.advance(999)
+    expect(await a.authenticateSession(cookie)).not.toBeNull()
+    clock.advance(1)
+    expect(await a.authenticateSession(cookie)).toBeNull()
+  })
+
+  it('can be turned off', async () => {
+    const stores = createMemoryStores()
+    const auth = await authOn(stores, fakeClock(), 0)
+    const user = await auth.signUp({
+      email: 'o@example.com',
+      username: 'uncached',
+      password: 'correct horse battery',
+    })
+    const { token } = await auth.startSession(user)
+    const lookup = vi.spyOn(stores.sessions, 'getSessionWithUser')
+    for (let i = 0; i < 3; i++) await auth.authenticateSession(`${auth.sessionCookieName}=${token}`)
+    expect(lookup).toHaveBeenCalledTimes(3)
+  })
+})
