@@ -92,6 +92,9 @@ async function start(kind: ServerCase): Promise<ServerReady> {
   let ready: Omit<ServerReady, 'port'> = {}
   if (store === 'bare') {
     server = framework === 'hono' ? await listenHono(honoBare().fetch) : await listenNode(expressBare())
+    // The same request bytes as the authenticated cases (a session cookie the bare app ignores),
+    // so the ratio measures the authentication work and nothing else.
+    ready = { cookie: `gh_session=${'A'.repeat(22)}.${'B'.repeat(43)}` }
   } else {
     const auth = await makeAuth(await openStores(store))
     ready = { cookie: await sessionCookie(auth), login: { login: USER.username, password: USER.password } }

@@ -9,8 +9,8 @@ export const SERVER_CASES = [
 ] as const
 export type ServerCase = (typeof SERVER_CASES)[number]
 
-/** The password admission queue of every server: hashes at once, and logins allowed to wait. */
-export const QUEUE = { concurrency: 2, maxWaiting: 8 } as const
+/** The password admission queue of every server: hashes at once (the default on 2 cores), and logins allowed to wait. */
+export const QUEUE = { concurrency: 1, maxWaiting: 8 } as const
 
 /** The one JSON line a server prints on stdout once it listens (or cannot). */
 export type ServerMessage = ServerReady | { skipped: string }

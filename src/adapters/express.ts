@@ -1,6 +1,6 @@
 import type { Response as ExpressResponse, NextFunction, Request, RequestHandler } from 'express'
 import type { Auth, Authenticated } from '../core/auth.ts'
-import type { RequestContext } from '../core/context.ts'
+import { contextFromNodeHeaders, type RequestContext } from '../core/context.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
 import {
   forbidden,
@@ -45,23 +45,6 @@ function header(req: Request, name: string): string | null {
   return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? null) : null
 }
 
-/** Reads only the headers the core needs: no Web Request is built on the hot path. */
-function readContext(req: Request, clientIp: (req: Request) => string | null): RequestContext {
-  return {
-    method: req.method,
-    url: req.originalUrl || req.url,
-    cookie: header(req, 'cookie'),
-    authorization: header(req, 'authorization'),
-    ip: clientIp(req),
-    userAgent: header(req, 'user-agent'),
-    origin: header(req, 'origin'),
-    secFetchSite: header(req, 'sec-fetch-site'),
-    accept: header(req, 'accept'),
-    apiKey: header(req, 'x-api-key'),
-    csrfHeader: header(req, 'x-csrf-token'),
-  }
-}
-
 /** Writes a Web Response (from the core's guards) to an Express response. */
 export async function sendResponse(res: ExpressResponse, response: Response): Promise<void> {
   res.status(response.status)
@@ -81,7 +64,8 @@ function appendCookies(res: ExpressResponse, cookies: string[]) {
 export function gatehouse(auth: Auth, options: ExpressAdapterOptions = {}): RequestHandler {
   const clientIp = options.clientIp ?? ((req: Request) => req.ip ?? null)
   return async function gatehouseMiddleware(req: Request, res: ExpressResponse, next: NextFunction) {
-    const ctx = readContext(req, clientIp)
+    // Only the headers the core needs are read: no Web Request is built on the hot path.
+    const ctx = contextFromNodeHeaders(req.method, req.originalUrl || req.url, req.headers, clientIp(req))
     req.gatehouse = { auth, ctx }
     let who: Authenticated | null
     try {

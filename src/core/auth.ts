@@ -182,6 +182,9 @@ export class Auth {
     const login = typeof input.login === 'string' ? input.login : ''
     const password = typeof input.password === 'string' ? input.password : ''
     if (Buffer.byteLength(password) > this.options.password.maxBytes) throw new AuthError('PASSWORD_TOO_LONG')
+    // Refuse a login the hashing queue cannot take before spending a store lookup on it:
+    // under a flood, refusals must stay nearly free for everyone else's requests.
+    if (this.passwords.queue.full) throw new AuthError('OVERLOADED', { retryAfter: 1 })
     const user = login && login.length <= MAX_FIELD ? await this.findUserByLogin(login) : null
     const attempt = {
       ip: ctx.ip ?? null,

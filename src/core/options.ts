@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 import type { Stores } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
@@ -48,8 +49,16 @@ const passwordSchema = z.strictObject({
   memoryCost: z.number().int().min(8192).default(19456),
   timeCost: z.number().int().min(1).default(2),
   parallelism: z.number().int().min(1).default(1),
-  /** Concurrent hashes (the libuv pool has 4 threads by default). */
-  concurrency: z.number().int().min(1).max(64).default(2),
+  /**
+   * Concurrent hashes. Default: one fewer than the CPU cores (at least 1), so hashing never
+   * takes the core the event loop needs to serve already-authenticated requests.
+   */
+  concurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(Math.max(1, availableParallelism() - 1)),
   /** Logins waiting for a hashing slot; past this, 503 with Retry-After at once. */
   maxWaiting: z.number().int().min(0).default(32),
 })

@@ -56,7 +56,10 @@ export class SessionCache {
     }
     this.#entries.set(session.id, { session: { ...session }, user: { ...user }, at, marker })
     let ids = this.#byUser.get(user.id)
-    if (!ids) this.#byUser.set(user.id, (ids = new Set()))
+    if (!ids) {
+      ids = new Set()
+      this.#byUser.set(user.id, ids)
+    }
     ids.add(session.id)
   }
 

@@ -36,6 +36,11 @@ export class AdmissionQueue {
     return this.#waiting.length
   }
 
+  /** True when `run` would refuse now: callers can refuse before doing any other work. */
+  get full(): boolean {
+    return this.#active >= this.concurrency && this.#waiting.length >= this.maxWaiting
+  }
+
   async run<T>(fn: () => T | Promise<T>): Promise<T> {
     if (this.#active < this.concurrency) {
       this.#active++

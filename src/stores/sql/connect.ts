@@ -62,6 +62,7 @@ function connectSqlite(url: string, log: LogConfig | undefined): SqlConnection {
   database.pragma('synchronous = NORMAL')
   database.pragma('busy_timeout = 5000')
   database.pragma('foreign_keys = ON')
+  const dataVersion = oncePerTurn(() => database.prepare('PRAGMA data_version').pluck().get() as number)
   return {
     db: new Kysely<Database>({
       dialect: new SqliteDialect({ database: cachingStatements(database) }),
@@ -69,7 +70,24 @@ function connectSqlite(url: string, log: LogConfig | undefined): SqlConnection {
     }),
     engine: 'sqlite',
     description: `sqlite:${path}`,
-    dataVersion: () => database.pragma('data_version', { simple: true }) as number,
+    dataVersion,
+  }
+}
+
+/**
+ * Reads `read()` at most once per event-loop turn. PRAGMA data_version costs a few
+ * microseconds, and another process's commit can only be observed between turns anyway.
+ */
+function oncePerTurn(read: () => number): () => number {
+  let value: number | undefined
+  return () => {
+    if (value === undefined) {
+      value = read()
+      setImmediate(() => {
+        value = undefined
+      })
+    }
+    return value
   }
 }
 
