@@ -31,6 +31,21 @@ export function honoAuth(auth: Auth): Hono {
   return app
 }
 
+/** The same route behind a bearer access token (tokenRequired), and POST /refresh. */
+export function honoJwt(auth: Auth, checkRevocation: boolean): Hono {
+  const app = new Hono()
+  app.onError((error) => ho.authErrorHandler(error))
+  app.get('/hello', ho.tokenRequired(auth, { checkRevocation }), (c) => c.json(HELLO))
+  app.post('/refresh', async (c) => {
+    const body = await ho.jsonBody(c)
+    const pair = await auth.tokens!.refresh(String(body.refresh_token), (id) =>
+      auth.stores.users.getUserById(id),
+    )
+    return c.json(pair)
+  })
+  return app
+}
+
 export function expressBare(): express.Express {
   const app = express()
   app.disable('x-powered-by')

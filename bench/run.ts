@@ -152,7 +152,50 @@ const getHello = (server: RunningServer): LoadOptions => ({
   duration: DURATION,
   warmup: WARMUP,
   ...(server.cookie ? { headers: { cookie: server.cookie } } : {}),
+  ...(server.authorization ? { headers: { authorization: server.authorization } } : {}),
 })
+
+/**
+ * Refreshes per second over HTTP: each chain spends its refresh token and continues with the
+ * successor, as a client does; the chains run side by side for DURATION seconds.
+ */
+async function refreshRate(server: RunningServer): Promise<{ perSecond: number; failures: number }> {
+  const tokens = server.refreshTokens ?? []
+  const deadline = Date.now() + DURATION * 1000
+  let done = 0
+  let failures = 0
+  await Promise.all(
+    tokens.map(async (first) => {
+      let token = first
+      while (Date.now() < deadline) {
+        const res = await fetch(`${server.url}/refresh`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ refresh_token: token }),
+        })
+        const body = (await res.json()) as { refresh_token?: string }
+        if (res.status !== 200 || !body.refresh_token) {
+          failures++
+          return
+        }
+        token = body.refresh_token
+        done++
+      }
+    }),
+  )
+  return { perSecond: done / DURATION, failures }
+}
+
+async function refreshCase(): Promise<{ perSecond: number; failures: number; chains: number } | Skipped> {
+  const server = await startServer('hono-jwt')
+  if (isSkipped(server)) return server
+  try {
+    log(`POST /refresh: ${server.refreshTokens?.length ?? 0} chains for ${DURATION} s`)
+    return { ...(await refreshRate(server)), chains: server.refreshTokens?.length ?? 0 }
+  } finally {
+    await server.stop()
+  }
+}
 
 const loginFlood = (server: RunningServer, duration: number): LoadOptions => ({
   url: `${server.url}/login`,
@@ -316,7 +359,8 @@ async function main() {
   const info = machine()
   log(`${info.cores} cores (${info.cpu}), node ${info.node}; servers, load generators and hashing share them`)
 
-  const hono = await getCases(['hono-bare', 'hono-sqlite', 'hono-postgres'])
+  const hono = await getCases(['hono-bare', 'hono-sqlite', 'hono-postgres', 'hono-jwt', 'hono-jwt-offline'])
+  const refresh = await refreshCase()
   const express = await getCases(['express-bare', 'express-sqlite'])
   const login = await loginCases()
 
@@ -361,6 +405,32 @@ async function main() {
     hono.get('hono-postgres'),
     hp === undefined ? '' : `${times(hp)} of 1`,
   )
+  const hj = ratioOf(bestOf(hono.get('hono-jwt')), bestOf(hono.get('hono-bare')))
+  const hjo = ratioOf(bestOf(hono.get('hono-jwt-offline')), bestOf(hono.get('hono-bare')))
+  getRow(
+    '3b Hono, JWT + revocation lookup',
+    hono.get('hono-jwt'),
+    hj === undefined ? '' : `${times(hj)} of 1`,
+    hj === undefined ? '>= 0.9x' : `>= 0.9x ${verdict(hj >= 0.9)}`,
+  )
+  getRow(
+    '3c Hono, JWT, offline (no lookup)',
+    hono.get('hono-jwt-offline'),
+    hjo === undefined ? '' : `${times(hjo)} of 1`,
+    hjo === undefined ? '>= 0.9x' : `>= 0.9x ${verdict(hjo >= 0.9)}`,
+  )
+  if (isSkipped(refresh)) rows.push(['3d POST /refresh', 'skipped', '', '', '', '', '', refresh.skipped])
+  else
+    rows.push([
+      `3d POST /refresh (${refresh.chains} chains): refreshes/s`,
+      int(refresh.perSecond),
+      '',
+      '',
+      refresh.failures ? `failed chains: ${refresh.failures}` : '0',
+      '',
+      '',
+      'rotation + reuse bookkeeping on SQLite',
+    ])
   getRow('4a Express, bare GET /hello', express.get('express-bare'))
   getRow(
     '4b Express, session on SQLite',
@@ -414,6 +484,8 @@ async function main() {
     'Ratios:',
     `  Hono + SQLite / bare                        ${fmt(hs)}   target >= 0.85x${hs === undefined ? '' : ` ${verdict(hs >= 0.85)}`}`,
     `  Hono + PostgreSQL / bare                    ${hp === undefined ? 'skipped' : times(hp)}`,
+    `  Hono + JWT (revocation lookup) / bare       ${fmt(hj)}   target >= 0.9x${hj === undefined ? '' : ` ${verdict(hj >= 0.9)}`}`,
+    `  Hono + JWT (offline) / bare                 ${fmt(hjo)}   target >= 0.9x${hjo === undefined ? '' : ` ${verdict(hjo >= 0.9)}`}`,
     `  Express + SQLite / bare                     ${fmt(es)}`,
     `  session GET p99, during login flood / alone ${fmt(floodRatio)}   target < 2x${floodRatio === undefined ? '' : ` ${verdict(floodRatio < 2)}`}`,
     `  the same, flood that only fills the queue   ${fmt(capacityRatio)}`,

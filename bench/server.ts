@@ -15,7 +15,7 @@ import { serve } from '@hono/node-server'
 import { sql } from 'kysely'
 import { type Auth, createAuth } from '../src/core/auth.ts'
 import { createSqlStores, maskPostgresUrl, type SqlStores } from '../src/stores/sql/index.ts'
-import { expressAuth, expressBare, honoAuth, honoBare } from './apps.ts'
+import { expressAuth, expressBare, honoAuth, honoBare, honoJwt } from './apps.ts'
 import { QUEUE, SERVER_CASES, type ServerCase, type ServerMessage, type ServerReady } from './shared.ts'
 
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -87,7 +87,7 @@ function listenNode(handler: Parameters<typeof createServer>[1]): Promise<Server
 }
 
 async function start(kind: ServerCase): Promise<ServerReady> {
-  const [framework, store] = kind.split('-') as ['hono' | 'express', 'bare' | 'sqlite' | 'postgres']
+  const [framework, store] = kind.split('-') as ['hono' | 'express', 'bare' | 'sqlite' | 'postgres' | 'jwt']
   let server: Server
   let ready: Omit<ServerReady, 'port'> = {}
   if (store === 'bare') {
@@ -95,6 +95,16 @@ async function start(kind: ServerCase): Promise<ServerReady> {
     // The same request bytes as the authenticated cases (a session cookie the bare app ignores),
     // so the ratio measures the authentication work and nothing else.
     ready = { cookie: `gh_session=${'A'.repeat(22)}.${'B'.repeat(43)}` }
+  } else if (store === 'jwt') {
+    // Tokens on SQLite (signing keys, revocation entries, refresh families).
+    const auth = await makeAuth(await openStores('sqlite'))
+    const user = await auth.signUp(USER)
+    const pair = await auth.tokens!.issuePair(user)
+    const refreshTokens = await Promise.all(
+      Array.from({ length: 16 }, async () => (await auth.tokens!.issuePair(user)).refresh_token),
+    )
+    ready = { authorization: `Bearer ${pair.access_token}`, refreshTokens }
+    server = await listenHono(honoJwt(auth, !kind.endsWith('offline')).fetch)
   } else {
     const auth = await makeAuth(await openStores(store))
     ready = { cookie: await sessionCookie(auth), login: { login: USER.username, password: USER.password } }

@@ -4,6 +4,8 @@ export const SERVER_CASES = [
   'hono-bare',
   'hono-sqlite',
   'hono-postgres',
+  'hono-jwt',
+  'hono-jwt-offline',
   'express-bare',
   'express-sqlite',
 ] as const
@@ -19,6 +21,10 @@ export interface ServerReady {
   port: number
   /** Cookie header carrying a valid session (authenticated cases). */
   cookie?: string
+  /** Authorization header with a valid access token (JWT cases). */
+  authorization?: string
+  /** Refresh tokens, one per chain of the refresh benchmark (JWT cases). */
+  refreshTokens?: string[]
   /** Credentials of the benchmark user, for POST /login. */
   login?: { login: string; password: string }
 }

@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import type { Clock } from '../../core/clock.ts'
 import { ttlToMs } from '../common.ts'
 import type { KeyValueStore } from '../contracts.ts'
+import { compileOnce } from './compiled.ts'
 import type { Database } from './schema.ts'
 
 /** Expired rows are invisible at once; they are deleted in bulk at most this often. */
@@ -14,19 +15,23 @@ const PURGE_EVERY_MS = 60_000
  */
 export class SqlKeyValueStore implements KeyValueStore {
   private lastPurge = Number.NEGATIVE_INFINITY
+  /** On the hot path of token verification (revocation lookups): compiled once. */
+  readonly #get
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.#get = compileOnce(
+      db,
+      (key: string, now: number) =>
+        db.selectFrom('kv').select('value').where('key', '=', key).where('expires_at', '>', now),
+      ['', 0],
+    )
+  }
 
   async get(key: string): Promise<string | null> {
-    const row = await this.db
-      .selectFrom('kv')
-      .select('value')
-      .where('key', '=', key)
-      .where('expires_at', '>', this.clock())
-      .executeTakeFirst()
+    const [row] = await this.#get(key, this.clock())
     return row?.value ?? null
   }
 
