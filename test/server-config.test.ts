@@ -75,3 +75,65 @@ describe('email verification required', () => {
     await s.close()
   })
 })
+
+describe('server on SQLite + Redis (REDIS_URL)', async () => {
+  const { probeRedis, requireService } = await import('./helpers/services.ts')
+  const { REDIS_URL } = await import('./helpers/stores.ts')
+  const redisUp = await requireService('Redis', probeRedis(REDIS_URL))
+
+  it.skipIf(!redisUp)('keeps sessions and login throttling in Redis', async () => {
+    const { Redis } = await import('ioredis')
+    const { createServer } = await import('../src/server/app.ts')
+    const prefix = `gh-test-server:${process.pid}:${Date.now()}:`
+    const config = loadServerConfig(
+      {},
+      {
+        mode: 'test',
+        secret: 'redis-server-test-secret-0123456789abcdef',
+        databaseUrl: 'sqlite::memory:',
+        redisUrl: REDIS_URL,
+        redisPrefix: prefix,
+        auth: {
+          password: { memoryCost: 8192, timeCost: 1 },
+          throttle: { account: { points: 3, duration: 60 } },
+        },
+      },
+    )
+    const server = await createServer(config, {
+      mailer: { description: 'none', send: async () => {} },
+      logger: { warn: () => {} },
+    })
+    const redis = new Redis(REDIS_URL)
+    try {
+      const c = new Client(async (r) => server.app.request(r))
+      expect(
+        (
+          await c.post('/api/auth/signup', {
+            email: 'r@example.com',
+            username: 'redis_user',
+            password: 'correct horse battery',
+          })
+        ).status,
+      ).toBe(201)
+      expect((await c.get('/api/me')).status).toBe(200)
+      const keys = await redis.keys(`${prefix}*`)
+      expect(keys.some((k) => k.includes('session'))).toBe(true)
+      for (let i = 0; i < 3; i++)
+        await new Client(async (r) => server.app.request(r)).post('/api/auth/login', {
+          login: 'redis_user',
+          password: `wrong ${i} guess`,
+        })
+      const limited = await new Client(async (r) => server.app.request(r)).post('/api/auth/login', {
+        login: 'redis_user',
+        password: 'wrong again',
+      })
+      expect(limited.status).toBe(429)
+      expect((await redis.keys(`${prefix}throttle:*`)).length).toBeGreaterThan(0)
+    } finally {
+      const keys = await redis.keys(`${prefix}*`)
+      if (keys.length) await redis.del(...keys)
+      await redis.quit()
+      await server.close()
+    }
+  })
+})

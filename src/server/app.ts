@@ -7,6 +7,7 @@ import { type Auth, createAuth } from '../core/auth.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
 import { createOutboxMailer, createSmtpMailer, type Mailer } from '../core/mail/mailer.ts'
 import type { AuthOptions, Logger } from '../core/options.ts'
+import type { ThrottleBackend } from '../core/protect/throttle.ts'
 import { AccountRecovery } from '../core/recovery.ts'
 import type { Stores } from '../stores/contracts.ts'
 import { composeStores, createRedisStores } from '../stores/redis/index.ts'
@@ -45,7 +46,8 @@ export async function createServer(
     warn: (m: string) => console.warn(`[gatehouse] WARNING: ${m}`),
     info: (m: string) => console.info(`[gatehouse] ${m}`),
   }
-  const stores = options.stores ?? (await openStores(config, options.clock))
+  const opened = options.stores ? { stores: options.stores } : await openStores(config, options.clock)
+  const { stores } = opened
   let auth: Auth
   try {
     const url = new URL(config.publicUrl)
@@ -54,17 +56,23 @@ export async function createServer(
         ? [`${url.protocol}//127.0.0.1${url.port ? `:${url.port}` : ''}`]
         : []
     const extra = config.auth as Partial<AuthOptions>
-    auth = await createAuth({
-      ...extra,
-      secret: config.secret,
-      mode: config.mode,
-      publicUrl: config.publicUrl,
-      dataDir: config.dataDir,
-      stores,
-      clock: options.clock,
-      logger,
-      csrf: { ...(extra.csrf ?? {}), trustedOrigins: [...(extra.csrf?.trustedOrigins ?? []), ...devOrigins] },
-    })
+    auth = await createAuth(
+      {
+        ...extra,
+        secret: config.secret,
+        mode: config.mode,
+        publicUrl: config.publicUrl,
+        dataDir: config.dataDir,
+        stores,
+        clock: options.clock,
+        logger,
+        csrf: {
+          ...(extra.csrf ?? {}),
+          trustedOrigins: [...(extra.csrf?.trustedOrigins ?? []), ...devOrigins],
+        },
+      },
+      opened.throttleBackend ? { throttleBackend: opened.throttleBackend } : {},
+    )
   } catch (error) {
     await stores.close()
     throw error
@@ -152,11 +160,23 @@ function wantsPage(c: Context): boolean {
   return !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')
 }
 
-async function openStores(config: ServerConfig, clock: AuthOptions['clock']): Promise<Stores> {
+/** SQL for everything; with REDIS_URL, sessions, one-time tokens and login throttling in Redis (shared by every instance). */
+async function openStores(
+  config: ServerConfig,
+  clock: AuthOptions['clock'],
+): Promise<{ stores: Stores; throttleBackend?: ThrottleBackend }> {
   const sql = await createSqlStores({ url: config.databaseUrl, clock })
-  if (!config.redisUrl) return sql
-  const redis = createRedisStores({ url: config.redisUrl, prefix: 'gatehouse:', users: sql.users, clock })
-  return composeStores(sql, redis)
+  if (!config.redisUrl) return { stores: sql }
+  const redis = createRedisStores({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    users: sql.users,
+    clock,
+  })
+  return {
+    stores: composeStores(sql, redis),
+    throttleBackend: { kind: 'redis', client: redis.redis, prefix: config.redisPrefix },
+  }
 }
 
 /** The left-most X-Forwarded-For address, when GATEHOUSE_TRUST_PROXY is on. */

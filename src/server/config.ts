@@ -19,6 +19,11 @@ const schema = z.strictObject({
   databaseUrl: z.string().optional(),
   /** redis://… — sessions, one-time tokens, throttling shared across instances. */
   redisUrl: z.string().optional(),
+  /** Put before every Redis key, so several deployments can share one Redis. */
+  redisPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/)
+    .default('gatehouse:'),
   /** smtp://user:pass@host:port; unset → development outbox. */
   smtpUrl: z.string().optional(),
   mailFrom: z.string().default('Gatehouse <no-reply@localhost>'),
@@ -42,6 +47,7 @@ const ENV: Record<string, keyof z.input<typeof schema>> = {
   GATEHOUSE_DATA_DIR: 'dataDir',
   DATABASE_URL: 'databaseUrl',
   REDIS_URL: 'redisUrl',
+  GATEHOUSE_REDIS_PREFIX: 'redisPrefix',
   SMTP_URL: 'smtpUrl',
   MAIL_FROM: 'mailFrom',
   GATEHOUSE_APP_NAME: 'appName',
