@@ -4,6 +4,8 @@ import type { Clock } from './clock.ts'
 interface Entry {
   session: SessionRecord
   user: User
+  /** The secret that was verified against the stored hash, so a hit needs no hashing. */
+  secret: string
   at: number
   marker: number | undefined
 }
@@ -38,23 +40,29 @@ export class SessionCache {
     return this.#o.changeMarker?.()
   }
 
-  get(id: string): { session: SessionRecord; user: User } | null {
+  get(id: string): { session: SessionRecord; user: User; secret: string } | null {
     const entry = this.#entries.get(id)
     if (!entry) return null
     if (this.#o.clock() - entry.at >= this.#o.ttlMs || entry.marker !== this.marker()) {
       this.delete(id)
       return null
     }
-    return { session: { ...entry.session }, user: { ...entry.user } }
+    return { session: { ...entry.session }, user: { ...entry.user }, secret: entry.secret }
   }
 
-  set(session: SessionRecord, user: User, marker: number | undefined, at = this.#o.clock()): void {
+  set(
+    session: SessionRecord,
+    user: User,
+    secret: string,
+    marker: number | undefined,
+    at = this.#o.clock(),
+  ): void {
     if (this.#o.ttlMs <= 0) return
     if (!this.#entries.has(session.id) && this.#entries.size >= this.#o.maxEntries) {
       const oldest = this.#entries.keys().next().value
       if (oldest !== undefined) this.delete(oldest)
     }
-    this.#entries.set(session.id, { session: { ...session }, user: { ...user }, at, marker })
+    this.#entries.set(session.id, { session: { ...session }, user: { ...user }, secret, at, marker })
     let ids = this.#byUser.get(user.id)
     if (!ids) {
       ids = new Set()

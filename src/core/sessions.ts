@@ -81,21 +81,22 @@ export class SessionManager {
   async validate(token: string | null | undefined): Promise<ValidSession | null> {
     const parsed = parseSessionToken(token)
     if (!parsed) return null
-    let found = this.cache?.get(parsed.id) ?? null
-    const fromStore = found === null
-    const marker = fromStore ? this.cache?.marker() : undefined
-    found ??= await this.store.getSessionWithUser(parsed.id)
+    const cached = this.cache?.get(parsed.id) ?? null
+    const marker = cached ? undefined : this.cache?.marker()
+    const found = cached ?? (await this.store.getSessionWithUser(parsed.id))
     if (!found) return null
     const { session, user } = found
-    const given = Buffer.from(hashSecret(parsed.secret), 'hex')
-    const stored = Buffer.from(session.secretHash, 'hex')
-    if (given.length !== stored.length || !timingSafeEqual(given, stored)) return null
+    // A cached entry compares the secret it verified before; otherwise hash and compare.
+    const [given, expected] = cached
+      ? [Buffer.from(parsed.secret), Buffer.from(cached.secret)]
+      : [Buffer.from(hashSecret(parsed.secret), 'hex'), Buffer.from(session.secretHash, 'hex')]
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null
     const now = this.clock()
     if (now >= session.expiresAt || now >= session.absoluteExpiresAt || !user.active) {
       await this.revoke(session.id)
       return null
     }
-    if (fromStore) this.cache?.set(session, user, marker)
+    if (!cached) this.cache?.set(session, user, parsed.secret, marker)
     const idle = idleWindow(this.timeouts, session.remember)
     if (session.expiresAt - now < idle / 2) {
       const expiresAt = Math.min(now + idle, session.absoluteExpiresAt)

@@ -62,7 +62,8 @@ function connectSqlite(url: string, log: LogConfig | undefined): SqlConnection {
   database.pragma('synchronous = NORMAL')
   database.pragma('busy_timeout = 5000')
   database.pragma('foreign_keys = ON')
-  const dataVersion = oncePerTurn(() => database.prepare('PRAGMA data_version').pluck().get() as number)
+  const readDataVersion = database.prepare('PRAGMA data_version').pluck()
+  const dataVersion = oncePerTurn(() => readDataVersion.get() as number)
   return {
     db: new Kysely<Database>({
       dialect: new SqliteDialect({ database: cachingStatements(database) }),
@@ -75,8 +76,9 @@ function connectSqlite(url: string, log: LogConfig | undefined): SqlConnection {
 }
 
 /**
- * Reads `read()` at most once per event-loop turn. PRAGMA data_version costs a few
- * microseconds, and another process's commit can only be observed between turns anyway.
+ * Reads `read()` at most once per event-loop turn (requests whose sockets are ready together
+ * share one read): PRAGMA data_version costs a few microseconds, and another process's commit
+ * can only be observed between turns anyway.
  */
 function oncePerTurn(read: () => number): () => number {
   let value: number | undefined
