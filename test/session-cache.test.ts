@@ -99,3 +99,25 @@ describe('session cache', () => {
     expect(lookup).toHaveBeenCalledTimes(3)
   })
 })
+
+describe('a cookie naming another session', () => {
+  it('cannot end that session at login or logout without its secret', async () => {
+    const stores = createMemoryStores()
+    const auth = await authOn(stores)
+    const victim = await auth.signUp({
+      email: 'v@example.com',
+      username: 'victim',
+      password: 'correct horse battery',
+    })
+    const attacker = await auth.signUp({
+      email: 'a@example.com',
+      username: 'attacker',
+      password: 'correct horse battery',
+    })
+    const { token } = await auth.startSession(victim)
+    const forged = `${auth.sessionCookieName}=${token.slice(0, 22)}.${'x'.repeat(43)}`
+    await auth.startSession(attacker, {}, { cookie: forged })
+    await auth.logout({ cookie: forged }, attacker.id)
+    expect(await auth.authenticateSession(`${auth.sessionCookieName}=${token}`)).not.toBeNull()
+  })
+})

@@ -226,7 +226,9 @@ export class Auth {
     ctx: Partial<RequestContext> = {},
   ): Promise<StartedSession> {
     const remember = options.remember === true
-    const replaced = options.replaces ?? this.#sessionIdFromCookie(ctx.cookie ?? null)
+    // The session this browser held is ended — but only when the cookie proves it (id and
+    // secret): a cookie naming someone else's session id must not log that session out.
+    const replaced = options.replaces ?? (await this.authenticateSession(ctx.cookie ?? null))?.session.id
     if (replaced) await this.sessions.revoke(replaced)
     const { token, session } = await this.sessions.create(user.id, {
       remember,
@@ -258,8 +260,9 @@ export class Auth {
 
   /** Ends the session in the cookie (Flask-Login's logout_user). Returns the Set-Cookie to clear it. */
   async logout(ctx: Partial<RequestContext>, userId?: string | null): Promise<string[]> {
-    const id = this.#sessionIdFromCookie(ctx.cookie ?? null)
-    if (id) await this.sessions.revoke(id)
+    // Only a cookie that proves its session (id and secret) ends it.
+    const current = await this.authenticateSession(ctx.cookie ?? null)
+    if (current) await this.sessions.revoke(current.session.id)
     if (userId) await this.audit({ type: 'logout', userId, ctx })
     return [this.clearSessionCookie()]
   }
@@ -531,12 +534,6 @@ export class Auth {
 
   #sessionCookie(token: string, maxAge: number | undefined): string {
     return serializeCookie(this.sessionCookieName, token, { maxAge, secure: this.options.secure })
-  }
-
-  #sessionIdFromCookie(cookieHeader: string | null): string | null {
-    const token = parseCookies(cookieHeader).get(this.sessionCookieName)
-    const dot = token ? token.indexOf('.') : -1
-    return token && dot === 22 ? token.slice(0, 22) : null
   }
 }
 
