@@ -22,3 +22,22 @@ export function hasRole(user: Subject, role: string): boolean {
 export function hasAnyRole(user: Subject, ...roles: string[]): boolean {
   return !!user && roles.some((r) => user.roles.includes(r))
 }
+
+/**
+ * What an API key may do: its owner's rights narrowed to the key's scopes. A scope that
+ * names a role the owner has keeps that role (and its permissions); a scope that names a
+ * permission the owner holds keeps that permission. A key without scopes identifies its
+ * owner and nothing more.
+ */
+export function limitToScopes<U extends Pick<User, 'roles' | 'permissions'>>(
+  user: U,
+  scopes: readonly string[],
+  roleMap: Readonly<Record<string, readonly string[]>>,
+): U {
+  const roles = user.roles.filter((r) => scopes.includes(r))
+  const permissions = new Set(roles.flatMap((r) => roleMap[r] ?? []))
+  for (const scope of scopes) {
+    if (!(scope in roleMap) && grants(user.permissions, scope)) permissions.add(scope)
+  }
+  return { ...user, roles, permissions: [...permissions].sort() }
+}

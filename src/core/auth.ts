@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { SessionRecord, Stores, User, UserPatch } from '../stores/contracts.ts'
-import { can, hasAnyRole, hasRole } from './access.ts'
+import { can, hasAnyRole, hasRole, limitToScopes } from './access.ts'
 import { type AuditInput, recordAudit } from './audit.ts'
 import type { RequestContext } from './context.ts'
 import { expiredCookie, parseCookies, serializeCookie } from './cookies.ts'
@@ -10,6 +10,7 @@ import type { AuthOptions, ResolvedOptions } from './options.ts'
 import { checkPasswordPolicy, PasswordHasher } from './passwords/index.ts'
 import { csrfTokenFor, isSafeMethod, passesOriginCheck, verifyCsrfToken } from './protect/csrf.ts'
 import { DeviceCookies } from './protect/device-cookie.ts'
+import { ipThrottleKey } from './protect/ip.ts'
 import { LoginThrottle, type ThrottleBackend } from './protect/throttle.ts'
 import { resolveOptions } from './resolve.ts'
 import { SessionCache } from './session-cache.ts'
@@ -122,6 +123,11 @@ export class Auth {
       const tokens = this.tokens
       this.onRevokeAll.push((userId) => tokens.revokeAllForUser(userId))
     }
+    // API keys are credentials too: a password change or reset must not leave one behind.
+    this.onRevokeAll.push(async (userId) => {
+      for (const key of await this.stores.apiKeys.listApiKeys(userId))
+        await this.stores.apiKeys.deleteApiKey(userId, key.id)
+    })
     this.#allowedOrigins = new Set([
       options.origin,
       ...options.csrf.trustedOrigins.map((o) => new URL(o).origin),
@@ -138,6 +144,11 @@ export class Auth {
   async signUp(input: SignUpInput, ctx?: Partial<RequestContext>): Promise<User> {
     if (!this.options.signup.enabled) throw new AuthError('SIGNUP_DISABLED')
     const { email, username, name, password } = validateSignUp(input, this.options)
+    const limit = this.options.signup.perIpPerHour
+    if (limit > 0 && ctx?.ip) {
+      const count = await this.stores.kv.increment(`signup:ip:${ipThrottleKey(ctx.ip)}`, 3600)
+      if (count > limit) throw new AuthError('RATE_LIMITED', { retryAfter: 3600 })
+    }
     const passwordHash = await this.passwords.hash(password)
     const result = await this.stores.users.createUser({
       id: randomUUID(),
@@ -296,7 +307,7 @@ export class Auth {
         prefix: this.options.tokens.apiKeyPrefix,
       })
       return {
-        user: found.user,
+        user: limitToScopes(found.user, found.key.scopes, this.options.roles),
         session: null,
         via: 'api-key',
         claims: { scopes: found.key.scopes, key_id: found.key.id },

@@ -71,6 +71,8 @@ const signupSchema = z.strictObject({
   defaultRoles: z.array(z.string()).default(['user']),
   /** Answer a duplicate sign-up with one generic ACCOUNT_EXISTS instead of naming the field. */
   enumerationProtection: z.boolean().default(false),
+  /** Sign-ups per client IP (IPv6 by /64) per hour; slows scripted account checks and spam. 0 = no limit. */
+  perIpPerHour: z.number().int().min(0).default(20),
 })
 
 const limitSchema = z.strictObject({ points: z.number().int().positive(), duration: seconds })

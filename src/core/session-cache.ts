@@ -10,6 +10,12 @@ interface Entry {
   marker: number | undefined
 }
 
+/** Taken before a store read and handed to set(): what the cache must still match for the read to be kept. */
+export interface ReadStamp {
+  marker: number | undefined
+  generation: number
+}
+
 export interface SessionCacheOptions {
   /** How long a validated session is trusted without asking the store; 0 disables the cache. */
   ttlMs: number
@@ -22,47 +28,52 @@ export interface SessionCacheOptions {
 /**
  * Validated sessions kept in memory, so most authenticated requests make no store round
  * trip. Every change made through this process (logout, revoke, role or activity change,
- * password change) removes the affected entries at once. A change made by another process
- * is seen at once when the store has a change marker (SQLite), otherwise within `ttlMs`.
- * Expiry and the secret are still checked on every request by the caller.
+ * password change) removes the affected entries at once, and a store read that was in flight
+ * during such a change is not cached. A change made by another process is seen at once when
+ * the store has a change marker (SQLite), otherwise within `ttlMs`. The caller still checks
+ * the secret and the expiry on every request.
  */
 export class SessionCache {
   readonly #entries = new Map<string, Entry>()
   readonly #byUser = new Map<string, Set<string>>()
   readonly #o: SessionCacheOptions
+  /** Bumped by every invalidation. */
+  #generation = 0
 
   constructor(options: SessionCacheOptions) {
     this.#o = options
   }
 
-  /** Read the marker before querying the store, and pass it to set(): a write in between then invalidates. */
-  marker(): number | undefined {
-    return this.#o.changeMarker?.()
+  /** Take before querying the store; pass to set(). */
+  stamp(): ReadStamp {
+    return { marker: this.#o.changeMarker?.(), generation: this.#generation }
   }
 
   get(id: string): { session: SessionRecord; user: User; secret: string } | null {
     const entry = this.#entries.get(id)
     if (!entry) return null
-    if (this.#o.clock() - entry.at >= this.#o.ttlMs || entry.marker !== this.marker()) {
-      this.delete(id)
+    if (this.#o.clock() - entry.at >= this.#o.ttlMs || entry.marker !== this.#o.changeMarker?.()) {
+      this.#drop(id)
       return null
     }
     return { session: { ...entry.session }, user: { ...entry.user }, secret: entry.secret }
   }
 
-  set(
-    session: SessionRecord,
-    user: User,
-    secret: string,
-    marker: number | undefined,
-    at = this.#o.clock(),
-  ): void {
-    if (this.#o.ttlMs <= 0) return
+  /** Keeps a validated session, unless something was invalidated since `stamp` was taken. */
+  set(session: SessionRecord, user: User, secret: string, stamp: ReadStamp): void {
+    if (this.#o.ttlMs <= 0 || stamp.generation !== this.#generation) return
     if (!this.#entries.has(session.id) && this.#entries.size >= this.#o.maxEntries) {
       const oldest = this.#entries.keys().next().value
-      if (oldest !== undefined) this.delete(oldest)
+      if (oldest !== undefined) this.#drop(oldest)
     }
-    this.#entries.set(session.id, { session: { ...session }, user: { ...user }, secret, at, marker })
+    const entry = {
+      session: { ...session },
+      user: { ...user },
+      secret,
+      at: this.#o.clock(),
+      marker: stamp.marker,
+    }
+    this.#entries.set(session.id, entry)
     let ids = this.#byUser.get(user.id)
     if (!ids) {
       ids = new Set()
@@ -77,16 +88,23 @@ export class SessionCache {
     if (entry) entry.session = { ...entry.session, lastSeenAt, expiresAt }
   }
 
+  /** The session was revoked. */
   delete(id: string): void {
+    this.#generation++
+    this.#drop(id)
+  }
+
+  /** The user or all its sessions changed: drop every cached session of the user. */
+  forgetUser(userId: string): void {
+    this.#generation++
+    for (const id of this.#byUser.get(userId) ?? []) this.#entries.delete(id)
+    this.#byUser.delete(userId)
+  }
+
+  #drop(id: string): void {
     const entry = this.#entries.get(id)
     if (!entry) return
     this.#entries.delete(id)
     this.#byUser.get(entry.user.id)?.delete(id)
-  }
-
-  /** Drops every cached session of a user (after a change to the user or its sessions). */
-  forgetUser(userId: string): void {
-    for (const id of this.#byUser.get(userId) ?? []) this.#entries.delete(id)
-    this.#byUser.delete(userId)
   }
 }

@@ -82,7 +82,8 @@ export class SessionManager {
     const parsed = parseSessionToken(token)
     if (!parsed) return null
     const cached = this.cache?.get(parsed.id) ?? null
-    const marker = cached ? undefined : this.cache?.marker()
+    // Taken before the store read: an invalidation while it is in flight keeps its result out of the cache.
+    const stamp = cached ? null : (this.cache?.stamp() ?? null)
     const found = cached ?? (await this.store.getSessionWithUser(parsed.id))
     if (!found) return null
     const { session, user } = found
@@ -96,7 +97,7 @@ export class SessionManager {
       await this.revoke(session.id)
       return null
     }
-    if (!cached) this.cache?.set(session, user, parsed.secret, marker)
+    if (stamp) this.cache?.set(session, user, parsed.secret, stamp)
     const idle = idleWindow(this.timeouts, session.remember)
     if (session.expiresAt - now < idle / 2) {
       const expiresAt = Math.min(now + idle, session.absoluteExpiresAt)

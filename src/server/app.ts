@@ -179,11 +179,13 @@ async function openStores(
   }
 }
 
-/** The left-most X-Forwarded-For address, when GATEHOUSE_TRUST_PROXY is on. */
-function forwardedIp(c: import('hono').Context): string | null {
-  const xff = c.req.header('x-forwarded-for')
-  const first = xff?.split(',')[0]?.trim()
-  if (first) return first
+/**
+ * With GATEHOUSE_TRUST_PROXY: the address our proxy saw, i.e. the right-most X-Forwarded-For
+ * entry — the ones to its left are whatever the client chose to send.
+ */
+function forwardedIp(c: Context): string | null {
+  const last = c.req.header('x-forwarded-for')?.split(',').pop()?.trim()
+  if (last) return last
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
   return env?.incoming?.socket?.remoteAddress ?? null
 }

@@ -66,7 +66,10 @@ export class LoginThrottle {
         : this.#account.get(attempt.account),
     ])
     const limiter = attempt.deviceId ? this.#device : this.#account
-    const wait = Math.max(blockedFor(ip, this.#ip.points), blockedFor(other, limiter.points))
+    // A device that logged in to this account before is not held by its IP's budget either:
+    // a flood from the same NAT must not lock the owner out; its own budget still applies.
+    const ipWait = attempt.deviceId ? 0 : blockedFor(ip, this.#ip.points)
+    const wait = Math.max(ipWait, blockedFor(other, limiter.points))
     if (wait > 0) throw new AuthError('RATE_LIMITED', { retryAfter: Math.ceil(wait / 1000) })
   }
 

@@ -19,7 +19,7 @@ function toLogin(ctx: Pick<RequestContext, 'method' | 'url'>): Response {
 }
 
 /** Login required, for pages. */
-export const requireLogin: MiddlewareHandler = loginRequired({ onUnauthorized: toLogin })
+export const requireLogin: MiddlewareHandler = loginRequired({ onUnauthorized: toLogin, via: ['session'] })
 
 /** Role `admin`, for pages: the login page without a session, a 403 page without the role. */
 export const requireAdmin: MiddlewareHandler = createMiddleware(async (c, next) => {

@@ -21,8 +21,13 @@ export function appName(c: Context): string {
 }
 
 /** The signed-in user, or null (also on error pages rendered before authentication ran). */
+/**
+ * The signed-in user of a page: only a session counts. A bearer token or API key sent to a
+ * page is not a browser login (and would skip the form's CSRF token), so pages ignore it.
+ */
 export function currentUser(c: Context): User | null {
-  return (c.get('user') as User | null | undefined) ?? null
+  const who = c.get('authenticated')
+  return who?.via === 'session' ? who.user : null
 }
 
 export function isAdmin(user: User | null): boolean {
