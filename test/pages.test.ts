@@ -381,9 +381,12 @@ describe('sign-up', () => {
     expect(h.mails).toHaveLength(2) // the sign-up mail and a fresh one
 
     const link = /https?:\/\/\S+/.exec(h.mails[1]!.text)![0]
-    const verified = await b.get(link.replace(ORIGIN, ''))
+    const confirm = await b.get(link.replace(ORIGIN, ''))
+    expect(confirm.status).toBe(200)
+    expect(confirm.headers.get('referrer-policy')).toBe('no-referrer')
+    const token = new URL(link).searchParams.get('token')!
+    const verified = await b.submit(link.replace(ORIGIN, ''), { token }, '/verify-email')
     expect(verified.status).toBe(200)
-    expect(verified.headers.get('referrer-policy')).toBe('no-referrer')
     expect(await verified.text()).toContain('Your email is confirmed')
     const reused = await b.get(link.replace(ORIGIN, ''))
     expect(reused.status).toBe(400)

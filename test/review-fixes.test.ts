@@ -178,3 +178,26 @@ describe('session cache and concurrent changes', () => {
     expect((await auth.authenticateSession(cookie))?.user.roles).toEqual(['user']) // the next one does not
   })
 })
+
+describe('email verification link', () => {
+  it('GET only shows a confirm button; the POST (with its form token) verifies', async () => {
+    const s = await createTestServer()
+    const u = await apiUser(s, 'confirm_me')
+    const token = /verify-email\?token=([A-Za-z0-9_-]+)/.exec(s.mails.at(-1)!.text)![1]!
+    const page = await u.client.get(`/verify-email?token=${token}`, { accept: 'text/html' })
+    expect(page.status).toBe(200)
+    const html = await page.text()
+    expect(html).toContain('Confirm my email')
+    expect((await s.services.auth.stores.users.getUserById(u.id))?.emailVerified).toBe(false)
+    const csrf = /name="csrf_token" value="([^"]+)"/.exec(html)![1]!
+    const body = `csrf_token=${encodeURIComponent(csrf)}&token=${token}`
+    const form = { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }
+    expect(
+      (await u.client.request('POST', '/verify-email', { body: `token=${token}`, headers: form })).status,
+    ).toBe(403)
+    expect((await u.client.request('POST', '/verify-email', { body, headers: form })).status).toBe(200)
+    expect((await s.services.auth.stores.users.getUserById(u.id))?.emailVerified).toBe(true)
+    expect((await u.client.get(`/verify-email?token=${token}`, { accept: 'text/html' })).status).toBe(400)
+    await s.close()
+  })
+})

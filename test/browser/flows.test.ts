@@ -212,6 +212,7 @@ describe.runIf(hasChromium)('the product in a browser', () => {
 
     const link = await waitForMail('alice@example.com', linkTo('/verify-email'))
     await page.goto(link)
+    await page.getByRole('button', { name: 'Confirm my email' }).click()
     await page.getByRole('heading', { name: 'Your email is confirmed' }).waitFor()
     await shot(page, 'verify-email')
     await page.goto(`${base}/profile`)

@@ -175,25 +175,44 @@ export function recoveryPages(pages: Hono, s: Services): void {
 
   // ---------------------------------------------------------------- verify email
 
+  const invalidConfirmation = (c: Context): Response | Promise<Response> =>
+    renderPage(
+      c,
+      { title: 'Invalid link', card: true, status: 400 },
+      <Card title="This confirmation link is invalid or has expired">
+        <p>
+          Confirmation links work once and expire after 24 hours. Log in and send a new one from your profile.
+        </p>
+        <a href={currentUser(c) ? '/profile' : '/login'} class="button">
+          {currentUser(c) ? 'Go to your profile' : 'Log in'}
+        </a>
+      </Card>,
+    )
+
+  // Opening the link only shows a button: no state changes on GET (link scanners open links too).
   pages.get('/verify-email', async (c) => {
     const token = c.req.query('token') ?? ''
+    if ((await recovery.tokens.peek('email-verify', token)) === null) return invalidConfirmation(c)
+    return renderPage(
+      c,
+      { title: 'Confirm your email', card: true },
+      <Card title="Confirm your email address">
+        <form method="post" action="/verify-email">
+          <CsrfField token={csrfToken(c)} />
+          <Hidden name="token" value={token} />
+          <button type="submit">Confirm my email</button>
+        </form>
+      </Card>,
+    )
+  })
+
+  pages.post('/verify-email', requireCsrf, async (c) => {
+    const form = await readForm(c)
     try {
-      await recovery.verifyEmail(token, requestContext(c))
+      await recovery.verifyEmail(str(form, 'token'), requestContext(c))
     } catch (error) {
       if (!(error instanceof AuthError) || error.status >= 500) throw error
-      return renderPage(
-        c,
-        { title: 'Invalid link', card: true, status: 400 },
-        <Card title="This confirmation link is invalid or has expired">
-          <p>
-            Confirmation links work once and expire after 24 hours. Log in and send a new one from your
-            profile.
-          </p>
-          <a href={currentUser(c) ? '/profile' : '/login'} class="button">
-            {currentUser(c) ? 'Go to your profile' : 'Log in'}
-          </a>
-        </Card>,
-      )
+      return invalidConfirmation(c)
     }
     const user = currentUser(c)
     return renderPage(
