@@ -8,7 +8,7 @@ import { type FormProblem, isFormError, problemFrom } from './auth.tsx'
 import { renderErrorPage } from './error.tsx'
 import { setFlash } from './flash.ts'
 import { formatTime, isoTime, timeAgo } from './format.ts'
-import { CsrfField, echo, Field, FormAlert, readForm, str } from './forms.tsx'
+import { CsrfField, echo, Field, FieldNotes, FormAlert, readForm, str } from './forms.tsx'
 import { requestContext, requireCsrf, requireLogin } from './guards.ts'
 import { currentUser } from './layout.tsx'
 
@@ -83,16 +83,7 @@ const SelectField: FC<{
           </option>
         ))}
       </select>
-      {p.error ? (
-        <small id={errorId} class="field-error">
-          {p.error}
-        </small>
-      ) : null}
-      {p.hint ? (
-        <small id={hintId} class="field-hint">
-          {p.hint}
-        </small>
-      ) : null}
+      <FieldNotes errorId={errorId} hintId={hintId} error={p.error} hint={p.hint} />
     </div>
   )
 }

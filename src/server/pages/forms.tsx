@@ -71,6 +71,27 @@ export interface FieldProps {
 }
 
 /** A labelled input; its error and hint are tied to it with aria-describedby / aria-invalid. */
+/** The error and the hint under a field, with the ids its aria-describedby points at. */
+export const FieldNotes: FC<{
+  errorId: string
+  hintId: string
+  error?: string | undefined
+  hint?: string | undefined
+}> = (p) => (
+  <>
+    {p.error ? (
+      <small id={p.errorId} class="field-error">
+        {p.error}
+      </small>
+    ) : null}
+    {p.hint ? (
+      <small id={p.hintId} class="field-hint">
+        {p.hint}
+      </small>
+    ) : null}
+  </>
+)
+
 export const Field: FC<FieldProps> = (p) => {
   const id = `${p.idPrefix ?? 'f'}-${p.name}`
   const errorId = `${id}-error`
@@ -96,16 +117,7 @@ export const Field: FC<FieldProps> = (p) => {
         aria-invalid={p.error ? 'true' : undefined}
         aria-describedby={describedBy || undefined}
       />
-      {p.error ? (
-        <small id={errorId} class="field-error">
-          {p.error}
-        </small>
-      ) : null}
-      {p.hint ? (
-        <small id={hintId} class="field-hint">
-          {p.hint}
-        </small>
-      ) : null}
+      <FieldNotes errorId={errorId} hintId={hintId} error={p.error} hint={p.hint} />
     </div>
   )
 }
