@@ -39,9 +39,6 @@ async function run(
 const bare = honoBare()
 const authed = honoAuth(auth)
 await run('bare', (r) => bare.fetch(r), {})
-  for (let i = 0; i < 5; i++) await run('session sqlite', (r) => authed.fetch(r), { cookie })
-  process.exit(0)
-}
 await run('session sqlite', (r) => authed.fetch(r), { cookie })
 await run(
   'authenticate only',
