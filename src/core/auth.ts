@@ -10,7 +10,7 @@ import type { AuthOptions, ResolvedOptions } from './options.ts'
 import { checkPasswordPolicy, PasswordHasher } from './passwords/index.ts'
 import { csrfTokenFor, isSafeMethod, passesOriginCheck, verifyCsrfToken } from './protect/csrf.ts'
 import { DeviceCookies } from './protect/device-cookie.ts'
-import { ipThrottleKey } from './protect/ip.ts'
+import { limitPerIpPerHour } from './protect/hourly-limit.ts'
 import { LoginThrottle, type ThrottleBackend } from './protect/throttle.ts'
 import { resolveOptions } from './resolve.ts'
 import { SessionCache } from './session-cache.ts'
@@ -144,11 +144,8 @@ export class Auth {
   async signUp(input: SignUpInput, ctx?: Partial<RequestContext>): Promise<User> {
     if (!this.options.signup.enabled) throw new AuthError('SIGNUP_DISABLED')
     const { email, username, name, password } = validateSignUp(input, this.options)
-    const limit = this.options.signup.perIpPerHour
-    if (limit > 0 && ctx?.ip) {
-      const count = await this.stores.kv.increment(`signup:ip:${ipThrottleKey(ctx.ip)}`, 3600)
-      if (count > limit) throw new AuthError('RATE_LIMITED', { retryAfter: 3600 })
-    }
+    // Operator tools (the CLI) have no client IP and are not limited.
+    if (ctx?.ip) await limitPerIpPerHour(this.stores.kv, 'signup', ctx.ip, this.options.signup.perIpPerHour)
     const passwordHash = await this.passwords.hash(password)
     const result = await this.stores.users.createUser({
       id: randomUUID(),

@@ -6,7 +6,7 @@ import { AuthError } from './errors.ts'
 import type { Mailer } from './mail/mailer.ts'
 import { passwordResetMail, verifyEmailMail } from './mail/templates.ts'
 import { OneTimeTokens } from './one-time-tokens.ts'
-import { ipThrottleKey } from './protect/ip.ts'
+import { limitPerIpPerHour } from './protect/hourly-limit.ts'
 import { isValidEmail, normalizeEmail } from './users.ts'
 
 export interface RecoveryOptions {
@@ -54,8 +54,7 @@ export class AccountRecovery {
     if (!isValidEmail(address)) {
       throw new AuthError('VALIDATION_FAILED', { fields: { email: 'Enter a valid email address.' } })
     }
-    const ipCount = await this.auth.stores.kv.increment(`reset:ip:${ipThrottleKey(ctx.ip)}`, 3600)
-    if (ipCount > this.#o.perIpPerHour) throw new AuthError('RATE_LIMITED', { retryAfter: 3600 })
+    await limitPerIpPerHour(this.auth.stores.kv, 'reset', ctx.ip, this.#o.perIpPerHour)
     this.pending = this.#sendReset(normalizeEmail(address), ctx).catch((e) => this.#o.onError?.(e))
   }
 

@@ -8,7 +8,7 @@ import type { Services } from '../services.ts'
 import { renderErrorPage } from './error.tsx'
 import { setFlash } from './flash.ts'
 import { formatTime, isoTime } from './format.ts'
-import { CsrfField, Hidden, readForm, str, strings } from './forms.tsx'
+import { CsrfField, Hidden, PostButton, readForm, str, strings } from './forms.tsx'
 import { requestContext, requireAdmin, requireCsrf } from './guards.ts'
 import { currentUser, renderPage } from './layout.tsx'
 
@@ -388,17 +388,15 @@ const UserRow: FC<{ user: User; me: User; token: string; back: string; roleNames
       <td>{formatTime(user.lastLoginAt)}</td>
       <td class="cell-actions">
         <div class="row-actions">
-          <form method="post" action={`${base}/toggle-active`}>
-            <CsrfField token={token} />
-            <Hidden name="back" value={back} />
-            <button
-              type="submit"
-              class={`small ${user.active ? 'secondary outline' : ''}`}
-              aria-label={`${user.active ? 'Deactivate' : 'Activate'} ${user.username}`}
-            >
-              {user.active ? 'Deactivate' : 'Activate'}
-            </button>
-          </form>
+          <PostButton
+            action={`${base}/toggle-active`}
+            token={token}
+            hidden={{ back }}
+            class={`small ${user.active ? 'secondary outline' : ''}`}
+            label={`${user.active ? 'Deactivate' : 'Activate'} ${user.username}`}
+          >
+            {user.active ? 'Deactivate' : 'Activate'}
+          </PostButton>
           <details class="role-editor">
             <summary class="button secondary outline small">Roles</summary>
             <form method="post" action={`${base}/roles`}>

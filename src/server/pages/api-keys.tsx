@@ -8,7 +8,7 @@ import { type FormProblem, isFormError, problemFrom } from './auth.tsx'
 import { renderErrorPage } from './error.tsx'
 import { setFlash } from './flash.ts'
 import { formatTime, isoTime, timeAgo } from './format.ts'
-import { CsrfField, echo, Field, FieldNotes, FormAlert, readForm, str } from './forms.tsx'
+import { CsrfField, echo, Field, FieldNotes, FormAlert, PostButton, readForm, str } from './forms.tsx'
 import { requestContext, requireCsrf, requireLogin } from './guards.ts'
 import { currentUser } from './layout.tsx'
 
@@ -190,12 +190,12 @@ export const ApiKeysSection: FC<{
                       )}
                     </td>
                     <td class="cell-actions">
-                      <form method="post" action={`/profile/api-keys/${encodeURIComponent(k.id)}/revoke`}>
-                        <CsrfField token={token} />
-                        <button type="submit" class="secondary outline small">
-                          Revoke<span class="visually-hidden"> the key “{k.name}”</span>
-                        </button>
-                      </form>
+                      <PostButton
+                        action={`/profile/api-keys/${encodeURIComponent(k.id)}/revoke`}
+                        token={token}
+                      >
+                        Revoke<span class="visually-hidden"> the key “{k.name}”</span>
+                      </PostButton>
                     </td>
                   </tr>
                 )

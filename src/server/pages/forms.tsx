@@ -42,6 +42,26 @@ export const CsrfField: FC<{ token: string }> = ({ token }) => (
   <input type="hidden" name="csrf_token" value={token} />
 )
 
+/** A one-button form that POSTs an action with its CSRF token (revoke, sign out, toggle…). */
+export const PostButton: FC<{
+  action: string
+  token: string
+  class?: string
+  label?: string
+  hidden?: Record<string, string>
+  children?: unknown
+}> = (p) => (
+  <form method="post" action={p.action}>
+    <CsrfField token={p.token} />
+    {Object.entries(p.hidden ?? {}).map(([name, value]) => (
+      <input type="hidden" name={name} value={value} />
+    ))}
+    <button type="submit" class={p.class ?? 'secondary outline small'} aria-label={p.label}>
+      {p.children}
+    </button>
+  </form>
+)
+
 /** The form-level message (role=alert so screen readers announce it). */
 export const FormAlert: FC<{ message?: string | null | undefined; type?: 'error' | 'info' | 'success' }> = ({
   message,

@@ -7,7 +7,7 @@ import { type FormProblem, isFormError, problemFrom } from './auth.tsx'
 import { renderErrorPage } from './error.tsx'
 import { setFlash } from './flash.ts'
 import { formatTime, isoTime, timeAgo } from './format.ts'
-import { CsrfField, Field, FormAlert, readForm, str } from './forms.tsx'
+import { CsrfField, Field, FormAlert, PostButton, readForm, str } from './forms.tsx'
 import { requestContext, requireCsrf, requireLogin } from './guards.ts'
 import { currentUser, renderPage } from './layout.tsx'
 
@@ -173,12 +173,12 @@ export function profilePages(pages: Hono, s: Services): void {
                     </td>
                     <td>{formatTime(x.createdAt)}</td>
                     <td class="cell-actions">
-                      <form method="post" action={`/profile/sessions/${encodeURIComponent(x.id)}/revoke`}>
-                        <CsrfField token={token} />
-                        <button type="submit" class="secondary outline small">
-                          {x.id === currentId ? 'Sign out' : 'Revoke'}
-                        </button>
-                      </form>
+                      <PostButton
+                        action={`/profile/sessions/${encodeURIComponent(x.id)}/revoke`}
+                        token={token}
+                      >
+                        {x.id === currentId ? 'Sign out' : 'Revoke'}
+                      </PostButton>
                     </td>
                   </tr>
                 ))}
