@@ -1,22 +1,8 @@
 /** In-process cost of one request through the Hono apps (no sockets): `npx tsx bench/micro-app.ts`. */
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createAuth } from '../src/core/auth.ts'
-import { createSqlStores } from '../src/stores/sql/index.ts'
 import { honoAuth, honoBare } from './apps.ts'
+import { sqliteAuthWithUser } from './micro-setup.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'gh-micro-'))
-const auth = await createAuth({
-  mode: 'test',
-  stores: await createSqlStores({ url: `sqlite:${join(dir, 'm.db')}` }),
-  password: { memoryCost: 8192, timeCost: 1 },
-})
-const user = await auth.signUp({
-  email: 'm@example.com',
-  username: 'micro',
-  password: 'correct horse battery',
-})
+const { auth, user } = await sqliteAuthWithUser()
 const { token } = await auth.startSession(user)
 const cookie = `${auth.sessionCookieName}=${token}`
 
