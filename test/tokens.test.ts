@@ -298,7 +298,8 @@ describe.each(['EdDSA', 'RS256', 'ES256'] as const)('hostile tokens against Gate
     const now = Math.floor(c.clock() / 1000)
     const cases = {
       expired: claimsAt(c.clock(), { exp: now - 1 }),
-      futureNbf: claimsAt(c.clock(), { nbf: now + 1 }),
+      // Past the default clock skew (5 s) that nbf/iat may lie ahead.
+      futureNbf: claimsAt(c.clock(), { nbf: now + 6 }),
       farFutureIat: claimsAt(c.clock(), { iat: now + 3600 }),
       nbfMissing: claimsAt(c.clock(), { nbf: undefined }),
       expMissing: claimsAt(c.clock(), { exp: undefined }),
@@ -472,6 +473,30 @@ describe('issuing', () => {
       expect((error as AuthError).code).toBe('CONFIG_INVALID')
       expect((error as AuthError).message).toContain('acessTtl')
     }
+  })
+
+  it('tokens of an instance whose clock runs ahead are accepted within the clock skew; exp stays strict', async () => {
+    const ahead = setup()
+    // Another instance on the same stores whose clock is 3 s behind the issuer's.
+    const behind = { clock: fakeClock(ahead.clock()) }
+    const verifier = ahead.peer({ clock: behind.clock })
+    ahead.clock.set(behind.clock() + 3000)
+    const pair = await ahead.service.issuePair(ahead.user)
+    const claims = await verifier.verifyAccess(pair.access_token)
+    expect(claims.iat - Math.floor(behind.clock() / 1000)).toBe(3)
+    // 6 s ahead is past the default skew of 5 s: refused.
+    ahead.clock.set(behind.clock() + 6000)
+    const early = await ahead.service.issuePair(ahead.user)
+    expect(await codeOf(verifier.verifyAccess(early.access_token))).toBe('TOKEN_INVALID')
+    // exp gets no such slack: dead at its exp second.
+    behind.clock.set(claims.exp * 1000)
+    expect(await codeOf(verifier.verifyAccess(pair.access_token))).toBe('TOKEN_INVALID')
+    // clockSkew 0 restores the strict check on iat/nbf.
+    const strict = ahead.peer({ clock: behind.clock, clockSkew: 0 })
+    ahead.clock.set(behind.clock() + 1000)
+    const ahead1 = await ahead.service.issuePair(ahead.user)
+    expect(await codeOf(strict.verifyAccess(ahead1.access_token))).toBe('TOKEN_INVALID')
+    await expect(verifier.verifyAccess(ahead1.access_token)).resolves.toBeTruthy()
   })
 
   it('leeway (configured, small) applies to exp', async () => {

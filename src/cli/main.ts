@@ -3,6 +3,7 @@ import { createAuth } from '../core/auth.ts'
 import { AuthError } from '../core/errors.ts'
 import { normalizeEmail } from '../core/users.ts'
 import { loadServerConfig, type ServerConfig } from '../server/config.ts'
+import { openServerStores } from '../server/open-stores.ts'
 import { startServer } from '../server/serve.ts'
 import { createSqlStores, migrationStatus } from '../stores/sql/index.ts'
 import { diagnose } from './doctor.ts'
@@ -21,17 +22,27 @@ function config(): ServerConfig {
 /** An Auth on the configured store, for the admin commands. */
 async function openAuth() {
   const c = config()
-  const stores = await createSqlStores({ url: c.databaseUrl })
+  // Exactly the stores the server uses (SQL, and Redis with REDIS_URL): a deactivation here
+  // must end the sessions and tokens the server reads.
+  const { stores, throttleBackend } = await openServerStores(c)
   const quiet = { warn: () => {} }
-  return createAuth({
-    secret: c.secret,
-    mode: c.mode,
-    publicUrl: c.publicUrl,
-    dataDir: c.dataDir,
-    stores,
-    logger: quiet,
-    ...(c.auth as object),
-  })
+  try {
+    return await createAuth(
+      {
+        ...(c.auth as object),
+        secret: c.secret,
+        mode: c.mode,
+        publicUrl: c.publicUrl,
+        dataDir: c.dataDir,
+        stores,
+        logger: quiet,
+      },
+      throttleBackend ? { throttleBackend } : {},
+    )
+  } catch (error) {
+    await stores.close()
+    throw error
+  }
 }
 
 /** Runs one admin command on an Auth and always closes its stores. */

@@ -106,6 +106,7 @@ export class Auth {
           refreshTtl: t.refreshTtl,
           alg: t.alg,
           leeway: t.leeway,
+          clockSkew: t.clockSkew,
           refreshGrace: t.refreshGrace,
           additionalClaims: t.additionalClaims,
         })

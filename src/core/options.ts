@@ -103,8 +103,13 @@ const tokensSchema = z.strictObject({
   /** Absolute lifetime of a refresh-token family. */
   refreshTtl: seconds.default(30 * 24 * 3600),
   alg: z.enum(['EdDSA', 'RS256', 'ES256']).default('EdDSA'),
-  /** Clock skew tolerated on exp/nbf/iat. */
+  /** Slack on exp (and nbf/iat), seconds. 0: an access token is dead at its exp second. */
   leeway: z.number().int().min(0).max(300).default(0),
+  /**
+   * Seconds an access token's nbf/iat may lie in the future: instances whose clocks are a
+   * little apart must accept each other's fresh tokens. exp stays strict (see `leeway`).
+   */
+  clockSkew: z.number().int().min(0).max(300).default(5),
   /** Seconds in which a just-spent refresh token returns the same successor (lost responses). 0 = reuse revokes. */
   refreshGrace: z.number().int().min(0).max(60).default(0),
   /** Flask-JWT-Extended's additional_claims_loader: `(user) => ({ … })`; reserved claims are refused. */

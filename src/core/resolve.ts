@@ -30,6 +30,8 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
   const fail = (option: string, why: string) => {
     throw new AuthError('CONFIG_INVALID', { message: `Invalid Gatehouse option "${option}": ${why}` })
   }
+  // Test mode makes up a secret and skips the production checks: it must never serve production traffic.
+  if (mode === 'test' && env === 'production') fail('mode', '"test" is refused when NODE_ENV=production')
 
   let secret = parsed.secret
   if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {

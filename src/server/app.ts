@@ -7,14 +7,12 @@ import { type Auth, createAuth } from '../core/auth.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
 import { createOutboxMailer, createSmtpMailer, type Mailer } from '../core/mail/mailer.ts'
 import type { AuthOptions, Logger } from '../core/options.ts'
-import type { ThrottleBackend } from '../core/protect/throttle.ts'
 import { AccountRecovery } from '../core/recovery.ts'
 import type { Stores } from '../stores/contracts.ts'
-import { composeStores, createRedisStores } from '../stores/redis/index.ts'
-import { createSqlStores } from '../stores/sql/index.ts'
 import { apiRoutes } from './api.ts'
 import type { ServerConfig } from './config.ts'
 import { securityHeaders } from './headers.ts'
+import { openServerStores } from './open-stores.ts'
 import { pageRoutes, renderErrorPage } from './pages/index.tsx'
 import type { Services } from './services.ts'
 import { jwksRoute } from './tokens-api.ts'
@@ -46,7 +44,7 @@ export async function createServer(
     warn: (m: string) => console.warn(`[gatehouse] WARNING: ${m}`),
     info: (m: string) => console.info(`[gatehouse] ${m}`),
   }
-  const opened = options.stores ? { stores: options.stores } : await openStores(config, options.clock)
+  const opened = options.stores ? { stores: options.stores } : await openServerStores(config, options.clock)
   const { stores } = opened
   let auth: Auth
   try {
@@ -158,25 +156,6 @@ export async function createServer(
 /** A browser page (not the JSON API) is asking. */
 function wantsPage(c: Context): boolean {
   return !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')
-}
-
-/** SQL for everything; with REDIS_URL, sessions, one-time tokens and login throttling in Redis (shared by every instance). */
-async function openStores(
-  config: ServerConfig,
-  clock: AuthOptions['clock'],
-): Promise<{ stores: Stores; throttleBackend?: ThrottleBackend }> {
-  const sql = await createSqlStores({ url: config.databaseUrl, clock })
-  if (!config.redisUrl) return { stores: sql }
-  const redis = createRedisStores({
-    url: config.redisUrl,
-    prefix: config.redisPrefix,
-    users: sql.users,
-    clock,
-  })
-  return {
-    stores: composeStores(sql, redis),
-    throttleBackend: { kind: 'redis', client: redis.redis, prefix: config.redisPrefix },
-  }
 }
 
 /**

@@ -3,6 +3,22 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { AuthError } from '../core/errors.ts'
 
+const TRUE = new Set(['true', '1', 'yes', 'on'])
+const FALSE = new Set(['false', '0', 'no', 'off'])
+
+/**
+ * A yes/no setting. Strict on purpose: `z.coerce.boolean()` turns the string "false" into
+ * true, and a setting like GATEHOUSE_TRUST_PROXY=false must never switch a protection off.
+ */
+export const booleanSetting = z.union([
+  z.boolean(),
+  z
+    .string()
+    .transform((v) => v.trim().toLowerCase())
+    .refine((v) => TRUE.has(v) || FALSE.has(v), 'expected true/1/yes/on or false/0/no/off')
+    .transform((v) => TRUE.has(v)),
+])
+
 /**
  * The server's settings: environment variables first, then an optional JSON file
  * (GATEHOUSE_CONFIG or --config), then these defaults. Validated once; unknown keys fail.
@@ -31,7 +47,7 @@ const schema = z.strictObject({
   /** Email verification at sign-up. */
   emailVerification: z.enum(['off', 'optional', 'required']).default('optional'),
   /** Trust X-Forwarded-For from a reverse proxy for the client IP. */
-  trustProxy: z.coerce.boolean().default(false),
+  trustProxy: booleanSetting.default(false),
   /** Extra createAuth options (session, password, throttle, signup, roles, csrf, tokens…). */
   auth: z.record(z.string(), z.unknown()).default({}),
 })
@@ -72,7 +88,11 @@ export function loadServerConfig(
   if (!result.success) {
     const issue = result.error.issues[0]!
     const path = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || '(root)'
-    throw new AuthError('CONFIG_INVALID', { message: `Invalid server setting "${path}": ${issue.message}` })
+    const variable = Object.keys(ENV).find((name) => ENV[name] === path && fromEnv[path] !== undefined)
+    const what = issue.code === 'invalid_union' ? 'expected true/1/yes/on or false/0/no/off' : issue.message
+    throw new AuthError('CONFIG_INVALID', {
+      message: `Invalid server setting "${path}"${variable ? ` (${variable})` : ''}: ${what}`,
+    })
   }
   const c = result.data
   return {

@@ -105,8 +105,10 @@ export interface AccessRules {
   audience: string
   /** Milliseconds (clock()). */
   now: number
-  /** Seconds. */
+  /** Seconds of slack on exp (and nbf/iat). */
   leeway: number
+  /** Seconds nbf/iat may lie ahead (default DEFAULT_CLOCK_SKEW). */
+  clockSkew?: number
 }
 
 /**
@@ -127,6 +129,7 @@ export async function verifyAccessJwt(
       audience: rules.audience,
       now: Math.floor(rules.now / 1000),
       leeway: rules.leeway,
+      ...(rules.clockSkew === undefined ? {} : { clockSkew: rules.clockSkew }),
       typ: ACCESS_TOKEN_TYP,
       required: ['sub', 'jti', 'iat', 'nbf'],
     },

@@ -2,6 +2,7 @@ import type { KeyValueStore, SigningKeyStore } from '../../stores/contracts.ts'
 import { type Clock, systemClock } from '../clock.ts'
 import { AuthError } from '../errors.ts'
 import type { AdditionalClaims } from './access.ts'
+import { DEFAULT_CLOCK_SKEW } from './claims.ts'
 import { SIGNING_ALGS, type SigningAlg } from './jws.ts'
 
 /** Every option of the token service with its default, validated once; unknown keys are refused by name. */
@@ -21,8 +22,10 @@ export interface TokenServiceOptions {
   refreshTtl?: number
   /** Algorithm of new signing keys. Default EdDSA (Ed25519). */
   alg?: SigningAlg
-  /** Clock skew tolerated on exp/nbf/iat, seconds (0–300). Default 0. */
+  /** Slack on exp (and nbf/iat), seconds (0–300). Default 0: a token is dead at its exp second. */
   leeway?: number
+  /** Seconds nbf/iat may lie in the future (0–300), for instances whose clocks differ. Default 5. */
+  clockSkew?: number
   /** Extra claims for the access token; may not set a reserved claim. */
   additionalClaims?: AdditionalClaims
   /**
@@ -52,6 +55,7 @@ const KNOWN = new Set([
   'refreshTtl',
   'alg',
   'leeway',
+  'clockSkew',
   'additionalClaims',
   'refreshGrace',
   'keyCacheMs',
@@ -80,6 +84,7 @@ export interface ResolvedTokenOptions {
   refreshTtl: number
   alg: SigningAlg
   leeway: number
+  clockSkew: number
   additionalClaims: AdditionalClaims | undefined
   refreshGrace: number
   keyCacheMs: number
@@ -104,6 +109,7 @@ export function resolveTokenOptions(options: TokenServiceOptions): ResolvedToken
     refreshTtl: whole('refreshTtl', options.refreshTtl ?? 2_592_000, 60, 31_536_000),
     alg,
     leeway: whole('leeway', options.leeway ?? 0, 0, 300),
+    clockSkew: whole('clockSkew', options.clockSkew ?? DEFAULT_CLOCK_SKEW, 0, 300),
     additionalClaims: options.additionalClaims,
     refreshGrace: whole('refreshGrace', options.refreshGrace ?? 0, 0, 60),
     keyCacheMs: whole('keyCacheMs', options.keyCacheMs ?? 60_000, 1_000, 3_600_000),

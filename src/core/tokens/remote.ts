@@ -20,8 +20,10 @@ export interface RemoteVerifyOptions {
   issuer: string
   audience: string
   clock?: Clock
-  /** Clock skew tolerated, seconds. Default 0. */
+  /** Slack on exp (and nbf/iat), seconds. Default 0. */
   leeway?: number
+  /** Seconds the issuer's nbf/iat may lie ahead of our clock. Default 5. */
+  clockSkew?: number
   /** Least time between two fetches caused by unknown kids, ms. Default 60,000. */
   cooldownMs?: number
   /** A JWKS older than this is refetched on the next verification, ms. Default 600,000. */
@@ -123,6 +125,7 @@ export function createAccessTokenVerifier(
       audience: options.audience,
       now: clock(),
       leeway: options.leeway ?? 0,
+      ...(options.clockSkew === undefined ? {} : { clockSkew: options.clockSkew }),
     })
 }
 
@@ -134,7 +137,13 @@ const verifiers = new Map<string, ReturnType<typeof createAccessTokenVerifier>>(
  */
 export function verifyAccessToken(token: string, options: RemoteVerifyOptions): Promise<AccessClaims> {
   if (!options.jwksUrl) return createAccessTokenVerifier(options)(token)
-  const id = JSON.stringify([String(options.jwksUrl), options.issuer, options.audience, options.leeway ?? 0])
+  const id = JSON.stringify([
+    String(options.jwksUrl),
+    options.issuer,
+    options.audience,
+    options.leeway ?? 0,
+    options.clockSkew,
+  ])
   let verify = verifiers.get(id)
   if (!verify) {
     verify = createAccessTokenVerifier(options)

@@ -66,6 +66,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     refreshTtl,
     alg,
     leeway,
+    clockSkew,
     additionalClaims,
     refreshGrace: grace,
     keyCacheMs,
@@ -129,7 +130,13 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     const hit = typeof token === 'string' ? verified.get(token) : undefined
     if (hit) {
       try {
-        checkRegisteredClaims(hit.claims, { issuer, audience, now: Math.floor(now / 1000), leeway })
+        checkRegisteredClaims(hit.claims, {
+          issuer,
+          audience,
+          now: Math.floor(now / 1000),
+          leeway,
+          clockSkew,
+        })
         if (!(await keys.verificationKey(hit.kid))) throw invalid()
       } catch (error) {
         verified.delete(token)
@@ -144,7 +151,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         kid = h.kid!
         return keys.verificationKey(kid)
       },
-      { issuer, audience, now, leeway },
+      { issuer, audience, now, leeway, clockSkew },
     )
     verified.set(token, kid, claims)
     return copyClaims(claims)
