@@ -203,14 +203,10 @@ export class Auth {
     await this.throttle.check(attempt)
     let ok = false
     let reason = 'INVALID_CREDENTIALS'
-    if (user?.passwordHash) {
-      const result = await this.passwords.verify(password, user.passwordHash)
-      ok = result.valid
-      if (ok && result.needsRehash)
-        await this.stores.users.setPasswordHash(user.id, await this.passwords.hash(password))
-    } else {
-      await this.passwords.verifyDummy(password)
-    }
+    const result = await this.passwords.verifyLogin(password, user?.passwordHash ?? null)
+    ok = result.valid
+    if (ok && user && result.needsRehash)
+      await this.stores.users.setPasswordHash(user.id, await this.passwords.hash(password))
     if (ok && user && !user.active) {
       ok = false
       reason = 'ACCOUNT_DISABLED'
@@ -552,5 +548,9 @@ export async function createAuth(options: AuthOptions, extras: CreateAuthExtras 
   for (const [role, permissions] of Object.entries(resolved.roles)) {
     await resolved.stores.users.defineRole(role, permissions)
   }
-  return new Auth(resolved, extras)
+  const auth = new Auth(resolved, extras)
+  // Before the first login: unknown accounts must take as long as the slowest imported hash.
+  const { timing } = auth.passwords
+  await timing.learn(await auth.stores.users.otherPasswordHashes(timing.currentPrefix, 1000))
+  return auth
 }

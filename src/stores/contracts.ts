@@ -64,6 +64,12 @@ export interface UserStore {
   /** Creates or replaces a role and its permissions (called at start from the options). */
   defineRole(name: string, permissions: string[]): Promise<void>
   listRoles(): Promise<{ name: string; permissions: string[] }[]>
+  /**
+   * Up to `limit` stored password hashes that do not start with `currentPrefix` (imported or
+   * older-policy hashes), so the core can make a login for an unknown account take as long
+   * as the slowest of them.
+   */
+  otherPasswordHashes(currentPrefix: string, limit: number): Promise<string[]>
 }
 
 export interface SessionRecord {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { AuthError } from '../errors.ts'
 import { utf8ByteLength } from './bytes.ts'
 import { hashPassword } from './hash.ts'
+import { LoginTiming } from './login-timing.ts'
 import { type Argon2Params, checkInteger, DEFAULT_MAX_PASSWORD_BYTES, resolveArgon2Params } from './params.ts'
 import { AdmissionQueue } from './queue.ts'
 import { type VerifyResult, verifyPassword } from './verify.ts'
@@ -25,9 +26,16 @@ export class PasswordHasher {
   /** Public so metrics (and tests) can see `active` and `waiting`. */
   readonly queue: AdmissionQueue
   #dummy: Promise<string> | undefined
+  /** Pads login checks to the slowest stored hash format (see login-timing.ts). */
+  readonly timing: LoginTiming
 
   constructor(options: PasswordHasherOptions = {}) {
     this.params = Object.freeze(resolveArgon2Params(options))
+    const { memoryCost: m, timeCost: t, parallelism: p } = this.params
+    this.timing = new LoginTiming(
+      (password, stored) => this.verify(password, stored),
+      `$argon2id$v=19$m=${m},t=${t},p=${p}$`,
+    )
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_PASSWORD_BYTES
     checkInteger('maxBytes', this.maxBytes, 256)
     this.queue = new AdmissionQueue({
@@ -56,6 +64,19 @@ export class PasswordHasher {
     this.#checkInput(password)
     await this.queue.run(async () => verifyPassword(password, await this.#dummyHash(), this.params))
     return { valid: false, needsRehash: false }
+  }
+
+  /**
+   * The password check of a login: the stored hash, or the dummy when the account does not
+   * exist or has no password; either way it takes at least `timing.floorMs`, so neither a
+   * missing account nor the scheme of an imported hash shows in the answer's timing.
+   */
+  async verifyLogin(password: string, stored: string | null): Promise<VerifyResult> {
+    const startedAt = performance.now()
+    const result = stored ? await this.verify(password, stored) : await this.verifyDummy(password)
+    if (stored) this.timing.observe(stored, performance.now() - startedAt)
+    await this.timing.pad(startedAt)
+    return result
   }
 
   // Called before the queue is touched, so oversized input costs no hashing and no slot.

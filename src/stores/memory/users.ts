@@ -75,6 +75,13 @@ export class MemoryUserStore implements UserStore {
     }
   }
 
+  async otherPasswordHashes(currentPrefix: string, limit: number): Promise<string[]> {
+    return [...this.state.users.values()]
+      .map((u) => u.passwordHash)
+      .filter((h): h is string => h !== null && !h.startsWith(currentPrefix))
+      .slice(0, limit)
+  }
+
   async setRoles(id: string, roles: string[]): Promise<void> {
     if (!this.state.users.has(id)) return
     this.state.userRoles.set(id, new Set(roles.filter((r) => this.state.roles.has(r))))

@@ -25,6 +25,7 @@ export function composeStores(sql: Stores, redis: RedisStores): Stores {
     },
     defineRole: (name, permissions) => u.defineRole(name, permissions),
     listRoles: () => u.listRoles(),
+    otherPasswordHashes: (prefix, limit) => u.otherPasswordHashes(prefix, limit),
   }
   return {
     users,

@@ -155,6 +155,20 @@ export class SqlUserStore implements UserStore {
     return { users: usersFromRows(rows), total: Number(counted.total) }
   }
 
+  async otherPasswordHashes(currentPrefix: string, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('password_hash', 'is not', null)
+      .where(
+        (eb) =>
+          sql<boolean>`${eb.ref('password_hash')} not like ${`${escapeLike(currentPrefix)}%`} escape '\\'`,
+      )
+      .limit(limit)
+      .execute()
+    return rows.map((r) => r.password_hash!)
+  }
+
   async setRoles(id: string, roles: string[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('user_roles').where('user_id', '=', id).execute()
