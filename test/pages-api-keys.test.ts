@@ -363,4 +363,26 @@ describe('API keys on the profile page', () => {
     expect((await a.post('/profile/api-keys', { csrf_token: token, name: 'x' })).status).toBe(404)
     expect((await a.post('/profile/api-keys/abc/revoke', { csrf_token: token })).status).toBe(404)
   })
+
+  it('a session older than five minutes must confirm the password to create a key', async () => {
+    const h = await harness()
+    const alice = await h.user('alice')
+    const a = await h.loggedIn('alice')
+    h.clock.advance(6 * 60_000)
+    const refused = await a.submit('/profile', { name: 'late' }, '/profile/api-keys')
+    expect(refused.status).toBe(401)
+    const html = await refused.text()
+    expect(html).toContain('Enter your current password.')
+    expect(html.match(KEY)).toBeNull()
+    const wrong = await a.submit(
+      '/profile',
+      { name: 'late', password: 'not my password' },
+      '/profile/api-keys',
+    )
+    expect(wrong.status).toBe(401)
+    expect(await h.server.services.auth.stores.apiKeys.listApiKeys(alice.id)).toEqual([])
+    const { keys } = await createViaForm(a, { name: 'late', password: PASSWORD })
+    expect(keys).toHaveLength(1)
+    expect((await h.me(keys[0]!)).status).toBe(200)
+  })
 })

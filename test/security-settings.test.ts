@@ -1,9 +1,15 @@
 /** Settings that decide a protection: parsed strictly, never coerced into the unsafe value. */
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createAuth } from '../src/core/auth.ts'
 import { fakeClock } from '../src/core/clock.ts'
 import { createServer } from '../src/server/app.ts'
 import { loadServerConfig } from '../src/server/config.ts'
+import { startServer } from '../src/server/serve.ts'
 import { createMemoryStores } from '../src/stores/memory/index.ts'
 import { Client } from './helpers/client.ts'
 
@@ -65,5 +71,46 @@ describe('test mode', () => {
     }
     // Outside production it still works (the test suites run on it).
     await expect(createAuth({ mode: 'test', stores: createMemoryStores() })).resolves.toBeTruthy()
+  })
+})
+
+/** GET over a real socket with a Host header of our choosing (as a rebound DNS name sends it). */
+function getWithHost(url: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host, accept: 'text/html' } }, (res) => {
+      res.resume()
+      resolve(res.statusCode ?? 0)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('development outbox', () => {
+  it('answers only to our own host name and loopback names, never to a rebound foreign name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-outbox-'))
+    const config = loadServerConfig(
+      {
+        GATEHOUSE_MODE: 'development',
+        GATEHOUSE_DATA_DIR: dir,
+        PORT: '0',
+        PUBLIC_URL: 'http://auth.test:8000',
+      },
+      { auth: { password: { memoryCost: 8192, timeCost: 1 } } },
+    )
+    const running = await startServer(config, () => {})
+    try {
+      const port = new URL(running.url).port
+      const outbox = `${running.url}/dev/outbox`
+      expect(await getWithHost(outbox, `localhost:${port}`)).toBe(200)
+      expect(await getWithHost(outbox, `127.0.0.1:${port}`)).toBe(200)
+      expect(await getWithHost(outbox, `[::1]:${port}`)).toBe(200)
+      expect(await getWithHost(outbox, 'auth.test:8000')).toBe(200)
+      expect(await getWithHost(outbox, `evil.example:${port}`)).toBe(404)
+      expect(await getWithHost(outbox, 'localhost.evil.example')).toBe(404)
+    } finally {
+      await running.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

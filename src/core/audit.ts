@@ -11,6 +11,7 @@ export type AuditType =
   | 'logout'
   | 'password.change'
   | 'password.change.failure'
+  | 'reauth.failure'
   | 'password.reset'
   | 'password.reset.request'
   | 'email.verify'

@@ -109,6 +109,8 @@ export class Auth {
           clockSkew: t.clockSkew,
           refreshGrace: t.refreshGrace,
           additionalClaims: t.additionalClaims,
+          // A replayed refresh token means a stolen one: its API keys may be stolen too.
+          onReuse: (userId) => this.revokeApiKeys(userId),
         })
       : null
     this.tokenCookies =
@@ -125,10 +127,7 @@ export class Auth {
       this.onRevokeAll.push((userId) => tokens.revokeAllForUser(userId))
     }
     // API keys are credentials too: a password change or reset must not leave one behind.
-    this.onRevokeAll.push(async (userId) => {
-      for (const key of await this.stores.apiKeys.listApiKeys(userId))
-        await this.stores.apiKeys.deleteApiKey(userId, key.id)
-    })
+    this.onRevokeAll.push((userId) => this.revokeApiKeys(userId))
     this.#allowedOrigins = new Set([
       options.origin,
       ...options.csrf.trustedOrigins.map((o) => new URL(o).origin),
@@ -377,6 +376,43 @@ export class Auth {
     return !!nonce && verifyCsrfToken(this.options.secret, `p:${nonce}`, token)
   }
 
+  // ---------------------------------------------------------------- re-authentication
+
+  /**
+   * For actions that mint long-lived credentials (API keys): the caller proved the password
+   * within `withinSeconds` — a session started (by a login) that recently, or a fresh access
+   * token (issued by a login, not a refresh) — or proves it now with `password`. Throws
+   * FRESH_LOGIN_REQUIRED, with a `password` field message, otherwise. Password guesses are
+   * throttled like logins.
+   */
+  async requireRecentLogin(
+    who: Pick<Authenticated, 'user' | 'session' | 'via' | 'claims'>,
+    password: unknown,
+    ctx: Partial<RequestContext> = {},
+    withinSeconds = this.options.tokens.apiKeyFreshLogin,
+  ): Promise<void> {
+    if (who.via === 'session' && who.session && this.clock() - who.session.createdAt <= withinSeconds * 1000)
+      return
+    if (who.via === 'token' && who.claims?.fresh === true) return
+    const required = new AuthError('FRESH_LOGIN_REQUIRED', {
+      message: 'Enter your password to confirm it is you.',
+      fields: { password: 'Enter your current password.' },
+    })
+    if (who.via === 'api-key' || typeof password !== 'string' || password === '' || !who.user.passwordHash)
+      throw required
+    const attempt = { ip: ctx.ip ?? null, account: `reauth:${who.user.id}`, deviceId: null }
+    await this.throttle.check(attempt)
+    if (!(await this.passwords.verify(password, who.user.passwordHash)).valid) {
+      await this.throttle.recordFailure(attempt)
+      await this.audit({ type: 'reauth.failure', userId: who.user.id, reason: 'INVALID_CREDENTIALS', ctx })
+      throw new AuthError('FRESH_LOGIN_REQUIRED', {
+        message: 'The password is wrong.',
+        fields: { password: 'The password is wrong.' },
+      })
+    }
+    await this.throttle.recordSuccess(attempt)
+  }
+
   // ---------------------------------------------------------------- account changes
 
   /** Needs the current password (ASVS 6.2.3); ends every other session and returns a rotated one. */
@@ -432,6 +468,12 @@ export class Auth {
   async revokeEverything(userId: string): Promise<void> {
     await this.sessions.revokeAll(userId)
     for (const hook of this.onRevokeAll) await hook(userId)
+  }
+
+  /** Deletes every API key of a user. */
+  async revokeApiKeys(userId: string): Promise<void> {
+    for (const key of await this.stores.apiKeys.listApiKeys(userId))
+      await this.stores.apiKeys.deleteApiKey(userId, key.id)
   }
 
   /** Token and API-key modules register here so one call revokes all credentials. */

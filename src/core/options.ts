@@ -123,6 +123,11 @@ const tokensSchema = z.strictObject({
     .array(z.enum(['headers', 'cookies']))
     .min(1)
     .default(['headers']),
+  /**
+   * Minting an API key (a long-lived credential) needs a recent proof of the password: a
+   * session or fresh token from a login at most this many seconds ago, or the password again.
+   */
+  apiKeyFreshLogin: seconds.max(3600).default(300),
   /** Prefix of API keys, so secret scanners can match them. */
   apiKeyPrefix: z
     .string()

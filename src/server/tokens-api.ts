@@ -74,6 +74,11 @@ export function tokenRoutes(s: Services): Hono {
 
   api.post('/keys', bearerOrSession, async (c) => {
     const body = await jsonBody(c)
+    await auth.requireRecentLogin(
+      c.get('authenticated')!,
+      body.password,
+      c.get('gatehouseContext'),
+    )
     const created = await createKey(auth, c.get('user')!.id, body)
     await auth.audit({
       type: 'apikey.create',

@@ -38,6 +38,11 @@ export interface TokenServiceOptions {
   /** How long the signing-key list is cached, ms. Default 60,000. */
   keyCacheMs?: number
   /**
+   * Called when a spent refresh token is presented again (its family is already revoked):
+   * the token was probably stolen, so the owner's other long-lived credentials should end.
+   */
+  onReuse?: (userId: string) => Promise<void>
+  /**
    * Verified access tokens remembered so a token's signature is checked once, not on every
    * request (see verified-cache.ts). Default 10,000 entries; 0 turns it off.
    */
@@ -59,6 +64,7 @@ const KNOWN = new Set([
   'additionalClaims',
   'refreshGrace',
   'keyCacheMs',
+  'onReuse',
   'verifyCacheSize',
 ])
 

@@ -154,6 +154,8 @@ export type Redemption =
   | { kind: 'rotate'; family: Family; n: number }
   /** A retry within the grace window: the sealed successor pair, handed out again. */
   | { kind: 'replay'; sealedPair: string }
+  /** A spent token came back (stolen?): the family is revoked; `userId` is its owner when known. */
+  | { kind: 'reused'; userId: string | null }
 
 /** Spends a refresh token. Of concurrent redemptions exactly one gets `rotate` (the store's atomic take). */
 export async function redeem(ctx: RefreshContext, token: unknown): Promise<Redemption> {
@@ -171,9 +173,10 @@ async function notLive(ctx: RefreshContext, familyId: string, n: number): Promis
   // Family revoked or expired (nothing left to protect), or token n is being redeemed right now.
   if (!latest || n >= latest.n) throw new AuthError('TOKEN_INVALID')
   const inGrace = n === latest.n - 1 && latest.next && ctx.clock() - latest.at <= ctx.grace * 1000
-  if (inGrace && (await loadFamily(ctx, familyId))) return { kind: 'replay', sealedPair: latest.next! }
+  const family = await loadFamily(ctx, familyId)
+  if (inGrace && family) return { kind: 'replay', sealedPair: latest.next! }
   await revokeFamily(ctx, familyId)
-  throw new AuthError('TOKEN_REUSED')
+  return { kind: 'reused', userId: family?.userId ?? null }
 }
 
 /** Ends a family: no token of it refreshes again, and its newest access token is revoked. */

@@ -168,6 +168,10 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     async refresh(refreshToken, loadUser) {
       const redemption = await redeem(ctx, refreshToken)
       if (redemption.kind === 'replay') return JSON.parse(ctx.box.open(redemption.sealedPair)) as TokenPair
+      if (redemption.kind === 'reused') {
+        if (redemption.userId) await options.onReuse?.(redemption.userId)
+        throw new AuthError('TOKEN_REUSED')
+      }
 
       const { family } = redemption
       const generation = await readGeneration(kv, family.userId)

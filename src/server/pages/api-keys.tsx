@@ -239,6 +239,16 @@ export const ApiKeysSection: FC<{
             error={f.scopes}
             hint="Separated by commas or spaces, e.g. “read write:users”."
           />
+          <Field
+            idPrefix="key"
+            name="password"
+            label="Confirm with your password"
+            type="password"
+            autocomplete="current-password"
+            optional
+            error={f.password}
+            hint="Needed when you logged in more than a few minutes ago."
+          />
           <SelectField
             id="key-expires_in_days"
             name="expires_in_days"
@@ -292,6 +302,7 @@ export function apiKeyPages(
     }
     let created: Awaited<ReturnType<typeof createKey>>
     try {
+      await auth.requireRecentLogin(c.get('authenticated')!, str(form, 'password'), requestContext(c))
       created = await createKey(auth, user.id, {
         name: values.name,
         scopes: parseScopes(values.scopes),

@@ -5,11 +5,24 @@ import { renderErrorPage } from './error.tsx'
 import { formatTime, isoTime } from './format.ts'
 import { renderPage } from './layout.tsx'
 
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/**
+ * The outbox holds live reset links, so only our own name may read it: a page on another
+ * site whose DNS name is rebound to 127.0.0.1 reaches this server with its own Host header.
+ */
+function isOwnHost(requestUrl: string, publicUrl: string): boolean {
+  // @hono/node-server builds the request URL from the Host header.
+  const { hostname } = new URL(requestUrl)
+  return LOOPBACK_NAMES.has(hostname) || hostname === new URL(publicUrl).hostname
+}
+
 /** Development only (no SMTP_URL): the mails the server would have sent. */
 export function devPages(pages: Hono, s: Services): void {
   pages.get('/dev/outbox', (c) => {
     const outbox = s.outbox
-    if (!outbox) return renderErrorPage(c, new AuthError('NOT_FOUND'))
+    if (!outbox || !isOwnHost(c.req.url, s.config.publicUrl))
+      return renderErrorPage(c, new AuthError('NOT_FOUND'))
     return renderPage(
       c,
       { title: 'Development outbox' },
