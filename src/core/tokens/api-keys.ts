@@ -2,6 +2,7 @@ import type { ApiKeyRecord, ApiKeyStore, User } from '../../stores/contracts.ts'
 import { type Clock, systemClock } from '../clock.ts'
 import { constantTimeEqual, randomBase62, sha256Hex } from '../crypto/random.ts'
 import { AuthError } from '../errors.ts'
+import { toStoreError } from '../store-guard.ts'
 
 /**
  * API keys for service-to-service calls: `<prefix><id>_<secret>`, e.g.
@@ -100,7 +101,7 @@ export async function verifyApiKey(
   try {
     found = await store.getApiKeyWithUser(id)
   } catch (cause) {
-    throw new AuthError('STORE_UNAVAILABLE', { cause })
+    throw toStoreError(cause)
   }
   const hashMatches = constantTimeEqual(sha256Hex(secret), found?.key.keyHash ?? DUMMY_HASH)
   const now = clock()

@@ -31,6 +31,12 @@ export interface SqlStoresOptions {
   poolSize?: number
   /** Kysely's query log hook, e.g. `(event) => logger.debug(event.query.sql)`. */
   log?: LogConfig
+  /**
+   * SQLite only: how long (ms) a statement waits for another connection's write lock —
+   * retrying with backoff, never blocking the event loop — before the store answers
+   * 503 STORE_UNAVAILABLE (default 3000).
+   */
+  busyWaitMs?: number
 }
 
 export interface SqlStores extends Stores {
@@ -46,8 +52,9 @@ export async function createSqlStores({
   schema,
   poolSize,
   log,
+  busyWaitMs,
 }: SqlStoresOptions): Promise<SqlStores> {
-  const connection = await connectSql({ url, schema, poolSize, log })
+  const connection = await connectSql({ url, schema, poolSize, log, busyWaitMs })
   const { db } = connection
   if (migrate) {
     try {
