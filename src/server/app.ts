@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { gatehouse } from '../adapters/hono.ts'
 import { type Auth, createAuth } from '../core/auth.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
+import { escapingLogger } from '../core/log-escape.ts'
 import { createOutboxMailer, createSmtpMailer, type Mailer } from '../core/mail/mailer.ts'
 import type { AuthOptions, Logger } from '../core/options.ts'
 import type { ThrottleBackend } from '../core/protect/throttle.ts'
@@ -42,10 +43,13 @@ export async function createServer(
   config: ServerConfig,
   options: CreateServerOptions = {},
 ): Promise<GatehouseServer> {
-  const logger = options.logger ?? {
-    warn: (m: string) => console.warn(`[gatehouse] WARNING: ${m}`),
-    info: (m: string) => console.info(`[gatehouse] ${m}`),
-  }
+  // Lines carry request data (paths, mail subjects): every one is escaped, whoever logs it.
+  const logger = escapingLogger(
+    options.logger ?? {
+      warn: (m: string) => console.warn(`[gatehouse] WARNING: ${m}`),
+      info: (m: string) => console.info(`[gatehouse] ${m}`),
+    },
+  )
   const opened = options.stores ? { stores: options.stores } : await openStores(config, options.clock)
   const { stores } = opened
   let auth: Auth
