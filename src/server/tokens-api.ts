@@ -158,6 +158,7 @@ export function createKey(auth: Auth, userId: string, body: Record<string, unkno
     expiresAt,
     prefix: auth.options.tokens.apiKeyPrefix,
     clock: auth.clock,
+    maxPerUser: auth.options.tokens.maxApiKeysPerUser,
   })
 }
 

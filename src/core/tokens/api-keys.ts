@@ -24,6 +24,8 @@ export interface CreateApiKeyInput extends ApiKeyFormat {
   /** Milliseconds since the epoch; null (default) never expires. */
   expiresAt?: number | null
   clock?: Clock
+  /** Unexpired keys the user may hold (the server passes `tokens.maxApiKeysPerUser`); none when absent. */
+  maxPerUser?: number
 }
 
 const ID_LENGTH = 16
@@ -69,6 +71,12 @@ export async function createApiKey(
   if (expiresAt !== null && (!Number.isFinite(expiresAt) || expiresAt <= now))
     fields.expiresAt = 'The expiry must be in the future.'
   if (Object.keys(fields).length > 0) throw new AuthError('VALIDATION_FAILED', { fields })
+  if (input.maxPerUser !== undefined) {
+    // Bounds what one account (or a stolen session) can pile up. Two concurrent creations
+    // may pass this check together; the bound is a budget, not an invariant.
+    const live = (await store.listApiKeys(userId)).filter((k) => k.expiresAt === null || k.expiresAt > now)
+    if (live.length >= input.maxPerUser) throw new AuthError('API_KEY_LIMIT')
+  }
 
   const id = randomBase62(ID_LENGTH)
   const secret = randomBase62(SECRET_LENGTH)
