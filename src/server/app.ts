@@ -12,11 +12,12 @@ import type { ThrottleBackend } from '../core/protect/throttle.ts'
 import { AccountRecovery } from '../core/recovery.ts'
 import type { Stores } from '../stores/contracts.ts'
 import { composeStores, createRedisStores } from '../stores/redis/index.ts'
-import { createSqlStores } from '../stores/sql/index.ts'
+import { createSqlStores, type SqlStores } from '../stores/sql/index.ts'
 import { apiRoutes } from './api.ts'
 import type { ServerConfig } from './config.ts'
 import { securityHeaders } from './headers.ts'
 import { pageRoutes, renderErrorPage } from './pages/index.tsx'
+import { everyInterval, type Schedule, startPurging } from './purge-schedule.ts'
 import type { Services } from './services.ts'
 import { jwksRoute } from './tokens-api.ts'
 
@@ -26,6 +27,8 @@ export interface CreateServerOptions {
   stores?: Stores
   mailer?: Mailer
   clock?: AuthOptions['clock']
+  /** Runs the periodic purge of expired rows (SQL stores); default an unref'd setInterval. */
+  schedule?: Schedule
 }
 
 export interface GatehouseServer {
@@ -50,7 +53,9 @@ export async function createServer(
       info: (m: string) => console.info(`[gatehouse] ${m}`),
     },
   )
-  const opened = options.stores ? { stores: options.stores } : await openStores(config, options.clock)
+  const opened: OpenedStores = options.stores
+    ? { stores: options.stores, purge: purgerOf(options.stores) }
+    : await openStores(config, options.clock)
   const { stores } = opened
   let auth: Auth
   try {
@@ -149,14 +154,24 @@ export async function createServer(
     return answer(c, e)
   })
 
+  // Nothing else deletes expired sessions and tokens from SQL tables (Redis expires its own).
+  const purging = opened.purge ? startPurging(opened.purge, logger, options.schedule ?? everyInterval) : null
+
   return {
     app,
     services,
     close: async () => {
+      await purging?.stop()
       mailer.close?.()
       await auth.close()
     },
   }
+}
+
+/** The purge of SQL stores passed in by the caller (createSqlStores), if they have one. */
+function purgerOf(stores: Stores): (() => Promise<unknown>) | undefined {
+  const purge = (stores as Partial<SqlStores>).purgeExpired
+  return typeof purge === 'function' ? () => purge.call(stores) : undefined
 }
 
 /** A browser page (not the JSON API) is asking. */
@@ -164,13 +179,18 @@ function wantsPage(c: Context): boolean {
   return !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')
 }
 
+interface OpenedStores {
+  stores: Stores
+  throttleBackend?: ThrottleBackend
+  /** Deletes expired rows (SQL stores only). */
+  purge?: () => Promise<unknown>
+}
+
 /** SQL for everything; with REDIS_URL, sessions, one-time tokens and login throttling in Redis (shared by every instance). */
-async function openStores(
-  config: ServerConfig,
-  clock: AuthOptions['clock'],
-): Promise<{ stores: Stores; throttleBackend?: ThrottleBackend }> {
+async function openStores(config: ServerConfig, clock: AuthOptions['clock']): Promise<OpenedStores> {
   const sql = await createSqlStores({ url: config.databaseUrl, clock })
-  if (!config.redisUrl) return { stores: sql }
+  const purge = () => sql.purgeExpired()
+  if (!config.redisUrl) return { stores: sql, purge }
   const redis = createRedisStores({
     url: config.redisUrl,
     prefix: config.redisPrefix,
@@ -180,6 +200,7 @@ async function openStores(
   return {
     stores: composeStores(sql, redis),
     throttleBackend: { kind: 'redis', client: redis.redis, prefix: config.redisPrefix },
+    purge,
   }
 }
 

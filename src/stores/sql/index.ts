@@ -10,12 +10,14 @@ import { SqlAuditStore } from './audit.ts'
 import { connectSql, type SqlConnection } from './connect.ts'
 import { SqlKeyValueStore } from './kv.ts'
 import { migrateToLatest } from './migrations.ts'
+import { type PurgeResult, purgeExpired } from './purge.ts'
 import { SqlSessionStore } from './sessions.ts'
 import { SqlSigningKeyStore } from './signing-keys.ts'
 import { SqlUserStore } from './users.ts'
 
 export { maskPostgresUrl, sqlitePath } from './connect.ts'
 export { type MigrateOptions, migrateToLatest, migrationStatus, migrations } from './migrations.ts'
+export type { PurgeResult } from './purge.ts'
 export type { Database } from './schema.ts'
 
 export interface SqlStoresOptions {
@@ -43,6 +45,11 @@ export interface SqlStores extends Stores {
   /** The Kysely instance, for migrations, the CLI and tests. */
   readonly db: SqlConnection['db']
   readonly engine: SqlConnection['engine']
+  /**
+   * Deletes sessions, KV rows and API keys that expired at or before `now` (default: the
+   * stores' clock). Nothing else deletes them; the server runs this every 10 minutes.
+   */
+  purgeExpired(now?: number): Promise<PurgeResult>
 }
 
 export async function createSqlStores({
@@ -77,6 +84,7 @@ export async function createSqlStores({
     ping: async () => {
       await sql`select 1`.execute(db)
     },
+    purgeExpired: (now = clock()) => purgeExpired(db, now),
     close: () => db.destroy(),
   }
 }
