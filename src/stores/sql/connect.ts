@@ -105,7 +105,13 @@ function connectSqlite(url: string, log: LogConfig | undefined, busyWaitMs: numb
  */
 function ownerOnly(path: string, create: boolean): void {
   if (create && !existsSync(path)) closeSync(openSync(path, 'a', 0o600))
-  if (existsSync(path)) chmodSync(path, 0o600)
+  if (!existsSync(path)) return
+  try {
+    chmodSync(path, 0o600)
+  } catch (error) {
+    // A file another account owns (shared through its group) keeps the mode its owner chose.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error
+  }
 }
 
 /**
