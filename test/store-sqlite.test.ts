@@ -7,14 +7,15 @@ import { runStoreContract } from './store-contract.ts'
 runStoreContract('sqlite', sqliteFixture)
 
 describe('sqlite specifics', () => {
-  it('opens with WAL, foreign keys and a busy timeout; migrating again is a no-op', async () => {
+  it('opens with WAL, foreign keys and a busy timeout of a few ms (waits are retried off the event loop); migrating again is a no-op', async () => {
     const { stores, cleanup } = await sqliteFixture()
     try {
       const pragma = async (name: string) =>
         Object.values((await sql.raw(`pragma ${name}`).execute(stores.db)).rows[0] as object)[0]
       expect(await pragma('journal_mode')).toBe('wal')
       expect(await pragma('foreign_keys')).toBe(1)
-      expect(await pragma('busy_timeout')).toBe(5000)
+      // The lock wait happens in the driver's setTimeout backoff (sqlite-driver.ts), not in SQLite.
+      expect(await pragma('busy_timeout')).toBeLessThanOrEqual(5)
       expect(await migrateToLatest(stores.db)).toEqual([])
       expect((await migrationStatus(stores.db)).every((m) => m.executedAt !== null)).toBe(true)
       expect(stores.description).toMatch(/^sqlite:.*test\.db$/)

@@ -31,6 +31,7 @@ export const ERROR_TABLE = {
   USERNAME_TAKEN: [409, 'This username is taken.'],
   ACCOUNT_EXISTS: [409, 'An account with these details already exists.'],
   CONFLICT: [409, 'The request conflicts with the current state.'],
+  API_KEY_LIMIT: [409, 'This account has reached its limit of API keys; revoke one first.'],
   PAYLOAD_TOO_LARGE: [413, 'The request body is too large.'],
   UNSUPPORTED_MEDIA_TYPE: [415, 'Unsupported content type.'],
   // 429, 503 — come back later

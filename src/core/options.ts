@@ -34,6 +34,8 @@ const sessionSchema = z.strictObject({
   cacheTtlMs: z.number().int().min(0).max(60_000).default(1000),
   /** Sessions kept in that cache at most. */
   cacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
+  /** Live sessions one user may have; a new login past this ends that user's oldest sessions first. */
+  maxPerUser: z.number().int().min(1).max(100_000).default(100),
 })
 
 const passwordSchema = z.strictObject({
@@ -133,6 +135,8 @@ const tokensSchema = z.strictObject({
     .string()
     .regex(/^[a-z]{2,8}_$/)
     .default('gh_'),
+  /** Unexpired API keys one user may hold; creating one more answers 409 API_KEY_LIMIT. */
+  maxApiKeysPerUser: z.number().int().min(1).max(10_000).default(50),
 })
 
 const rolesDefault = {

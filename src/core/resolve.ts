@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path'
 import { systemClock } from './clock.ts'
 import { AuthError } from './errors.ts'
+import { escapingLogger } from './log-escape.ts'
 import {
   type AuthOptions,
   type Logger,
@@ -24,7 +25,8 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
   const parsed = parseOptions(input)
   const env = process.env.NODE_ENV
   const mode = parsed.mode ?? (env === 'production' ? 'production' : env === 'test' ? 'test' : 'development')
-  const logger = parsed.logger ?? consoleLogger
+  // Every line escaped once here, so no caller can forget it (log-escape.ts).
+  const logger = escapingLogger(parsed.logger ?? consoleLogger)
   const url = new URL(parsed.publicUrl)
   const secure = url.protocol === 'https:'
   const fail = (option: string, why: string) => {

@@ -9,6 +9,8 @@ export interface SessionTimeouts {
   absoluteTimeout: number
   rememberIdleTimeout: number
   rememberAbsoluteTimeout: number
+  /** Live sessions per user; creating one more ends the oldest first. None when absent. */
+  maxPerUser?: number
 }
 
 export interface NewSessionContext {
@@ -69,8 +71,22 @@ export class SessionManager {
       ip: ctx.ip,
       userAgent: ctx.userAgent ? ctx.userAgent.slice(0, 512) : null,
     }
+    await this.endOldestBeyondLimit(userId, now)
     await this.store.createSession(session)
     return { token: `${id}.${secret}`, session }
+  }
+
+  /**
+   * Makes room for one more session under `maxPerUser`: a script logging in again and again
+   * cannot grow one user's sessions (and the store) without bound. The oldest logins go first.
+   */
+  private async endOldestBeyondLimit(userId: string, now: number): Promise<void> {
+    const max = this.timeouts.maxPerUser
+    if (max === undefined) return
+    const live = (await this.store.listUserSessions(userId))
+      .filter((s) => now < s.expiresAt && now < s.absoluteExpiresAt)
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+    for (const s of live.slice(0, Math.max(0, live.length - (max - 1)))) await this.revoke(s.id)
   }
 
   /**

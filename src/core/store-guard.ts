@@ -1,11 +1,18 @@
 import type { Stores } from '../stores/contracts.ts'
-import { IdentityTakenError, StoreConflictError } from '../stores/errors.ts'
+import {
+  IdentityTakenError,
+  isInvalidInputError,
+  StoreBusyError,
+  StoreConflictError,
+} from '../stores/errors.ts'
 import { AuthError } from './errors.ts'
 
 /**
  * Wraps a store so any failure it throws (connection refused, timeout, driver error)
  * surfaces as AuthError('STORE_UNAVAILABLE') — a 503 — and never as a pass. Callers then
  * fail closed: a revocation lookup that cannot be answered rejects the token.
+ * Two exceptions: data the database refuses as text (a NUL byte on PostgreSQL) is the
+ * client's fault, a 400; a lock held too long (SQLite) is a 503 that says when to retry.
  */
 export function guardStore<T extends object>(store: T): T {
   const wrapped = new Map<PropertyKey, unknown>()
@@ -29,8 +36,11 @@ export function guardStore<T extends object>(store: T): T {
   })
 }
 
-function toStoreError(cause: unknown): AuthError {
+export function toStoreError(cause: unknown): AuthError {
   if (cause instanceof AuthError) return cause
+  if (isInvalidInputError(cause)) return new AuthError('VALIDATION_FAILED', { cause })
+  if (cause instanceof StoreBusyError)
+    return new AuthError('STORE_UNAVAILABLE', { retryAfter: cause.retryAfter, cause })
   if (cause instanceof StoreConflictError) {
     return new AuthError(cause.field === 'email' ? 'EMAIL_TAKEN' : 'USERNAME_TAKEN', { cause })
   }

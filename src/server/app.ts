@@ -5,15 +5,18 @@ import { bodyLimit } from 'hono/body-limit'
 import { gatehouse } from '../adapters/hono.ts'
 import { type Auth, createAuth } from '../core/auth.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
+import { escapingLogger } from '../core/log-escape.ts'
 import { createOutboxMailer, createSmtpMailer, type Mailer } from '../core/mail/mailer.ts'
 import type { AuthOptions, Logger } from '../core/options.ts'
 import { AccountRecovery } from '../core/recovery.ts'
 import type { Stores } from '../stores/contracts.ts'
+import type { SqlStores } from '../stores/sql/index.ts'
 import { apiRoutes } from './api.ts'
 import type { ServerConfig } from './config.ts'
 import { securityHeaders } from './headers.ts'
-import { openServerStores } from './open-stores.ts'
+import { type OpenedStores, openServerStores } from './open-stores.ts'
 import { pageRoutes, renderErrorPage } from './pages/index.tsx'
+import { everyInterval, type Schedule, startPurging } from './purge-schedule.ts'
 import type { Services } from './services.ts'
 import { jwksRoute } from './tokens-api.ts'
 
@@ -23,6 +26,8 @@ export interface CreateServerOptions {
   stores?: Stores
   mailer?: Mailer
   clock?: AuthOptions['clock']
+  /** Runs the periodic purge of expired rows (SQL stores); default an unref'd setInterval. */
+  schedule?: Schedule
 }
 
 export interface GatehouseServer {
@@ -40,11 +45,16 @@ export async function createServer(
   config: ServerConfig,
   options: CreateServerOptions = {},
 ): Promise<GatehouseServer> {
-  const logger = options.logger ?? {
-    warn: (m: string) => console.warn(`[gatehouse] WARNING: ${m}`),
-    info: (m: string) => console.info(`[gatehouse] ${m}`),
-  }
-  const opened = options.stores ? { stores: options.stores } : await openServerStores(config, options.clock)
+  // Lines carry request data (paths, mail subjects): every one is escaped, whoever logs it.
+  const logger = escapingLogger(
+    options.logger ?? {
+      warn: (m: string) => console.warn(`[gatehouse] WARNING: ${m}`),
+      info: (m: string) => console.info(`[gatehouse] ${m}`),
+    },
+  )
+  const opened: OpenedStores = options.stores
+    ? { stores: options.stores, purge: purgerOf(options.stores) }
+    : await openServerStores(config, options.clock)
   const { stores } = opened
   let auth: Auth
   try {
@@ -143,14 +153,24 @@ export async function createServer(
     return answer(c, e)
   })
 
+  // Nothing else deletes expired sessions and tokens from SQL tables (Redis expires its own).
+  const purging = opened.purge ? startPurging(opened.purge, logger, options.schedule ?? everyInterval) : null
+
   return {
     app,
     services,
     close: async () => {
+      await purging?.stop()
       mailer.close?.()
       await auth.close()
     },
   }
+}
+
+/** The purge of SQL stores passed in by the caller (createSqlStores), if they have one. */
+function purgerOf(stores: Stores): (() => Promise<unknown>) | undefined {
+  const purge = (stores as Partial<SqlStores>).purgeExpired
+  return typeof purge === 'function' ? () => purge.call(stores) : undefined
 }
 
 /** A browser page (not the JSON API) is asking. */

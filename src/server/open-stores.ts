@@ -9,6 +9,8 @@ export interface OpenedStores {
   stores: Stores
   /** Where login-throttle counters live when they are shared (Redis). */
   throttleBackend?: ThrottleBackend
+  /** Deletes expired rows (SQL stores only). */
+  purge?: () => Promise<unknown>
 }
 
 /**
@@ -19,7 +21,8 @@ export interface OpenedStores {
  */
 export async function openServerStores(config: ServerConfig, clock?: Clock): Promise<OpenedStores> {
   const sql = await createSqlStores({ url: config.databaseUrl, clock })
-  if (!config.redisUrl) return { stores: sql }
+  const purge = () => sql.purgeExpired()
+  if (!config.redisUrl) return { stores: sql, purge }
   const redis = createRedisStores({
     url: config.redisUrl,
     prefix: config.redisPrefix,
@@ -29,5 +32,6 @@ export async function openServerStores(config: ServerConfig, clock?: Clock): Pro
   return {
     stores: composeStores(sql, redis),
     throttleBackend: { kind: 'redis', client: redis.redis, prefix: config.redisPrefix },
+    purge,
   }
 }

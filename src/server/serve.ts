@@ -1,6 +1,7 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
+import { escapeLogLine } from '../core/log-escape.ts'
 import { createServer, type GatehouseServer } from './app.ts'
 import type { ServerConfig } from './config.ts'
 
@@ -15,8 +16,9 @@ export interface RunningServer {
 /** Starts the HTTP server and prints where it listens and what it runs on. */
 export async function startServer(
   config: ServerConfig,
-  log: (line: string) => void = console.log,
+  print: (line: string) => void = console.log,
 ): Promise<RunningServer> {
+  const log = (line: string) => print(escapeLogLine(line))
   const gatehouse = await createServer(config)
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: gatehouse.app.fetch, port: config.port, hostname: config.host }, () =>

@@ -74,11 +74,7 @@ export function tokenRoutes(s: Services): Hono {
 
   api.post('/keys', bearerOrSession, async (c) => {
     const body = await jsonBody(c)
-    await auth.requireRecentLogin(
-      c.get('authenticated')!,
-      body.password,
-      c.get('gatehouseContext'),
-    )
+    await auth.requireRecentLogin(c.get('authenticated')!, body.password, c.get('gatehouseContext'))
     const created = await createKey(auth, c.get('user')!.id, body)
     await auth.audit({
       type: 'apikey.create',
@@ -163,6 +159,7 @@ export function createKey(auth: Auth, userId: string, body: Record<string, unkno
     expiresAt,
     prefix: auth.options.tokens.apiKeyPrefix,
     clock: auth.clock,
+    maxPerUser: auth.options.tokens.maxApiKeysPerUser,
   })
 }
 

@@ -25,3 +25,32 @@ export class IdentityTakenError extends Error {
     super('This identity is already linked to another user.')
   }
 }
+
+/**
+ * The database stayed locked by another connection longer than the store may wait (SQLite's
+ * single writer). Not an outage: the caller answers 503 with Retry-After and the client retries.
+ */
+export class StoreBusyError extends Error {
+  override readonly name = 'StoreBusyError'
+  readonly code = 'BUSY' as const
+  /** Seconds after which a retry is likely to find the lock free. */
+  readonly retryAfter = 1
+
+  constructor(options?: { cause?: unknown }) {
+    super('The database is locked by another connection.', options)
+  }
+}
+
+/**
+ * True for a database error caused by the data sent, not by the database: PostgreSQL's
+ * SQLSTATE class 22 "data exception" — 22021 (a NUL byte in text), 22P05, 22P02, 22001, ….
+ * Checked on the error and its cause (Kysely and our wrappers may wrap the driver's error).
+ */
+export function isInvalidInputError(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return true
+    e = (e as { cause?: unknown }).cause
+  }
+  return false
+}

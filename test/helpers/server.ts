@@ -1,7 +1,9 @@
 import { fakeClock } from '../../src/core/clock.ts'
 import type { Mail, Mailer } from '../../src/core/mail/mailer.ts'
+import type { Logger } from '../../src/core/options.ts'
 import { createServer, type GatehouseServer } from '../../src/server/app.ts'
 import { loadServerConfig } from '../../src/server/config.ts'
+import type { Schedule } from '../../src/server/purge-schedule.ts'
 import type { Stores } from '../../src/stores/contracts.ts'
 import { createMemoryStores } from '../../src/stores/memory/index.ts'
 import type { Send } from './apps.ts'
@@ -18,9 +20,11 @@ export async function createTestServer(
     stores?: Stores
     clock?: ReturnType<typeof fakeClock>
     noMailer?: boolean
+    logger?: Logger
+    schedule?: Schedule
   } = {},
 ): Promise<TestServer> {
-  const { stores, clock = fakeClock(Date.UTC(2026, 10, 23)), noMailer, ...rest } = settings
+  const { stores, clock = fakeClock(Date.UTC(2026, 10, 23)), noMailer, logger, schedule, ...rest } = settings
   settings = rest
   const mails: Mail[] = []
   const mailer: Mailer = { description: 'capture', send: async (m) => void mails.push(m) }
@@ -40,7 +44,8 @@ export async function createTestServer(
     stores: stores ?? createMemoryStores({ clock }),
     clock,
     ...(noMailer ? {} : { mailer }),
-    logger: { warn: () => {} },
+    logger: logger ?? { warn: () => {} },
+    ...(schedule ? { schedule } : {}),
   })
   return { ...server, clock, mails, send: async (request) => server.app.request(request) }
 }

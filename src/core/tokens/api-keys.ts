@@ -2,6 +2,7 @@ import type { ApiKeyRecord, ApiKeyStore, User } from '../../stores/contracts.ts'
 import { type Clock, systemClock } from '../clock.ts'
 import { constantTimeEqual, randomBase62, sha256Hex } from '../crypto/random.ts'
 import { AuthError } from '../errors.ts'
+import { toStoreError } from '../store-guard.ts'
 
 /**
  * API keys for service-to-service calls: `<prefix><id>_<secret>`, e.g.
@@ -23,6 +24,8 @@ export interface CreateApiKeyInput extends ApiKeyFormat {
   /** Milliseconds since the epoch; null (default) never expires. */
   expiresAt?: number | null
   clock?: Clock
+  /** Unexpired keys the user may hold (the server passes `tokens.maxApiKeysPerUser`); none when absent. */
+  maxPerUser?: number
 }
 
 const ID_LENGTH = 16
@@ -68,6 +71,12 @@ export async function createApiKey(
   if (expiresAt !== null && (!Number.isFinite(expiresAt) || expiresAt <= now))
     fields.expiresAt = 'The expiry must be in the future.'
   if (Object.keys(fields).length > 0) throw new AuthError('VALIDATION_FAILED', { fields })
+  if (input.maxPerUser !== undefined) {
+    // Bounds what one account (or a stolen session) can pile up. Two concurrent creations
+    // may pass this check together; the bound is a budget, not an invariant.
+    const live = (await store.listApiKeys(userId)).filter((k) => k.expiresAt === null || k.expiresAt > now)
+    if (live.length >= input.maxPerUser) throw new AuthError('API_KEY_LIMIT')
+  }
 
   const id = randomBase62(ID_LENGTH)
   const secret = randomBase62(SECRET_LENGTH)
@@ -100,7 +109,7 @@ export async function verifyApiKey(
   try {
     found = await store.getApiKeyWithUser(id)
   } catch (cause) {
-    throw new AuthError('STORE_UNAVAILABLE', { cause })
+    throw toStoreError(cause)
   }
   const hashMatches = constantTimeEqual(sha256Hex(secret), found?.key.keyHash ?? DUMMY_HASH)
   const now = clock()

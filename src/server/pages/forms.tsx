@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { FC } from 'hono/jsx'
+import { formHasNul, nulError } from '../../core/body.ts'
 import { AuthError } from '../../core/errors.ts'
 
 /** A parsed form: every value may be a string, a File, or an array of them (repeated fields). */
@@ -10,14 +11,17 @@ export type FieldErrors = Record<string, string>
 
 /**
  * Parses an urlencoded or multipart body. Repeated fields become arrays; a body that cannot
- * be parsed is a 400, never a 500. Other content types read as an empty form.
+ * be parsed is a 400, never a 500; so is a NUL in any field. Other content types read as an empty form.
  */
 export async function readForm(c: Context): Promise<Form> {
+  let form: Form
   try {
-    return (await c.req.parseBody({ all: true })) as Form
+    form = (await c.req.parseBody({ all: true })) as Form
   } catch {
     throw new AuthError('BAD_REQUEST', { message: 'The form could not be read.' })
   }
+  if (formHasNul(form)) throw nulError()
+  return form
 }
 
 /** The field as a string; a missing, repeated or file field reads as ''. */

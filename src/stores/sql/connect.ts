@@ -4,12 +4,13 @@
  * The rest of src/stores/sql never asks which engine it is talking to.
  */
 import { createHash } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, type LogConfig, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Kysely, type LogConfig, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import type { Database } from './schema.ts'
+import { BusyRetryingSqliteDialect } from './sqlite-driver.ts'
 
 export interface SqlConnectOptions {
   url: string
@@ -19,7 +20,15 @@ export interface SqlConnectOptions {
   poolSize?: number
   /** Kysely's query log hook (e.g. to trace or count queries). */
   log?: LogConfig
+  /**
+   * SQLite only: how long (ms) a statement may wait for another connection's write lock,
+   * retrying off the event loop, before it fails with StoreBusyError (default 3000).
+   */
+  busyWaitMs?: number
 }
+
+/** Default total wait for a SQLite lock: long enough for any sane write, short enough to answer. */
+export const DEFAULT_BUSY_WAIT_MS = 3000
 
 export interface SqlConnection {
   db: Kysely<Database>
@@ -37,8 +46,9 @@ export async function connectSql({
   schema,
   poolSize = 10,
   log,
+  busyWaitMs = DEFAULT_BUSY_WAIT_MS,
 }: SqlConnectOptions): Promise<SqlConnection> {
-  if (url.startsWith('sqlite:')) return connectSqlite(url, log)
+  if (url.startsWith('sqlite:')) return connectSqlite(url, log, busyWaitMs)
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     return connectPostgres(url, schema, poolSize, log)
   }
@@ -51,27 +61,56 @@ export function sqlitePath(url: string): string {
   return rest.startsWith('//') ? rest.slice(2) : rest
 }
 
-function connectSqlite(url: string, log: LogConfig | undefined): SqlConnection {
+function connectSqlite(url: string, log: LogConfig | undefined, busyWaitMs: number): SqlConnection {
   const path = sqlitePath(url)
   if (!path) throw new Error('sqlite: URL has no path')
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const onDisk = path !== ':memory:'
+  if (onDisk) {
+    mkdirSync(dirname(path), { recursive: true })
+    ownerOnly(path, true)
+  }
   const database = new SQLite(path)
-  // WAL lets readers run while one writer writes; busy_timeout waits for the writer
-  // lock instead of failing at once; SQLite leaves foreign keys off unless asked.
+  // Opening and switching to WAL may wait for another process at start, when no request is
+  // being served yet; afterwards the busy timeout is a few ms so a lock never blocks the
+  // event loop: the driver retries with setTimeout instead (sqlite-driver.ts).
+  database.pragma('busy_timeout = 5000')
+  // WAL lets readers run while one writer writes; SQLite leaves foreign keys off unless asked.
   database.pragma('journal_mode = WAL')
   database.pragma('synchronous = NORMAL')
-  database.pragma('busy_timeout = 5000')
   database.pragma('foreign_keys = ON')
+  database.pragma('busy_timeout = 2')
   const readDataVersion = database.prepare('PRAGMA data_version').pluck()
+  if (onDisk) {
+    // The WAL and shared-memory files hold the same data as the database: owner-only too.
+    // The first read creates them (with the database file's mode); ones left by an earlier
+    // run keep theirs, hence the chmod.
+    readDataVersion.get()
+    for (const suffix of ['-wal', '-shm']) ownerOnly(path + suffix, false)
+  }
   const dataVersion = oncePerTurn(() => readDataVersion.get() as number)
   return {
     db: new Kysely<Database>({
-      dialect: new SqliteDialect({ database: cachingStatements(database) }),
+      dialect: new BusyRetryingSqliteDialect(cachingStatements(database), { busyWaitMs }),
       ...(log ? { log } : {}),
     }),
     engine: 'sqlite',
     description: `sqlite:${path}`,
     dataVersion,
+  }
+}
+
+/**
+ * Mode 0600 whatever the umask: the database holds password hashes and session hashes.
+ * `create`: make the (empty) file first, so it never exists with a wider mode.
+ */
+function ownerOnly(path: string, create: boolean): void {
+  if (create && !existsSync(path)) closeSync(openSync(path, 'a', 0o600))
+  if (!existsSync(path)) return
+  try {
+    chmodSync(path, 0o600)
+  } catch (error) {
+    // A file another account owns (shared through its group) keeps the mode its owner chose.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error
   }
 }
 

@@ -10,12 +10,14 @@ import { SqlAuditStore } from './audit.ts'
 import { connectSql, type SqlConnection } from './connect.ts'
 import { SqlKeyValueStore } from './kv.ts'
 import { migrateToLatest } from './migrations.ts'
+import { type PurgeResult, purgeExpired } from './purge.ts'
 import { SqlSessionStore } from './sessions.ts'
 import { SqlSigningKeyStore } from './signing-keys.ts'
 import { SqlUserStore } from './users.ts'
 
 export { maskPostgresUrl, sqlitePath } from './connect.ts'
 export { type MigrateOptions, migrateToLatest, migrationStatus, migrations } from './migrations.ts'
+export type { PurgeResult } from './purge.ts'
 export type { Database } from './schema.ts'
 
 export interface SqlStoresOptions {
@@ -31,12 +33,23 @@ export interface SqlStoresOptions {
   poolSize?: number
   /** Kysely's query log hook, e.g. `(event) => logger.debug(event.query.sql)`. */
   log?: LogConfig
+  /**
+   * SQLite only: how long (ms) a statement waits for another connection's write lock —
+   * retrying with backoff, never blocking the event loop — before the store answers
+   * 503 STORE_UNAVAILABLE (default 3000).
+   */
+  busyWaitMs?: number
 }
 
 export interface SqlStores extends Stores {
   /** The Kysely instance, for migrations, the CLI and tests. */
   readonly db: SqlConnection['db']
   readonly engine: SqlConnection['engine']
+  /**
+   * Deletes sessions, KV rows and API keys that expired at or before `now` (default: the
+   * stores' clock). Nothing else deletes them; the server runs this every 10 minutes.
+   */
+  purgeExpired(now?: number): Promise<PurgeResult>
 }
 
 export async function createSqlStores({
@@ -46,8 +59,9 @@ export async function createSqlStores({
   schema,
   poolSize,
   log,
+  busyWaitMs,
 }: SqlStoresOptions): Promise<SqlStores> {
-  const connection = await connectSql({ url, schema, poolSize, log })
+  const connection = await connectSql({ url, schema, poolSize, log, busyWaitMs })
   const { db } = connection
   if (migrate) {
     try {
@@ -70,6 +84,7 @@ export async function createSqlStores({
     ping: async () => {
       await sql`select 1`.execute(db)
     },
+    purgeExpired: (now = clock()) => purgeExpired(db, now),
     close: () => db.destroy(),
   }
 }
