@@ -107,8 +107,8 @@ export interface AccessRules {
   now: number
   /** Seconds of slack on exp (and nbf/iat). */
   leeway: number
-  /** Seconds nbf/iat may lie ahead (default DEFAULT_CLOCK_SKEW). */
-  clockSkew?: number
+  /** Seconds nbf/iat may lie ahead. */
+  clockSkew: number
 }
 
 /**
@@ -129,7 +129,7 @@ export async function verifyAccessJwt(
       audience: rules.audience,
       now: Math.floor(rules.now / 1000),
       leeway: rules.leeway,
-      ...(rules.clockSkew === undefined ? {} : { clockSkew: rules.clockSkew }),
+      clockSkew: rules.clockSkew,
       typ: ACCESS_TOKEN_TYP,
       required: ['sub', 'jti', 'iat', 'nbf'],
     },

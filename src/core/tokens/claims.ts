@@ -13,8 +13,9 @@ export interface ClaimRules {
   /** Seconds of slack on exp, and on nbf / iat (default 0). */
   leeway?: number
   /**
-   * Seconds that `nbf` / `iat` may lie in the future (default 5): another instance whose clock
-   * runs a little ahead must not have its fresh tokens refused. `exp` gets only `leeway`.
+   * Seconds that `nbf` / `iat` may lie in the future (default 0 here; the token service and
+   * the remote verifier default to DEFAULT_CLOCK_SKEW): another instance whose clock runs a
+   * little ahead must not have its fresh tokens refused. `exp` gets only `leeway`.
    */
   clockSkew?: number
   /** Claims that must be present (beyond iss, aud, exp, which always are). */
@@ -28,7 +29,7 @@ const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFi
 
 export function checkRegisteredClaims(claims: Record<string, unknown>, rules: ClaimRules): void {
   const leeway = rules.leeway ?? 0
-  const future = Math.max(leeway, rules.clockSkew ?? DEFAULT_CLOCK_SKEW)
+  const future = Math.max(leeway, rules.clockSkew ?? 0)
   for (const name of rules.required ?? []) if (claims[name] === undefined) throw invalid()
 
   if (claims.iss !== rules.issuer) throw invalid()

@@ -2,6 +2,7 @@ import type { JWK } from 'jose'
 import { type Clock, systemClock } from '../clock.ts'
 import { AuthError } from '../errors.ts'
 import { type AccessClaims, verifyAccessJwt } from './access.ts'
+import { DEFAULT_CLOCK_SKEW } from './claims.ts'
 import { importVerificationJwk } from './jwk.ts'
 import { SIGNING_ALGS, type VerificationKey } from './jws.ts'
 
@@ -125,7 +126,7 @@ export function createAccessTokenVerifier(
       audience: options.audience,
       now: clock(),
       leeway: options.leeway ?? 0,
-      ...(options.clockSkew === undefined ? {} : { clockSkew: options.clockSkew }),
+      clockSkew: options.clockSkew ?? DEFAULT_CLOCK_SKEW,
     })
 }
 
