@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander'
-import { createAuth } from '../core/auth.ts'
+import { ADMIN_ROLE, createAuth } from '../core/auth.ts'
 import { AuthError } from '../core/errors.ts'
 import { normalizeEmail } from '../core/users.ts'
 import { loadServerConfig, type ServerConfig } from '../server/config.ts'
@@ -96,15 +96,17 @@ user
   .action(async (opts: { email: string; username: string; name?: string; admin?: boolean }) => {
     await withAuth(async (auth) => {
       const password = await readPassword('Password: ')
-      const created = await auth.signUp({
+      // An operator creates users whatever the public sign-up setting says; the address is
+      // taken as verified.
+      const defaults = auth.options.signup.defaultRoles
+      const created = await auth.createUser({
         email: opts.email,
         username: opts.username,
         name: opts.name ?? null,
         password,
+        roles: opts.admin ? [...defaults, ADMIN_ROLE] : defaults,
+        emailVerified: true,
       })
-      // Created by an operator: the address is taken as verified.
-      await auth.updateUser(created.id, { emailVerified: true })
-      if (opts.admin) await auth.setRoles(created.id, [...created.roles, 'admin'], null)
       console.log(
         `Created ${created.username} <${normalizeEmail(opts.email)}>${opts.admin ? ' with role admin' : ''}.`,
       )

@@ -14,6 +14,7 @@ export type AuditType =
   | 'password.reset'
   | 'password.reset.request'
   | 'email.verify'
+  | 'user.create'
   | 'user.activate'
   | 'user.deactivate'
   | 'user.roles'
