@@ -2,6 +2,7 @@
 export { can, grants, hasAnyRole, hasRole } from './core/access.ts'
 export type { AuditInput, AuditType } from './core/audit.ts'
 export {
+  type AccessOptions,
   ADMIN_ROLE,
   Auth,
   type Authenticated,

@@ -84,6 +84,9 @@ program
     await stores.close()
   })
 
+/** The operator's changes keep an active administrator too (LAST_ADMIN otherwise). */
+const keepAdmin = { keepActiveAdmin: true }
+
 const user = program.command('user').description('manage users')
 
 user
@@ -96,6 +99,7 @@ user
   .action(async (opts: { email: string; username: string; name?: string; admin?: boolean }) => {
     await withAuth(async (auth) => {
       const password = await readPassword('Password: ')
+      if (!password) throw new AuthError('VALIDATION_FAILED', { fields: { password: 'Enter a password.' } })
       // An operator creates users whatever the public sign-up setting says; the address is
       // taken as verified.
       const defaults = auth.options.signup.defaultRoles
@@ -120,7 +124,7 @@ user
   .argument('<roles...>', 'role names, e.g. user admin')
   .action(async (login: string, roles: string[]) => {
     await withAuth(async (auth) => {
-      const updated = await auth.setRoles((await findUser(auth, login)).id, roles, null)
+      const updated = await auth.setRoles((await findUser(auth, login)).id, roles, null, {}, keepAdmin)
       console.log(`${updated.username}: ${updated.roles.join(', ')}`)
     })
   })
@@ -131,7 +135,7 @@ user
   .argument('<login>', 'username or email')
   .action(async (login: string) => {
     await withAuth(async (auth) => {
-      const u = await auth.setActive((await findUser(auth, login)).id, false, null)
+      const u = await auth.setActive((await findUser(auth, login)).id, false, null, {}, keepAdmin)
       console.log(`${u.username} is deactivated; its sessions are ended.`)
     })
   })

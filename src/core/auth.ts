@@ -24,8 +24,19 @@ import { normalizeEmail, normalizeUsername } from './users.ts'
 
 export type { CreateUserInput, SignUpInput }
 
-/** The role the admin routes require; the stores keep at least one active holder of it. */
+/** The role the admin routes require; guarded changes keep at least one active holder of it. */
 export const ADMIN_ROLE = 'admin'
+
+/** How an administrative change (updateAccess, setRoles, setActive, deleteUser) is checked. */
+export interface AccessOptions {
+  /** The role the actor must still hold at the moment of the write (the server's admin routes: `admin`). */
+  actorRole?: string
+  /**
+   * Refuse (LAST_ADMIN) a change that would leave no active admin. Default: true when an
+   * actor is given; operator calls without one (actor null) opt in — the CLI does.
+   */
+  keepActiveAdmin?: boolean
+}
 
 export interface LoginInput {
   /** Username or email. */
@@ -522,7 +533,7 @@ export class Auth {
     active: boolean,
     actor: User | null,
     ctx: Partial<RequestContext> = {},
-    options: { actorRole?: string } = {},
+    options: AccessOptions = {},
   ): Promise<User> {
     return this.updateAccess(userId, { active }, actor, ctx, options)
   }
@@ -533,7 +544,7 @@ export class Auth {
     roles: string[],
     actor: User | null,
     ctx: Partial<RequestContext> = {},
-    options: { actorRole?: string } = {},
+    options: AccessOptions = {},
   ): Promise<User> {
     return this.updateAccess(userId, { roles }, actor, ctx, options)
   }
@@ -543,7 +554,8 @@ export class Auth {
    * is validated before anything is written: role names (own properties of `roles`), and an
    * actor may not deactivate or demote (from admin) themselves (CONFLICT). The store checks,
    * in the same step as the write, that the actor is still active (and holds
-   * `options.actorRole`; FORBIDDEN otherwise) and that an active admin remains (LAST_ADMIN).
+   * `options.actorRole`; FORBIDDEN otherwise) and that an active admin remains (LAST_ADMIN;
+   * see AccessOptions.keepActiveAdmin).
    * Removing a role revokes the user's access tokens and refresh families, which carry the
    * roles; deactivating ends every session and token. Sessions re-read roles at once.
    */
@@ -552,7 +564,7 @@ export class Auth {
     change: { roles?: string[]; active?: boolean },
     actor: User | null,
     ctx: Partial<RequestContext> = {},
-    options: { actorRole?: string } = {},
+    options: AccessOptions = {},
   ): Promise<User> {
     if (change.active !== undefined && typeof change.active !== 'boolean')
       throw new AuthError('VALIDATION_FAILED', { fields: { active: 'Must be true or false.' } })
@@ -568,7 +580,7 @@ export class Auth {
     const user = await this.stores.users.updateAccess(
       userId,
       { ...(roles ? { roles } : {}), ...(change.active !== undefined ? { active: change.active } : {}) },
-      this.#guard(actor, options.actorRole),
+      this.#guard(actor, options),
     )
     if (!user) throw new AuthError('NOT_FOUND')
     this.sessions.forgetUser(userId)
@@ -582,10 +594,13 @@ export class Auth {
     return user
   }
 
-  /** The admin role keeps an active holder; an actor must still be active (and hold `actorRole`). */
-  #guard(actor: User | null, actorRole: string | undefined): AccessGuard {
+  /**
+   * An actor must still be active (and hold `actorRole`). The admin role keeps an active
+   * holder whenever an actor acts, and for actor-less (operator) calls that ask for it.
+   */
+  #guard(actor: User | null, { actorRole, keepActiveAdmin = actor !== null }: AccessOptions): AccessGuard {
     return {
-      keepActiveRole: ADMIN_ROLE,
+      ...(keepActiveAdmin ? { keepActiveRole: ADMIN_ROLE } : {}),
       ...(actor ? { actor: { id: actor.id, ...(actorRole !== undefined ? { role: actorRole } : {}) } } : {}),
     }
   }
@@ -602,12 +617,12 @@ export class Auth {
     userId: string,
     actor: User | null,
     ctx: Partial<RequestContext> = {},
-    options: { actorRole?: string } = {},
+    options: AccessOptions = {},
   ): Promise<void> {
     if (actor && actor.id === userId)
       throw new AuthError('CONFLICT', { message: 'You cannot delete your own account here.' })
     // Guarded delete first, so a refused one leaves the user's sessions alone.
-    if (!(await this.stores.users.deleteUser(userId, this.#guard(actor, options.actorRole))))
+    if (!(await this.stores.users.deleteUser(userId, this.#guard(actor, options))))
       throw new AuthError('NOT_FOUND')
     await this.revokeEverything(userId)
     await this.audit({ type: 'user.delete', userId, actorId: actor?.id ?? null, ctx })
