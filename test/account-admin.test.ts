@@ -58,24 +58,23 @@ function linkToken(text: string): string {
 }
 
 /** Resolves once the server has authenticated a request carrying `cookie` (the real authenticate runs). */
-const waiters = new WeakMap<Auth, Map<string, () => void>>()
+const waiters = new WeakMap<Auth, Map<string, (() => void)[]>>()
 function authenticated(auth: Auth, cookie: string): Promise<void> {
   let waiting = waiters.get(auth)
   if (!waiting) {
-    const map = new Map<string, () => void>()
+    const map = new Map<string, (() => void)[]>()
     waiting = map
     waiters.set(auth, map)
     const original = auth.authenticate.bind(auth)
     auth.authenticate = async (ctx) => {
       const who = await original(ctx)
-      const done = map.get(ctx.cookie ?? '')
-      map.delete(ctx.cookie ?? '')
-      done?.()
+      map.get(ctx.cookie ?? '')?.shift()?.()
       return who
     }
   }
-  const map = waiting
-  return new Promise((resolve) => map.set(cookie, resolve))
+  const list = waiting.get(cookie) ?? []
+  waiting.set(cookie, list)
+  return new Promise((resolve) => list.push(resolve))
 }
 
 /**
@@ -292,32 +291,32 @@ describe('admin changes are decided when the body has arrived, and keep an activ
     expect(events.filter((e) => e.actorId === slow.user.id)).toEqual([])
   })
 
-  it('the same on the admin page: a roles form posted by a since-demoted admin changes nothing', async () => {
+  it('the same on the admin page: roles and toggle-active forms posted by a since-demoted admin change nothing', async () => {
     const s = await server()
     const slow = await member(s, 'slow_admin', ['user', 'admin'])
     const other = await member(s, 'other_admin', ['user', 'admin'])
     const target = await member(s, 'target_user')
     const html = await (await slow.client.get('/admin', { accept: 'text/html' })).text()
     const csrf = /name="csrf_token" value="([^"]+)"/.exec(html)![1]!
-    const form = new URLSearchParams({ csrf_token: csrf })
-    form.append('roles', 'user')
-    form.append('roles', 'admin')
-    const late = slowBody(
-      s,
-      slow.client,
-      'POST',
-      `/admin/users/${target.user.id}/roles`,
-      form.toString(),
-      'application/x-www-form-urlencoded',
-    )
-    await late.reading
+    const rolesForm = new URLSearchParams({ csrf_token: csrf })
+    rolesForm.append('roles', 'user')
+    rolesForm.append('roles', 'admin')
+    const form = 'application/x-www-form-urlencoded'
+    const base = `/admin/users/${target.user.id}`
+    const lateRoles = slowBody(s, slow.client, 'POST', `${base}/roles`, rolesForm.toString(), form)
+    const lateToggle = slowBody(s, slow.client, 'POST', `${base}/toggle-active`, `csrf_token=${csrf}`, form)
+    await Promise.all([lateRoles.reading, lateToggle.reading])
     const demote = await other.client.request('PATCH', `/api/admin/users/${slow.user.id}`, {
       json: { roles: ['user'] },
     })
     expect(demote.status).toBe(200)
-    late.release()
-    await late.response
-    expect(await rolesOf(s, target.user.id)).toEqual(['user'])
+    lateRoles.release()
+    lateToggle.release()
+    await Promise.all([lateRoles.response, lateToggle.response])
+    expect(await s.services.auth.stores.users.getUserById(target.user.id)).toMatchObject({
+      roles: ['user'],
+      active: true,
+    })
   })
 
   it('two admins demoting each other at the same moment: one succeeds, one admin is left', async () => {

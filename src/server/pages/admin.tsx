@@ -218,7 +218,13 @@ export function adminPages(pages: Hono, s: Services): void {
     const target = await findTarget(c)
     if (!target) return renderErrorPage(c, new AuthError('NOT_FOUND'))
     try {
-      const updated = await auth.setActive(target.id, !target.active, currentUser(c), requestContext(c))
+      const updated = await auth.setActive(
+        target.id,
+        !target.active,
+        currentUser(c),
+        requestContext(c),
+        asAdmin,
+      )
       setFlash(
         c,
         'success',
