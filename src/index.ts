@@ -2,9 +2,12 @@
 export { can, grants, hasAnyRole, hasRole } from './core/access.ts'
 export type { AuditInput, AuditType } from './core/audit.ts'
 export {
+  type AccessOptions,
+  ADMIN_ROLE,
   Auth,
   type Authenticated,
   type CreateAuthExtras,
+  type CreateUserInput,
   createAuth,
   type LoginInput,
   type SignUpInput,

@@ -1,6 +1,6 @@
 /** The CLI as an operator uses it: a real process, a real SQLite file, the password on stdin. */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -93,6 +93,30 @@ describe('gatehouse CLI', () => {
       ).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' })
     })
     expect(gatehouse(['user', 'deactivate', 'nobody']).code).toBe(1)
+  })
+
+  it('creates users with public sign-up disabled, and refuses to take away the last active admin', async () => {
+    const closed = join(dir, 'signup-closed.json')
+    writeFileSync(closed, JSON.stringify({ auth: { signup: { enabled: false } } }))
+    const made = gatehouse(
+      ['user', 'create', '--email', 'ops@example.com', '--username', 'ops_made'],
+      'an operator passphrase\n',
+      { GATEHOUSE_CONFIG: closed },
+    )
+    expect(made.err).toBe('')
+    expect(made.code).toBe(0)
+    expect(made.out).toMatch(/Created ops_made <ops@example.com>/)
+    // root is the only administrator here.
+    const demote = gatehouse(['user', 'set-role', 'root', 'user'])
+    expect(demote.code).toBe(1)
+    expect(demote.err).toMatch(/no active administrator/)
+    const off = gatehouse(['user', 'deactivate', 'root'])
+    expect(off.code).toBe(1)
+    expect(off.err).toMatch(/no active administrator/)
+    await withAuth(async (auth) => {
+      expect(await auth.findUserByLogin('root')).toMatchObject({ roles: ['admin', 'user'], active: true })
+      expect((await auth.findUserByLogin('ops_made'))?.roles).toEqual(['user'])
+    })
   })
 
   it('migrate lists the applied migrations', () => {

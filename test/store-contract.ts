@@ -12,7 +12,7 @@ import type {
   SigningKeyRecord,
   Stores,
 } from '../src/stores/contracts.ts'
-import { IdentityTakenError, StoreConflictError } from '../src/stores/errors.ts'
+import { AccessGuardError, IdentityTakenError, StoreConflictError } from '../src/stores/errors.ts'
 import type { FakeClock, StoreFixture } from './helpers/stores.ts'
 
 export type { FakeClock, StoreFixture } from './helpers/stores.ts'
@@ -292,6 +292,122 @@ export function runStoreContract(
         expect(await s.users.getUserById(user.id)).toMatchObject({ roles: [], permissions: [] })
         await expect(s.users.setRoles('nobody', ['admin'])).resolves.toBeUndefined()
         expect(await s.users.getUserById('nobody')).toBeNull()
+      })
+
+      it('updateAccess changes roles and the active flag together; null for an unknown user', async () => {
+        await s.users.defineRole('admin', ['users.manage'])
+        const user = await createUser({ roles: ['user'] })
+        const updated = await s.users.updateAccess(user.id, { roles: ['admin', 'ghost'], active: false })
+        expect(updated).toEqual({ ...user, roles: ['admin'], permissions: ['users.manage'], active: false })
+        expect(await s.users.getUserById(user.id)).toEqual(updated)
+        expect(await s.users.updateAccess(user.id, { active: true })).toMatchObject({
+          roles: ['admin'],
+          active: true,
+        })
+        expect(await s.users.updateAccess(user.id, { roles: [] })).toMatchObject({ roles: [], active: true })
+        expect(await s.users.updateAccess('nobody', { roles: ['admin'] })).toBeNull()
+      })
+
+      it('updateAccess with keepActiveRole refuses to remove the last active holder and writes nothing', async () => {
+        const only = await createUser({ roles: ['admin', 'user'] })
+        const other = await createUser({ roles: ['user'] })
+        const guard = { keepActiveRole: 'admin' }
+        for (const change of [{ roles: ['user'] }, { active: false }, { roles: ['user'], active: true }]) {
+          await expect(s.users.updateAccess(only.id, change, guard)).rejects.toBeInstanceOf(AccessGuardError)
+          await expect(s.users.updateAccess(only.id, change, guard)).rejects.toMatchObject({
+            reason: 'last-holder',
+          })
+        }
+        // The combined change was refused as a whole: the roles were not saved either.
+        await expect(
+          s.users.updateAccess(only.id, { roles: ['editor'], active: false }, guard),
+        ).rejects.toBeInstanceOf(AccessGuardError)
+        expect(await s.users.getUserById(only.id)).toMatchObject({ roles: ['admin', 'user'], active: true })
+        await expect(s.users.deleteUser(only.id, guard)).rejects.toMatchObject({ reason: 'last-holder' })
+        expect(await s.users.getUserById(only.id)).not.toBeNull()
+
+        // Changes that keep an active admin pass: other users, and this one once another admin exists.
+        expect(await s.users.updateAccess(other.id, { active: false }, guard)).toMatchObject({
+          active: false,
+        })
+        expect(await s.users.updateAccess(only.id, { roles: ['admin'] }, guard)).toMatchObject({
+          roles: ['admin'],
+        })
+        // An inactive admin does not count.
+        await s.users.updateAccess(other.id, { roles: ['admin'] }, guard)
+        await expect(s.users.updateAccess(only.id, { active: false }, guard)).rejects.toMatchObject({
+          reason: 'last-holder',
+        })
+        await s.users.updateAccess(other.id, { active: true }, guard)
+        expect(await s.users.updateAccess(only.id, { active: false }, guard)).toMatchObject({ active: false })
+        expect(await s.users.deleteUser(only.id, guard)).toBe(true)
+        await expect(s.users.deleteUser(other.id, guard)).rejects.toMatchObject({ reason: 'last-holder' })
+        expect(await s.users.deleteUser('nobody', guard)).toBe(false)
+      })
+
+      it('a guarded write refuses an actor who is inactive or lacks the role, and writes nothing', async () => {
+        const admin = await createUser({ roles: ['admin'] })
+        const target = await createUser({ roles: ['user'] })
+        const plain = await createUser({ roles: ['user'] })
+        const asPlain = { actor: { id: plain.id, role: 'admin' } }
+        await expect(s.users.updateAccess(target.id, { active: false }, asPlain)).rejects.toMatchObject({
+          reason: 'actor',
+        })
+        await expect(s.users.deleteUser(target.id, asPlain)).rejects.toMatchObject({ reason: 'actor' })
+        await expect(
+          s.users.updateAccess(target.id, {}, { actor: { id: 'nobody', role: 'admin' } }),
+        ).rejects.toMatchObject({ reason: 'actor' })
+        const asAdmin = { actor: { id: admin.id, role: 'admin' } }
+        expect(await s.users.updateAccess(target.id, { roles: ['editor'] }, asAdmin)).toMatchObject({
+          roles: ['editor'],
+        })
+        await s.users.updateAccess(admin.id, { active: false })
+        await expect(s.users.updateAccess(target.id, { roles: ['user'] }, asAdmin)).rejects.toMatchObject({
+          reason: 'actor',
+        })
+        await expect(s.users.updateAccess(target.id, {}, { actor: { id: admin.id } })).rejects.toMatchObject({
+          reason: 'actor',
+        })
+        expect(await s.users.getUserById(target.id)).toMatchObject({ roles: ['editor'], active: true })
+        expect(await s.users.deleteUser(target.id, { actor: { id: plain.id } })).toBe(true)
+      })
+
+      it('two admins demoting each other at once: exactly one succeeds and one admin is left', async () => {
+        for (let round = 0; round < 5; round++) {
+          const a = await createUser({ roles: ['admin', 'user'] })
+          const b = await createUser({ roles: ['admin', 'user'] })
+          const demote = (target: string, actor: string) =>
+            s.users
+              .updateAccess(
+                target,
+                { roles: ['user'] },
+                { keepActiveRole: 'admin', actor: { id: actor, role: 'admin' } },
+              )
+              .then(
+                () => 'ok',
+                (e: unknown) => (e instanceof AccessGuardError ? e.reason : 'error'),
+              )
+          const results = await Promise.all([demote(a.id, b.id), demote(b.id, a.id)])
+          expect(results.filter((r) => r === 'ok')).toHaveLength(1)
+          expect(results.filter((r) => r === 'actor' || r === 'last-holder')).toHaveLength(1)
+          const admins = [await s.users.getUserById(a.id), await s.users.getUserById(b.id)].filter((u) =>
+            u?.roles.includes('admin'),
+          )
+          expect(admins).toHaveLength(1)
+          // Unguarded by an actor, two demotions of the last two admins: one is refused.
+          const lone = admins[0]!
+          const c = await createUser({ roles: ['admin'] })
+          const both = await Promise.all(
+            [lone.id, c.id].map((id) =>
+              s.users.updateAccess(id, { active: false }, { keepActiveRole: 'admin' }).then(
+                () => 'ok',
+                (e: unknown) => (e instanceof AccessGuardError ? e.reason : 'error'),
+              ),
+            ),
+          )
+          expect(both.sort()).toEqual(['last-holder', 'ok'])
+          for (const u of [a, b, c]) await s.users.deleteUser(u.id)
+        }
       })
 
       it('defineRole creates roles and replaces permissions, which users see at once', async () => {

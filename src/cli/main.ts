@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander'
-import { createAuth } from '../core/auth.ts'
+import { ADMIN_ROLE, createAuth } from '../core/auth.ts'
 import { AuthError } from '../core/errors.ts'
 import { normalizeEmail } from '../core/users.ts'
 import { loadServerConfig, type ServerConfig } from '../server/config.ts'
@@ -95,6 +95,9 @@ program
     await stores.close()
   })
 
+/** The operator's changes keep an active administrator too (LAST_ADMIN otherwise). */
+const keepAdmin = { keepActiveAdmin: true }
+
 const user = program.command('user').description('manage users')
 
 user
@@ -107,15 +110,18 @@ user
   .action(async (opts: { email: string; username: string; name?: string; admin?: boolean }) => {
     await withAuth(async (auth) => {
       const password = await readPassword('Password: ')
-      const created = await auth.signUp({
+      if (!password) throw new AuthError('VALIDATION_FAILED', { fields: { password: 'Enter a password.' } })
+      // An operator creates users whatever the public sign-up setting says; the address is
+      // taken as verified.
+      const defaults = auth.options.signup.defaultRoles
+      const created = await auth.createUser({
         email: opts.email,
         username: opts.username,
         name: opts.name ?? null,
         password,
+        roles: opts.admin ? [...defaults, ADMIN_ROLE] : defaults,
+        emailVerified: true,
       })
-      // Created by an operator: the address is taken as verified.
-      await auth.updateUser(created.id, { emailVerified: true })
-      if (opts.admin) await auth.setRoles(created.id, [...created.roles, 'admin'], null)
       console.log(
         `Created ${created.username} <${normalizeEmail(opts.email)}>${opts.admin ? ' with role admin' : ''}.`,
       )
@@ -129,7 +135,7 @@ user
   .argument('<roles...>', 'role names, e.g. user admin')
   .action(async (login: string, roles: string[]) => {
     await withAuth(async (auth) => {
-      const updated = await auth.setRoles((await findUser(auth, login)).id, roles, null)
+      const updated = await auth.setRoles((await findUser(auth, login)).id, roles, null, {}, keepAdmin)
       console.log(`${updated.username}: ${updated.roles.join(', ')}`)
     })
   })
@@ -140,7 +146,7 @@ user
   .argument('<login>', 'username or email')
   .action(async (login: string) => {
     await withAuth(async (auth) => {
-      const u = await auth.setActive((await findUser(auth, login)).id, false, null)
+      const u = await auth.setActive((await findUser(auth, login)).id, false, null, {}, keepAdmin)
       console.log(`${u.username} is deactivated; its sessions are ended.`)
     })
   })

@@ -15,6 +15,7 @@ export type AuditType =
   | 'password.reset'
   | 'password.reset.request'
   | 'email.verify'
+  | 'user.create'
   | 'user.activate'
   | 'user.deactivate'
   | 'user.roles'

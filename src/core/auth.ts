@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import type { SessionRecord, Stores, User, UserPatch } from '../stores/contracts.ts'
+import type { AccessGuard, SessionRecord, Stores, User, UserPatch } from '../stores/contracts.ts'
 import { can, hasAnyRole, hasRole, limitToScopes } from './access.ts'
 import { type AuditInput, recordAudit } from './audit.ts'
 import type { RequestContext } from './context.ts'
@@ -15,14 +15,28 @@ import { LoginThrottle, type ThrottleBackend } from './protect/throttle.ts'
 import { resolveOptions } from './resolve.ts'
 import { SessionCache } from './session-cache.ts'
 import { type SessionInfo, SessionManager, type ValidSession } from './sessions.ts'
-import { type SignUpInput, validateSignUp } from './signup.ts'
+import { type CreateUserInput, type SignUpInput, validateSignUp } from './signup.ts'
 import { guardStores } from './store-guard.ts'
 import { TokenCookies } from './token-cookies.ts'
 import { verifyApiKey } from './tokens/api-keys.ts'
 import { createTokenService, type TokenService } from './tokens/service.ts'
 import { normalizeEmail, normalizeUsername } from './users.ts'
 
-export type { SignUpInput }
+export type { CreateUserInput, SignUpInput }
+
+/** The role the admin routes require; guarded changes keep at least one active holder of it. */
+export const ADMIN_ROLE = 'admin'
+
+/** How an administrative change (updateAccess, setRoles, setActive, deleteUser) is checked. */
+export interface AccessOptions {
+  /** The role the actor must still hold at the moment of the write (the server's admin routes: `admin`). */
+  actorRole?: string
+  /**
+   * Refuse (LAST_ADMIN) a change that would leave no active admin. Default: true when an
+   * actor is given; operator calls without one (actor null) opt in — the CLI does.
+   */
+  keepActiveAdmin?: boolean
+}
 
 export interface LoginInput {
   /** Username or email. */
@@ -140,13 +154,60 @@ export class Auth {
 
   // ---------------------------------------------------------------- sign-up
 
-  /** Validates, checks the password policy, hashes, and creates the user with the default roles. */
+  /**
+   * Public sign-up: refused with SIGNUP_DISABLED when `signup.enabled` is false, limited per
+   * client IP, then createUser with the default roles (audited as `signup`).
+   */
   async signUp(input: SignUpInput, ctx?: Partial<RequestContext>): Promise<User> {
     if (!this.options.signup.enabled) throw new AuthError('SIGNUP_DISABLED')
-    const { email, username, name, password } = validateSignUp(input, this.options)
-    // Operator tools (the CLI) have no client IP and are not limited.
+    const fields = validateSignUp(input, this.options)
+    // Operator tools have no client IP and are not limited.
     if (ctx?.ip) await limitPerIpPerHour(this.stores.kv, 'signup', ctx.ip, this.options.signup.perIpPerHour)
-    const passwordHash = await this.passwords.hash(password)
+    return this.#insertUser(fields, {
+      roles: this.options.signup.defaultRoles,
+      emailVerified: false,
+      hideConflict: this.options.signup.enumerationProtection,
+      audit: { type: 'signup', actorId: null, ctx },
+    })
+  }
+
+  /**
+   * Creates a user whatever the public sign-up setting says: for operators (the CLI, actor
+   * null) and administrators (the admin API and page). Validated like sign-up; the password
+   * may be left out (the user then sets one through a reset link); `roles` default to
+   * `signup.defaultRoles`. With an actor, the actor is re-read from the store and must still
+   * be active (and hold `actorRole`). Audited as `user.create` with the actor's id.
+   */
+  async createUser(
+    input: CreateUserInput,
+    options: { actor?: User | null; actorRole?: string; ctx?: Partial<RequestContext> } = {},
+  ): Promise<User> {
+    const fields = validateSignUp(input, this.options, { passwordOptional: true })
+    const roles = input.roles === undefined ? this.options.signup.defaultRoles : this.#knownRoles(input.roles)
+    if (options.actor) await this.#recheckActor(options.actor, options.actorRole)
+    return this.#insertUser(fields, {
+      roles,
+      emailVerified: input.emailVerified === true,
+      hideConflict: false,
+      audit: { type: 'user.create', actorId: options.actor?.id ?? null, ctx: options.ctx },
+    })
+  }
+
+  async #insertUser(
+    fields: ReturnType<typeof validateSignUp>,
+    o: {
+      roles: string[]
+      emailVerified: boolean
+      hideConflict: boolean
+      audit: {
+        type: 'signup' | 'user.create'
+        actorId: string | null
+        ctx: Partial<RequestContext> | undefined
+      }
+    },
+  ): Promise<User> {
+    const { email, username, name, password } = fields
+    const passwordHash = password ? await this.passwords.hash(password) : null
     const result = await this.stores.users.createUser({
       id: randomUUID(),
       email: normalizeEmail(email),
@@ -155,18 +216,41 @@ export class Auth {
       name,
       passwordHash,
       active: true,
-      emailVerified: false,
+      emailVerified: o.emailVerified,
       createdAt: this.clock(),
-      roles: this.options.signup.defaultRoles,
+      roles: [...new Set(o.roles)],
     })
     if (!result.ok) {
-      if (this.options.signup.enumerationProtection) throw new AuthError('ACCOUNT_EXISTS')
+      if (o.hideConflict) throw new AuthError('ACCOUNT_EXISTS')
       throw result.conflict === 'email'
         ? new AuthError('EMAIL_TAKEN', { fields: { email: 'An account with this email already exists.' } })
         : new AuthError('USERNAME_TAKEN', { fields: { username: 'This username is taken.' } })
     }
-    await this.audit({ type: 'signup', userId: result.user.id, ctx })
+    await this.audit({
+      type: o.audit.type,
+      userId: result.user.id,
+      ...(o.audit.type === 'user.create' ? { actorId: o.audit.actorId } : {}),
+      data: o.audit.type === 'user.create' ? { roles: result.user.roles } : null,
+      ctx: o.audit.ctx,
+    })
     return result.user
+  }
+
+  /** Role names checked against the configured roles as own properties (`toString` is no role). */
+  #knownRoles(roles: unknown): string[] {
+    if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string'))
+      throw new AuthError('VALIDATION_FAILED', { fields: { roles: 'Must be a list of role names.' } })
+    const unknown = roles.filter((r) => !Object.hasOwn(this.options.roles, r))
+    if (unknown.length > 0)
+      throw new AuthError('VALIDATION_FAILED', { fields: { roles: `Unknown role: ${unknown[0]}` } })
+    return [...new Set(roles as string[])]
+  }
+
+  /** The acting user as the store has it now: still active, still holding `role`. */
+  async #recheckActor(actor: User, role: string | undefined): Promise<void> {
+    const fresh = await this.stores.users.getUserById(actor.id)
+    if (!fresh?.active || (role !== undefined && !fresh.roles.includes(role)))
+      throw new AuthError('FORBIDDEN')
   }
 
   // ---------------------------------------------------------------- login
@@ -479,51 +563,85 @@ export class Auth {
   /** Token and API-key modules register here so one call revokes all credentials. */
   readonly onRevokeAll: ((userId: string) => Promise<void>)[] = []
 
+  /**
+   * Enables or disables a user (disabling ends every session and token). See updateAccess
+   * for the checks; `options.actorRole` names the role the actor must still hold.
+   */
   async setActive(
     userId: string,
     active: boolean,
     actor: User | null,
     ctx: Partial<RequestContext> = {},
+    options: AccessOptions = {},
   ): Promise<User> {
-    if (actor && actor.id === userId && !active) {
-      throw new AuthError('CONFLICT', { message: 'You cannot deactivate your own account.' })
-    }
-    const user = await this.updateUser(userId, { active })
-    if (!user) throw new AuthError('NOT_FOUND')
-    if (!active) await this.revokeEverything(userId)
-    await this.audit({
-      type: active ? 'user.activate' : 'user.deactivate',
-      userId,
-      actorId: actor?.id ?? null,
-      ctx,
-    })
-    return user
+    return this.updateAccess(userId, { active }, actor, ctx, options)
   }
 
+  /** Replaces the roles of a user (removing one revokes the user's tokens). See updateAccess. */
   async setRoles(
     userId: string,
     roles: string[],
     actor: User | null,
     ctx: Partial<RequestContext> = {},
+    options: AccessOptions = {},
   ): Promise<User> {
-    const unknown = roles.filter((r) => !(r in this.options.roles))
-    if (unknown.length > 0)
-      throw new AuthError('VALIDATION_FAILED', { fields: { roles: `Unknown role: ${unknown[0]}` } })
-    if (actor && actor.id === userId && actor.roles.includes('admin') && !roles.includes('admin')) {
-      throw new AuthError('CONFLICT', { message: 'You cannot remove your own admin role.' })
+    return this.updateAccess(userId, { roles }, actor, ctx, options)
+  }
+
+  /**
+   * Changes the roles and/or the active flag of a user as one atomic store write. Everything
+   * is validated before anything is written: role names (own properties of `roles`), and an
+   * actor may not deactivate or demote (from admin) themselves (CONFLICT). The store checks,
+   * in the same step as the write, that the actor is still active (and holds
+   * `options.actorRole`; FORBIDDEN otherwise) and that an active admin remains (LAST_ADMIN;
+   * see AccessOptions.keepActiveAdmin).
+   * Removing a role revokes the user's access tokens and refresh families, which carry the
+   * roles; deactivating ends every session and token. Sessions re-read roles at once.
+   */
+  async updateAccess(
+    userId: string,
+    change: { roles?: string[]; active?: boolean },
+    actor: User | null,
+    ctx: Partial<RequestContext> = {},
+    options: AccessOptions = {},
+  ): Promise<User> {
+    if (change.active !== undefined && typeof change.active !== 'boolean')
+      throw new AuthError('VALIDATION_FAILED', { fields: { active: 'Must be true or false.' } })
+    const roles = change.roles === undefined ? undefined : this.#knownRoles(change.roles)
+    const before = await this.stores.users.getUserById(userId)
+    if (!before) throw new AuthError('NOT_FOUND')
+    if (actor && actor.id === userId) {
+      if (change.active === false)
+        throw new AuthError('CONFLICT', { message: 'You cannot deactivate your own account.' })
+      if (roles && before.roles.includes(ADMIN_ROLE) && !roles.includes(ADMIN_ROLE))
+        throw new AuthError('CONFLICT', { message: 'You cannot remove your own admin role.' })
     }
-    await this.stores.users.setRoles(userId, [...new Set(roles)])
-    this.sessions.forgetUser(userId)
-    const user = await this.stores.users.getUserById(userId)
-    if (!user) throw new AuthError('NOT_FOUND')
-    await this.audit({
-      type: 'user.roles',
+    const user = await this.stores.users.updateAccess(
       userId,
-      actorId: actor?.id ?? null,
-      data: { roles: user.roles },
-      ctx,
-    })
+      { ...(roles ? { roles } : {}), ...(change.active !== undefined ? { active: change.active } : {}) },
+      this.#guard(actor, options),
+    )
+    if (!user) throw new AuthError('NOT_FOUND')
+    this.sessions.forgetUser(userId)
+    if (before.active && !user.active) await this.revokeEverything(userId)
+    else if (roles && before.roles.some((r) => !user.roles.includes(r)))
+      await this.tokens?.revokeAllForUser(userId)
+    const actorId = actor?.id ?? null
+    if (roles) await this.audit({ type: 'user.roles', userId, actorId, data: { roles: user.roles }, ctx })
+    if (change.active !== undefined && before.active !== user.active)
+      await this.audit({ type: user.active ? 'user.activate' : 'user.deactivate', userId, actorId, ctx })
     return user
+  }
+
+  /**
+   * An actor must still be active (and hold `actorRole`). The admin role keeps an active
+   * holder whenever an actor acts, and for actor-less (operator) calls that ask for it.
+   */
+  #guard(actor: User | null, { actorRole, keepActiveAdmin = actor !== null }: AccessOptions): AccessGuard {
+    return {
+      ...(keepActiveAdmin ? { keepActiveRole: ADMIN_ROLE } : {}),
+      ...(actor ? { actor: { id: actor.id, ...(actorRole !== undefined ? { role: actorRole } : {}) } } : {}),
+    }
   }
 
   /** Changes fields of a user (email verified, name, …) and drops its cached sessions. */
@@ -533,11 +651,19 @@ export class Auth {
     return user
   }
 
-  async deleteUser(userId: string, actor: User | null, ctx: Partial<RequestContext> = {}): Promise<void> {
+  /** Deletes a user (never oneself, never the last active admin) and every credential of it. */
+  async deleteUser(
+    userId: string,
+    actor: User | null,
+    ctx: Partial<RequestContext> = {},
+    options: AccessOptions = {},
+  ): Promise<void> {
     if (actor && actor.id === userId)
       throw new AuthError('CONFLICT', { message: 'You cannot delete your own account here.' })
+    // Guarded delete first, so a refused one leaves the user's sessions alone.
+    if (!(await this.stores.users.deleteUser(userId, this.#guard(actor, options))))
+      throw new AuthError('NOT_FOUND')
     await this.revokeEverything(userId)
-    if (!(await this.stores.users.deleteUser(userId))) throw new AuthError('NOT_FOUND')
     await this.audit({ type: 'user.delete', userId, actorId: actor?.id ?? null, ctx })
   }
 

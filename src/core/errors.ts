@@ -32,12 +32,14 @@ export const ERROR_TABLE = {
   ACCOUNT_EXISTS: [409, 'An account with these details already exists.'],
   CONFLICT: [409, 'The request conflicts with the current state.'],
   API_KEY_LIMIT: [409, 'This account has reached its limit of API keys; revoke one first.'],
+  LAST_ADMIN: [409, 'This change would leave no active administrator.'],
   PAYLOAD_TOO_LARGE: [413, 'The request body is too large.'],
   UNSUPPORTED_MEDIA_TYPE: [415, 'Unsupported content type.'],
   // 429, 503 — come back later
   RATE_LIMITED: [429, 'Too many attempts. Please try again later.'],
   OVERLOADED: [503, 'The server is busy. Please try again shortly.'],
   STORE_UNAVAILABLE: [503, 'A storage backend is unavailable. Please try again shortly.'],
+  MAIL_UNAVAILABLE: [503, 'The mail could not be sent right now. Please try again later.'],
   // 500 — never for bad input
   CONFIG_INVALID: [500, 'The server is misconfigured.'],
   INTERNAL: [500, 'Something went wrong.'],

@@ -5,8 +5,17 @@ import type { Clock } from './clock.ts'
 /** What a one-time token may be used for; a token minted for one purpose never serves another. */
 export type TokenPurpose = 'password-reset' | 'email-verify'
 
-interface Entry {
+/** What a live token stands for. */
+export interface TokenEntry {
   userId: string
+  /**
+   * Set at issue time by the caller to a value derived from the user's state (a reset link
+   * carries a stamp of the password hash); the caller compares it when the token is used.
+   */
+  bind?: string
+}
+
+interface Entry extends TokenEntry {
   expiresAt: number
 }
 
@@ -21,29 +30,44 @@ export class OneTimeTokens {
     private readonly clock: Clock,
   ) {}
 
-  async issue(purpose: TokenPurpose, userId: string, ttlSeconds: number): Promise<string> {
+  async issue(purpose: TokenPurpose, userId: string, ttlSeconds: number, bind?: string): Promise<string> {
     const token = randomBytes(32).toString('base64url')
-    const entry: Entry = { userId, expiresAt: this.clock() + ttlSeconds * 1000 }
+    const entry: Entry = {
+      userId,
+      expiresAt: this.clock() + ttlSeconds * 1000,
+      ...(bind === undefined ? {} : { bind }),
+    }
     await this.kv.set(key(purpose, token), JSON.stringify(entry), ttlSeconds)
     return token
   }
 
   /** The user a still-valid token belongs to, without spending it (to show the reset form). */
   async peek(purpose: TokenPurpose, token: unknown): Promise<string | null> {
-    if (!wellFormed(token)) return null
-    return this.#check(await this.kv.get(key(purpose, token)))
+    return (await this.peekEntry(purpose, token))?.userId ?? null
   }
 
   /** Spends the token atomically: of two concurrent uses, one wins. */
   async consume(purpose: TokenPurpose, token: unknown): Promise<string | null> {
+    return (await this.consumeEntry(purpose, token))?.userId ?? null
+  }
+
+  /** peek, with the value bound at issue time. */
+  async peekEntry(purpose: TokenPurpose, token: unknown): Promise<TokenEntry | null> {
+    if (!wellFormed(token)) return null
+    return this.#check(await this.kv.get(key(purpose, token)))
+  }
+
+  /** consume, with the value bound at issue time. */
+  async consumeEntry(purpose: TokenPurpose, token: unknown): Promise<TokenEntry | null> {
     if (!wellFormed(token)) return null
     return this.#check(await this.kv.take(key(purpose, token)))
   }
 
-  #check(raw: string | null): string | null {
+  #check(raw: string | null): TokenEntry | null {
     if (!raw) return null
     const entry = JSON.parse(raw) as Entry
-    return this.clock() < entry.expiresAt ? entry.userId : null
+    if (this.clock() >= entry.expiresAt) return null
+    return { userId: entry.userId, ...(entry.bind === undefined ? {} : { bind: entry.bind }) }
   }
 }
 

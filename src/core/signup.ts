@@ -10,6 +10,19 @@ export interface SignUpInput {
   name?: string | null
 }
 
+/** What an operator or administrator gives to create a user (Auth.createUser). */
+export interface CreateUserInput {
+  email: string
+  username: string
+  /** Optional: without one the user has no password until they set one through a reset link. */
+  password?: string | null
+  name?: string | null
+  /** Default: `signup.defaultRoles`. */
+  roles?: string[]
+  /** Created by an operator who vouches for the address (the CLI). Default false. */
+  emailVerified?: boolean
+}
+
 const DEFAULT_USERNAME_PATTERN = '^[A-Za-z0-9_]{3,32}$'
 const MAX_USERNAME = 1024
 const MAX_NAME = 100
@@ -24,6 +37,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/
 export function validateSignUp(
   input: Partial<Record<keyof SignUpInput, unknown>>,
   options: Pick<ResolvedOptions, 'usernameRegExp' | 'password' | 'signup'>,
+  { passwordOptional = false }: { passwordOptional?: boolean } = {},
 ): { email: string; username: string; name: string | null; password: string } {
   const text = (v: unknown) => (typeof v === 'string' ? v : '')
   const email = text(input.email).trim()
@@ -41,7 +55,10 @@ export function validateSignUp(
   if (name !== null && (name.length > MAX_NAME || CONTROL.test(name))) {
     fields.name = `Use at most ${MAX_NAME} characters, without control characters.`
   }
-  const policy = checkPasswordPolicy(password, { ...options.password, userInputs: [email, username] })
+  const policy =
+    passwordOptional && password === ''
+      ? ({ ok: true } as const)
+      : checkPasswordPolicy(password, { ...options.password, userInputs: [email, username] })
   if (!policy.ok) fields.password = policy.message
   const problems = Object.keys(fields).length
   if (problems > 0)

@@ -1,5 +1,6 @@
 import type { Stores } from '../stores/contracts.ts'
 import {
+  AccessGuardError,
   IdentityTakenError,
   isInvalidInputError,
   StoreBusyError,
@@ -44,6 +45,9 @@ export function toStoreError(cause: unknown): AuthError {
   if (cause instanceof StoreConflictError) {
     return new AuthError(cause.field === 'email' ? 'EMAIL_TAKEN' : 'USERNAME_TAKEN', { cause })
   }
+  // The core guards the admin role (Auth.updateAccess): the last active admin stays.
+  if (cause instanceof AccessGuardError)
+    return new AuthError(cause.reason === 'last-holder' ? 'LAST_ADMIN' : 'FORBIDDEN', { cause })
   if (cause instanceof IdentityTakenError) return new AuthError('CONFLICT', { cause })
   return new AuthError('STORE_UNAVAILABLE', { cause })
 }

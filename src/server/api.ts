@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { jsonBody, loginRequired, roleRequired } from '../adapters/hono.ts'
+import { ADMIN_ROLE } from '../core/auth.ts'
 import { field } from '../core/body.ts'
 import { AuthError, errorResponse } from '../core/errors.ts'
 import { toPublicUser } from '../core/users.ts'
@@ -24,7 +25,8 @@ export function apiRoutes(s: Services): Hono {
       },
       c.get('gatehouseContext'),
     )
-    if (config.emailVerification !== 'off') await recovery.sendVerification(user)
+    // The account exists now: a failed mail is logged, never a failed sign-up (resend-verification).
+    if (config.emailVerification !== 'off') await recovery.sendVerificationSafely(user)
     // Signing up logs in (a session cookie), unless the address must be verified first.
     if (config.emailVerification !== 'required') {
       const started = await auth.startSession(user, { remember: false }, c.get('gatehouseContext'))
@@ -51,6 +53,13 @@ export function apiRoutes(s: Services): Hono {
   api.post('/auth/verify-email', async (c) => {
     const body = await jsonBody(c)
     await recovery.verifyEmail(body.token, c.get('gatehouseContext'))
+    return c.body(null, 204)
+  })
+
+  // A new verification mail for the signed-in user (limited per user per hour); 204 also
+  // when the address is already verified or verification is off (nothing is sent then).
+  api.post('/auth/resend-verification', bearerOrSession, async (c) => {
+    if (config.emailVerification !== 'off') await recovery.resendVerification(c.get('user')!)
     return c.body(null, 204)
   })
 
@@ -110,9 +119,29 @@ export function apiRoutes(s: Services): Hono {
     return c.json({ users: users.map(toPublicUser), total, page, per_page: perPage })
   })
 
-  api.patch('/admin/users/:id', roleRequired('admin'), async (c) => {
+  // Admin mutations: the role check above ran before the body arrived, so the core checks
+  // the caller again, in the same atomic store step as the write (actorRole: still an admin).
+  const asAdmin = { actorRole: ADMIN_ROLE }
+
+  api.post('/admin/users', roleRequired(ADMIN_ROLE), async (c) => {
     const body = await jsonBody(c)
-    const actor = c.get('user')!
+    if (body.roles !== undefined && !Array.isArray(body.roles))
+      throw new AuthError('VALIDATION_FAILED', { fields: { roles: 'Must be a list of role names.' } })
+    const user = await auth.createUser(
+      {
+        email: field(body, 'email'),
+        username: field(body, 'username'),
+        password: field(body, 'password'),
+        name: field(body, 'name') || null,
+        ...(body.roles !== undefined ? { roles: body.roles as string[] } : {}),
+      },
+      { actor: c.get('user'), ...asAdmin, ctx: c.get('gatehouseContext') },
+    )
+    return c.json({ user: toPublicUser(user) }, 201)
+  })
+
+  api.patch('/admin/users/:id', roleRequired(ADMIN_ROLE), async (c) => {
+    const body = await jsonBody(c)
     const id = idParam(c.req.param('id'))
     if (body.active !== undefined && typeof body.active !== 'boolean') {
       throw new AuthError('VALIDATION_FAILED', { fields: { active: 'Must be true or false.' } })
@@ -123,17 +152,22 @@ export function apiRoutes(s: Services): Hono {
     ) {
       throw new AuthError('VALIDATION_FAILED', { fields: { roles: 'Must be a list of role names.' } })
     }
-    let user = await auth.stores.users.getUserById(id)
-    if (!user) throw new AuthError('NOT_FOUND')
-    const ctx = c.get('gatehouseContext')
-    if (Array.isArray(body.roles)) user = await auth.setRoles(id, body.roles as string[], actor, ctx)
-    if (typeof body.active === 'boolean' && body.active !== user.active)
-      user = await auth.setActive(id, body.active, actor, ctx)
+    // One validated, atomic write of roles and active together: all of it or nothing.
+    const user = await auth.updateAccess(
+      id,
+      {
+        ...(body.roles !== undefined ? { roles: body.roles as string[] } : {}),
+        ...(body.active !== undefined ? { active: body.active as boolean } : {}),
+      },
+      c.get('user'),
+      c.get('gatehouseContext'),
+      asAdmin,
+    )
     return c.json({ user: toPublicUser(user) })
   })
 
-  api.delete('/admin/users/:id', roleRequired('admin'), async (c) => {
-    await auth.deleteUser(idParam(c.req.param('id')), c.get('user')!, c.get('gatehouseContext'))
+  api.delete('/admin/users/:id', roleRequired(ADMIN_ROLE), async (c) => {
+    await auth.deleteUser(idParam(c.req.param('id')), c.get('user')!, c.get('gatehouseContext'), asAdmin)
     return c.body(null, 204)
   })
 

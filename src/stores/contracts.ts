@@ -42,6 +42,24 @@ export type UserPatch = Partial<Pick<User, 'email' | 'name' | 'active' | 'emailV
 
 export type CreateUserResult = { ok: true; user: User } | { ok: false; conflict: 'email' | 'username' }
 
+/** What `updateAccess` changes: the roles (replaced; unknown names ignored), the active flag, or both. */
+export interface AccessChange {
+  roles?: string[]
+  active?: boolean
+}
+
+/**
+ * Conditions a guarded write checks in the same atomic step as the write (one transaction;
+ * concurrent guarded writes on one role are serialised). On refusal the store throws
+ * AccessGuardError and writes nothing.
+ */
+export interface AccessGuard {
+  /** Refuse ('last-holder') when the target was an active holder of this role and afterwards no active user holds it. */
+  keepActiveRole?: string
+  /** Refuse ('actor') unless this user exists, is active and (when `role` is given) holds `role` at the moment of the write. */
+  actor?: { id: string; role?: string }
+}
+
 export interface UserPage {
   users: User[]
   total: number
@@ -60,7 +78,13 @@ export interface UserStore {
   listUsers(query: { q?: string; offset: number; limit: number }): Promise<UserPage>
   /** Replaces the roles of a user. Unknown role names are ignored. */
   setRoles(id: string, roles: string[]): Promise<void>
-  deleteUser(id: string): Promise<boolean>
+  /**
+   * Changes roles and/or the active flag in one atomic step, checking `guard` in the same
+   * step. Null for an unknown user (after the actor check); throws AccessGuardError on refusal.
+   */
+  updateAccess(id: string, change: AccessChange, guard?: AccessGuard): Promise<User | null>
+  /** With a guard: checked atomically with the delete, as in `updateAccess`. */
+  deleteUser(id: string, guard?: AccessGuard): Promise<boolean>
   /** Creates or replaces a role and its permissions (called at start from the options). */
   defineRole(name: string, permissions: string[]): Promise<void>
   listRoles(): Promise<{ name: string; permissions: string[] }[]>

@@ -54,3 +54,22 @@ export function isInvalidInputError(error: unknown): boolean {
   }
   return false
 }
+
+/**
+ * Raised by the guarded writes (`updateAccess`, `deleteUser` with a guard) when the guard
+ * refuses: `last-holder` — the change would leave no active user with the guarded role;
+ * `actor` — the acting user is no longer active or no longer holds the required role.
+ * Nothing was written. The core maps them to LAST_ADMIN (409) and FORBIDDEN (403).
+ */
+export class AccessGuardError extends Error {
+  override readonly name = 'AccessGuardError'
+  readonly code = 'CONFLICT' as const
+
+  constructor(readonly reason: 'last-holder' | 'actor') {
+    super(
+      reason === 'last-holder'
+        ? 'The change would leave no active user with the guarded role.'
+        : 'The acting user may no longer make this change.',
+    )
+  }
+}

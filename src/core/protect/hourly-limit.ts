@@ -13,7 +13,12 @@ export async function limitPerIpPerHour(
   ip: string | null | undefined,
   limit: number,
 ): Promise<void> {
+  await limitPerHour(kv, `${name}:ip:${ipThrottleKey(ip)}`, limit)
+}
+
+/** The same fixed one-hour window for any key (e.g. one user's verification mails). */
+export async function limitPerHour(kv: KeyValueStore, key: string, limit: number): Promise<void> {
   if (limit <= 0) return
-  const count = await kv.increment(`${name}:ip:${ipThrottleKey(ip)}`, 3600)
+  const count = await kv.increment(key, 3600)
   if (count > limit) throw new AuthError('RATE_LIMITED', { retryAfter: 3600 })
 }

@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono'
 import type { FC } from 'hono/jsx'
 import { csrfToken } from '../../adapters/hono.ts'
+import { ADMIN_ROLE } from '../../core/auth.ts'
 import { AuthError } from '../../core/errors.ts'
 import { safeRedirect } from '../../core/protect/redirect.ts'
 import type { AuditEvent, User } from '../../stores/contracts.ts'
@@ -26,6 +27,7 @@ export const AUDIT_TYPES = [
   'password.reset',
   'password.reset.request',
   'email.verify',
+  'user.create',
   'user.activate',
   'user.deactivate',
   'user.roles',
@@ -109,6 +111,7 @@ const AdminTabs: FC<{ active: 'users' | 'audit' }> = ({ active }) => (
 export function adminPages(pages: Hono, s: Services): void {
   const { auth } = s
   const roleNames = Object.keys(auth.options.roles)
+  const defaultRoles = auth.options.signup.defaultRoles
 
   // ---------------------------------------------------------------- users
 
@@ -170,6 +173,7 @@ export function adminPages(pages: Hono, s: Services): void {
           </table>
         </div>
         <Pager path="/admin" page={page} perPage={USERS_PER_PAGE} total={total} params={{ q }} />
+        <CreateUserForm token={token} back={back} roleNames={roleNames} defaultRoles={defaultRoles} />
       </>,
     )
   })
@@ -179,12 +183,48 @@ export function adminPages(pages: Hono, s: Services): void {
     return id.length > 0 && id.length <= 64 ? auth.stores.users.getUserById(id) : null
   }
 
+  // requireAdmin ran before the form arrived: the core checks the admin again, atomically
+  // with the write (still active, still an admin).
+  const asAdmin = { actorRole: ADMIN_ROLE }
+
+  pages.post('/admin/users', requireAdmin, requireCsrf, async (c) => {
+    const form = await readForm(c)
+    try {
+      const created = await auth.createUser(
+        {
+          email: str(form, 'email'),
+          username: str(form, 'username'),
+          name: str(form, 'name') || null,
+          password: str(form, 'password'),
+          roles: strings(form, 'roles').slice(0, 64),
+        },
+        { actor: currentUser(c), ...asAdmin, ctx: requestContext(c) },
+      )
+      setFlash(
+        c,
+        'success',
+        `Created ${created.username}${created.passwordHash ? '' : ' without a password (they can set one with “Forgot password”)'}.`,
+      )
+    } catch (error) {
+      if (!(error instanceof AuthError) || error.status >= 500) throw error
+      const problems = Object.values(error.fields ?? {})
+      setFlash(c, 'error', problems.length > 0 ? problems.join(' ') : error.message)
+    }
+    return c.redirect(backTo(str(form, 'back')), 303)
+  })
+
   pages.post('/admin/users/:id/toggle-active', requireAdmin, requireCsrf, async (c) => {
     const form = await readForm(c)
     const target = await findTarget(c)
     if (!target) return renderErrorPage(c, new AuthError('NOT_FOUND'))
     try {
-      const updated = await auth.setActive(target.id, !target.active, currentUser(c), requestContext(c))
+      const updated = await auth.setActive(
+        target.id,
+        !target.active,
+        currentUser(c),
+        requestContext(c),
+        asAdmin,
+      )
       setFlash(
         c,
         'success',
@@ -205,7 +245,7 @@ export function adminPages(pages: Hono, s: Services): void {
     if (!target) return renderErrorPage(c, new AuthError('NOT_FOUND'))
     const roles = strings(form, 'roles').slice(0, 64)
     try {
-      const updated = await auth.setRoles(target.id, roles, currentUser(c), requestContext(c))
+      const updated = await auth.setRoles(target.id, roles, currentUser(c), requestContext(c), asAdmin)
       setFlash(
         c,
         'success',
@@ -355,6 +395,45 @@ export function adminPages(pages: Hono, s: Services): void {
     )
   })
 }
+
+/** Creates a user whatever the public sign-up setting; the password may be left empty. */
+const CreateUserForm: FC<{ token: string; back: string; roleNames: string[]; defaultRoles: string[] }> = (
+  p,
+) => (
+  <details class="create-user">
+    <summary class="button secondary outline">Create user</summary>
+    <form method="post" action="/admin/users" aria-label="Create user">
+      <CsrfField token={p.token} />
+      <Hidden name="back" value={p.back} />
+      <label for="new-email">
+        Email
+        <input id="new-email" type="email" name="email" required autocomplete="off" maxlength={254} />
+      </label>
+      <label for="new-username">
+        Username
+        <input id="new-username" type="text" name="username" required autocomplete="off" maxlength={64} />
+      </label>
+      <label for="new-name">
+        Name <small class="muted">(optional)</small>
+        <input id="new-name" type="text" name="name" autocomplete="off" maxlength={100} />
+      </label>
+      <label for="new-password">
+        Password <small class="muted">(optional: without one, the user sets it with “Forgot password”)</small>
+        <input id="new-password" type="password" name="password" autocomplete="new-password" />
+      </label>
+      <fieldset>
+        <legend>Roles</legend>
+        {p.roleNames.map((r) => (
+          <label>
+            <input type="checkbox" name="roles" value={r} checked={p.defaultRoles.includes(r)} />
+            {r}
+          </label>
+        ))}
+      </fieldset>
+      <button type="submit">Create user</button>
+    </form>
+  </details>
+)
 
 const UserRow: FC<{ user: User; me: User; token: string; back: string; roleNames: string[] }> = ({
   user,

@@ -41,15 +41,6 @@ export function problemFrom(error: AuthError): FormProblem {
   }
 }
 
-/** Sends a verification mail; a mail failure is logged, never shown as a failed sign-up. */
-async function sendVerification(s: Services, user: User): Promise<void> {
-  try {
-    await s.recovery.sendVerification(user)
-  } catch (error) {
-    s.auth.options.logger.warn(`verification mail failed: ${(error as Error)?.message ?? String(error)}`)
-  }
-}
-
 // ------------------------------------------------------------------ views
 
 function SignupForm(props: {
@@ -266,7 +257,7 @@ export function authPages(pages: Hono, s: Services): void {
       if (isFormError(error)) return signupPage(c, values, problemFrom(error))
       throw error
     }
-    if (config.emailVerification !== 'off') await sendVerification(s, user)
+    if (config.emailVerification !== 'off') await s.recovery.sendVerificationSafely(user)
     if (config.emailVerification === 'required') {
       return renderPage(
         c,
@@ -352,7 +343,7 @@ export function authPages(pages: Hono, s: Services): void {
       return loginPage(c, { ...state, problem })
     }
     if (config.emailVerification === 'required' && !user.emailVerified) {
-      await sendVerification(s, user)
+      await s.recovery.sendVerificationSafely(user)
       return loginPage(c, {
         ...state,
         problem: {

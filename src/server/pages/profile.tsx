@@ -11,8 +11,6 @@ import { CsrfField, Field, FormAlert, PostButton, readForm, str } from './forms.
 import { requestContext, requireCsrf, requireLogin } from './guards.ts'
 import { currentUser, renderPage } from './layout.tsx'
 
-const RESENDS_PER_HOUR = 5
-
 export function profilePages(pages: Hono, s: Services): void {
   const { auth, config } = s
 
@@ -264,15 +262,15 @@ export function profilePages(pages: Hono, s: Services): void {
   pages.post('/profile/verify-email', requireLogin, requireCsrf, async (c) => {
     const user = currentUser(c)!
     if (config.emailVerification === 'off' || user.emailVerified) return c.redirect('/profile', 303)
-    const count = await auth.stores.kv.increment(`verify:resend:${user.id}`, 3600)
-    if (count > RESENDS_PER_HOUR) {
-      setFlash(c, 'error', 'Too many confirmation mails. Please wait an hour and try again.')
-      return c.redirect('/profile', 303)
-    }
     try {
-      await s.recovery.sendVerification(user)
+      await s.recovery.resendVerification(user)
     } catch (error) {
-      auth.options.logger.warn(`verification mail failed: ${(error as Error)?.message ?? String(error)}`)
+      if (!(error instanceof AuthError)) throw error
+      if (error.code === 'RATE_LIMITED') {
+        setFlash(c, 'error', 'Too many confirmation mails. Please wait an hour and try again.')
+        return c.redirect('/profile', 303)
+      }
+      if (error.code !== 'MAIL_UNAVAILABLE') throw error
       setFlash(c, 'error', 'We could not send the mail right now. Please try again later.')
       return c.redirect('/profile', 303)
     }

@@ -1,6 +1,15 @@
 import { emailLookupKey, matchesUserQuery, sortedUnique } from '../common.ts'
-import type { CreateUserResult, NewUser, User, UserPage, UserPatch, UserStore } from '../contracts.ts'
-import { IdentityTakenError, StoreConflictError } from '../errors.ts'
+import type {
+  AccessChange,
+  AccessGuard,
+  CreateUserResult,
+  NewUser,
+  User,
+  UserPage,
+  UserPatch,
+  UserStore,
+} from '../contracts.ts'
+import { AccessGuardError, IdentityTakenError, StoreConflictError } from '../errors.ts'
 import { getUser, type MemoryState, type StoredUser, withRoles } from './state.ts'
 
 const identityKey = (provider: string, subject: string) => JSON.stringify([provider, subject])
@@ -87,7 +96,47 @@ export class MemoryUserStore implements UserStore {
     this.state.userRoles.set(id, new Set(roles.filter((r) => this.state.roles.has(r))))
   }
 
-  async deleteUser(id: string): Promise<boolean> {
+  // No await between the guard's checks and the write: in one process that is atomic.
+  async updateAccess(id: string, change: AccessChange, guard: AccessGuard = {}): Promise<User | null> {
+    this.#checkActor(guard)
+    const stored = this.state.users.get(id)
+    if (!stored) return null
+    const roles = change.roles
+      ? new Set(change.roles.filter((r) => this.state.roles.has(r)))
+      : (this.state.userRoles.get(id) ?? new Set<string>())
+    const active = change.active ?? stored.active
+    this.#checkLastHolder(
+      id,
+      guard,
+      active && (guard.keepActiveRole ? roles.has(guard.keepActiveRole) : false),
+    )
+    this.state.users.set(id, { ...stored, active })
+    this.state.userRoles.set(id, new Set(roles))
+    return getUser(this.state, id)
+  }
+
+  #checkActor(guard: AccessGuard): void {
+    if (!guard.actor) return
+    const actor = this.state.users.get(guard.actor.id)
+    const role = guard.actor.role
+    if (!actor?.active || (role !== undefined && !this.state.userRoles.get(actor.id)?.has(role)))
+      throw new AccessGuardError('actor')
+  }
+
+  /** Refuses when `id` holds the guarded role now, will not afterwards, and no other active user holds it. */
+  #checkLastHolder(id: string, guard: AccessGuard, holdsAfter: boolean): void {
+    const role = guard.keepActiveRole
+    if (role === undefined || holdsAfter) return
+    const holds = (userId: string) =>
+      !!this.state.users.get(userId)?.active && !!this.state.userRoles.get(userId)?.has(role)
+    if (!holds(id)) return
+    for (const other of this.state.users.keys()) if (other !== id && holds(other)) return
+    throw new AccessGuardError('last-holder')
+  }
+
+  async deleteUser(id: string, guard: AccessGuard = {}): Promise<boolean> {
+    this.#checkActor(guard)
+    if (this.state.users.has(id)) this.#checkLastHolder(id, guard, false)
     if (!this.state.users.delete(id)) return false
     // Same cascade as the SQL foreign keys (ON DELETE CASCADE).
     this.state.userRoles.delete(id)

@@ -18,8 +18,9 @@ export function composeStores(sql: Stores, redis: RedisStores): Stores {
     setPasswordHash: (id, hash) => u.setPasswordHash(id, hash),
     listUsers: (query) => u.listUsers(query),
     setRoles: (id, roles) => u.setRoles(id, roles),
-    deleteUser: async (id) => {
-      const deleted = await u.deleteUser(id)
+    updateAccess: (id, change, guard) => u.updateAccess(id, change, guard),
+    deleteUser: async (id, guard) => {
+      const deleted = await u.deleteUser(id, guard)
       await redis.sessions.deleteUserSessions(id)
       return deleted
     },
