@@ -92,7 +92,7 @@ export class Auth {
         : null
     this.sessions = new SessionManager(this.stores.sessions, options.session, options.clock, cache)
     this.passwords = new PasswordHasher(options.password)
-    this.throttle = new LoginThrottle(options.throttle, extras.throttleBackend)
+    this.throttle = new LoginThrottle(options.throttle, extras.throttleBackend, { kv: this.stores.kv })
     const t = options.tokens
     this.tokens = t.enabled
       ? createTokenService({
@@ -197,16 +197,22 @@ export class Auth {
     const attempt = {
       ip: ctx.ip ?? null,
       account: user ? `user:${user.id}` : `login:${login.trim().toLowerCase().slice(0, 256)}`,
-      deviceId: user ? this.devices.knownDevice(user.id, ctx.cookie ?? null) : null,
+      deviceId: user ? this.devices.knownDevice(user, ctx.cookie ?? null) : null,
     }
-    await this.throttle.check(attempt)
+    // The attempt takes its throttle points before the hash, atomically: a burst of
+    // concurrent guesses gets no more password checks than the limit.
+    const ticket = await this.throttle.begin(attempt)
     let ok = false
     let reason = 'INVALID_CREDENTIALS'
     if (user?.passwordHash) {
       const result = await this.passwords.verify(password, user.passwordHash)
       ok = result.valid
-      if (ok && result.needsRehash)
-        await this.stores.users.setPasswordHash(user.id, await this.passwords.hash(password))
+      if (ok && result.needsRehash) {
+        const upgraded = await this.passwords.hash(password)
+        await this.stores.users.setPasswordHash(user.id, upgraded)
+        // The device cookie issued after this login is bound to the stored hash.
+        user.passwordHash = upgraded
+      }
     } else {
       await this.passwords.verifyDummy(password)
     }
@@ -215,11 +221,11 @@ export class Auth {
       reason = 'ACCOUNT_DISABLED'
     }
     if (!ok || !user) {
-      await this.throttle.recordFailure(attempt)
+      await this.throttle.failed(ticket)
       await this.audit({ type: 'login.failure', userId: user?.id ?? null, reason, ctx })
       throw new AuthError('INVALID_CREDENTIALS')
     }
-    await this.throttle.recordSuccess(attempt)
+    await this.throttle.succeeded(ticket)
     return user
   }
 
@@ -246,7 +252,7 @@ export class Auth {
     if (options.audit !== false) await this.recordLogin(user, ctx)
     const cookies = [
       this.#sessionCookie(token, remember ? this.options.session.rememberAbsoluteTimeout : undefined),
-      this.devices.issue(user.id),
+      this.devices.issue(user),
     ]
     return { token, session, cookies }
   }
@@ -391,12 +397,12 @@ export class Auth {
   ): Promise<StartedSession | null> {
     // Guessing the current password from a stolen session is throttled like a login.
     const attempt = { ip: ctx.ip ?? null, account: `password-change:${user.id}`, deviceId: null }
-    await this.throttle.check(attempt)
+    const ticket = await this.throttle.begin(attempt)
     const verified = user.passwordHash
       ? await this.passwords.verify(String(input.currentPassword ?? ''), user.passwordHash)
       : { valid: false }
     if (!verified.valid) {
-      await this.throttle.recordFailure(attempt)
+      await this.throttle.failed(ticket)
       await this.audit({
         type: 'password.change.failure',
         userId: user.id,
@@ -408,11 +414,14 @@ export class Auth {
         fields: { current_password: 'The current password is wrong.' },
       })
     }
-    await this.throttle.recordSuccess(attempt)
+    await this.throttle.succeeded(ticket)
     await this.setPassword(user, String(input.newPassword ?? ''), 'new_password')
     await this.audit({ type: 'password.change', userId: user.id, ctx })
     if (!current) return null
-    return this.startSession(user, { remember: current.remember, replaces: current.id, audit: false }, ctx)
+    // Device cookies are bound to the password: the new session comes with a fresh one for
+    // this browser, while every other browser's device cookie stops counting.
+    const changed = (await this.stores.users.getUserById(user.id)) ?? user
+    return this.startSession(changed, { remember: current.remember, replaces: current.id, audit: false }, ctx)
   }
 
   /** Throws WEAK_PASSWORD / PASSWORD_TOO_LONG (tied to `field`) when the policy refuses it. */
