@@ -2,7 +2,6 @@ import type { Response as ExpressResponse, NextFunction, Request, RequestHandler
 import type { Auth, Authenticated } from '../core/auth.ts'
 import { contextFromNodeHeaders, type RequestContext } from '../core/context.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
-import { type Logger, logUnexpected } from '../core/options.ts'
 import {
   forbidden,
   requirePermissions,
@@ -10,6 +9,7 @@ import {
   type UnauthorizedHandler,
   unauthorized,
 } from '../core/guards.ts'
+import { type Logger, logUnexpected } from '../core/options.ts'
 import { requireToken, type TokenRequirement } from '../core/token-guard.ts'
 import type { AccessClaims } from '../core/tokens/access.ts'
 import type { SessionRecord, User } from '../stores/contracts.ts'

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander'
 import { createAuth } from '../core/auth.ts'
 import { AuthError } from '../core/errors.ts'
 import { normalizeEmail } from '../core/users.ts'
+import { openStores } from '../server/app.ts'
 import { loadServerConfig, type ServerConfig } from '../server/config.ts'
 import { startServer } from '../server/serve.ts'
 import { createSqlStores, migrationStatus } from '../stores/sql/index.ts'
@@ -18,20 +19,31 @@ function config(): ServerConfig {
   return loadServerConfig(process.env, configFile ? { configFile } : {})
 }
 
-/** An Auth on the configured store, for the admin commands. */
+/**
+ * An Auth on the configured stores — the same as the server's (SQL, and Redis with REDIS_URL),
+ * so what a command changes (sessions, throttle counters) is what the server sees.
+ */
 async function openAuth() {
   const c = config()
-  const stores = await createSqlStores({ url: c.databaseUrl })
+  const { stores, throttleBackend } = await openStores(c, undefined)
   const quiet = { warn: () => {} }
-  return createAuth({
-    secret: c.secret,
-    mode: c.mode,
-    publicUrl: c.publicUrl,
-    dataDir: c.dataDir,
-    stores,
-    logger: quiet,
-    ...(c.auth as object),
-  })
+  try {
+    return await createAuth(
+      {
+        secret: c.secret,
+        mode: c.mode,
+        publicUrl: c.publicUrl,
+        dataDir: c.dataDir,
+        stores,
+        logger: quiet,
+        ...(c.auth as object),
+      },
+      throttleBackend ? { throttleBackend } : {},
+    )
+  } catch (error) {
+    await stores.close()
+    throw error
+  }
 }
 
 /** Runs one admin command on an Auth and always closes its stores. */
@@ -142,6 +154,18 @@ user
     await withAuth(async (auth) => {
       const u = await auth.setActive((await findUser(auth, login)).id, true, null)
       console.log(`${u.username} is active.`)
+    })
+  })
+
+user
+  .command('unlock')
+  .description("clear an account's failed-login throttle (a user locked out by someone else's guesses)")
+  .argument('<login>', 'username or email')
+  .action(async (login: string) => {
+    await withAuth(async (auth) => {
+      const u = await findUser(auth, login)
+      await auth.clearThrottle(u.id, null)
+      console.log(`${u.username} can log in again from any device (failed-login throttle cleared).`)
     })
   })
 

@@ -230,6 +230,18 @@ export class Auth {
   }
 
   /**
+   * Clears the login throttle of an account (an operator letting in a user locked out by
+   * someone else's guesses): its login counter and its password-change counter. Audited.
+   */
+  async clearThrottle(userId: string, actor: User | null, ctx: Partial<RequestContext> = {}): Promise<void> {
+    const user = await this.stores.users.getUserById(userId)
+    if (!user) throw new AuthError('NOT_FOUND')
+    await this.throttle.clearAccount(`user:${user.id}`)
+    await this.throttle.clearAccount(`password-change:${user.id}`)
+    await this.audit({ type: 'user.throttle_clear', userId: user.id, actorId: actor?.id ?? null, ctx })
+  }
+
+  /**
    * Starts a session for `user` (Flask-Login's login_user). Always a new id: a session id
    * planted before login is dropped (`replaces`), never adopted. Sets the device cookie that
    * exempts this browser from the account-wide throttle next time.

@@ -4,6 +4,7 @@ import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { gatehouse } from '../adapters/hono.ts'
 import { type Auth, createAuth } from '../core/auth.ts'
+import { DeviceUnlock } from '../core/device-unlock.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
 import { createOutboxMailer, createSmtpMailer, type Mailer } from '../core/mail/mailer.ts'
 import type { AuthOptions, Logger } from '../core/options.ts'
@@ -99,7 +100,12 @@ export async function createServer(
     appName: config.appName,
     onError: (e) => logger.warn(`mail failed: ${(e as Error).message}`),
   })
-  const services: Services = { config, auth, mailer, outbox, recovery }
+  const unlock = new DeviceUnlock(auth, mailer, {
+    publicUrl: config.publicUrl,
+    appName: config.appName,
+    onError: (e) => logger.warn(`mail failed: ${(e as Error).message}`),
+  })
+  const services: Services = { config, auth, mailer, outbox, recovery, unlock }
 
   const app = new Hono()
   app.use(securityHeaders({ hsts: auth.options.secure }))
@@ -160,8 +166,11 @@ function wantsPage(c: Context): boolean {
   return !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')
 }
 
-/** SQL for everything; with REDIS_URL, sessions, one-time tokens and login throttling in Redis (shared by every instance). */
-async function openStores(
+/**
+ * SQL for everything; with REDIS_URL, sessions, one-time tokens and login throttling in Redis
+ * (shared by every instance). The CLI opens the same, so its changes reach the server.
+ */
+export async function openStores(
   config: ServerConfig,
   clock: AuthOptions['clock'],
 ): Promise<{ stores: Stores; throttleBackend?: ThrottleBackend }> {
