@@ -103,8 +103,8 @@ export class LoginThrottle {
    * with Retry-After) when a budget refuses; then every point taken is given back.
    */
   async begin(attempt: LoginAttempt): Promise<ThrottleTicket> {
+    if (!this.#enabled) return { attempt, accountKey: attempt.account, consumed: false }
     const accountKey = await this.#accountKey(attempt.account)
-    if (!this.#enabled) return { attempt, accountKey, consumed: false }
     if (attempt.deviceId) {
       // A device that logged in to this account before is held by neither its IP's budget
       // (a flood from the same NAT must not lock the owner out) nor the account's.
