@@ -229,6 +229,27 @@ for (const kind of Object.keys(backends)) {
       ).toBe(true)
     })
 
+    it('a login the hashing queue refuses (503 OVERLOADED) gives its throttle points back', async () => {
+      const auth = await makeAuth(
+        kind,
+        { account: { points: 3, duration: 900 }, ip: { points: 1000, duration: 900 } },
+        { concurrency: 1, maxWaiting: 0 },
+      )
+      await auth.signUp({ email: 'q@example.com', username: 'queued', password: PASSWORD })
+      const burst = await Promise.allSettled(
+        Array.from({ length: 3 }, (_, i) => auth.verifyLogin({ login: 'queued', password: `wrong ${i}` })),
+      )
+      expect(codes(burst)).toEqual({ INVALID_CREDENTIALS: 1, OVERLOADED: 2 })
+      // Only the one checked guess counted: two more wrong guesses are still checked.
+      for (let i = 0; i < 2; i++)
+        await expect(auth.verifyLogin({ login: 'queued', password: `again ${i}` })).rejects.toMatchObject({
+          code: 'INVALID_CREDENTIALS',
+        })
+      await expect(auth.verifyLogin({ login: 'queued', password: PASSWORD })).rejects.toMatchObject({
+        code: 'RATE_LIMITED',
+      })
+    })
+
     it('clearAccount lets the owner in from a new device after someone else’s guesses locked the account', async () => {
       const auth = await makeAuth(kind, {
         account: { points: 3, duration: 900 },

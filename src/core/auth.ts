@@ -204,17 +204,25 @@ export class Auth {
     const ticket = await this.throttle.begin(attempt)
     let ok = false
     let reason = 'INVALID_CREDENTIALS'
-    if (user?.passwordHash) {
-      const result = await this.passwords.verify(password, user.passwordHash)
-      ok = result.valid
-      if (ok && result.needsRehash) {
-        const upgraded = await this.passwords.hash(password)
-        await this.stores.users.setPasswordHash(user.id, upgraded)
-        // The device cookie issued after this login is bound to the stored hash.
-        user.passwordHash = upgraded
+    let rehash = false
+    try {
+      if (user?.passwordHash) {
+        const result = await this.passwords.verify(password, user.passwordHash)
+        ok = result.valid
+        rehash = ok && result.needsRehash
+      } else {
+        await this.passwords.verifyDummy(password)
       }
-    } else {
-      await this.passwords.verifyDummy(password)
+    } catch (error) {
+      // Not checked (OVERLOADED: the hashing queue is full): the attempt costs no budget.
+      await this.throttle.cancel(ticket)
+      throw error
+    }
+    if (rehash && user) {
+      const upgraded = await this.passwords.hash(password)
+      await this.stores.users.setPasswordHash(user.id, upgraded)
+      // The device cookie issued after this login is bound to the stored hash.
+      user.passwordHash = upgraded
     }
     if (ok && user && !user.active) {
       ok = false
@@ -410,9 +418,15 @@ export class Auth {
     // Guessing the current password from a stolen session is throttled like a login.
     const attempt = { ip: ctx.ip ?? null, account: `password-change:${user.id}`, deviceId: null }
     const ticket = await this.throttle.begin(attempt)
-    const verified = user.passwordHash
-      ? await this.passwords.verify(String(input.currentPassword ?? ''), user.passwordHash)
-      : { valid: false }
+    let verified: { valid: boolean }
+    try {
+      verified = user.passwordHash
+        ? await this.passwords.verify(String(input.currentPassword ?? ''), user.passwordHash)
+        : { valid: false }
+    } catch (error) {
+      await this.throttle.cancel(ticket)
+      throw error
+    }
     if (!verified.valid) {
       await this.throttle.failed(ticket)
       await this.audit({

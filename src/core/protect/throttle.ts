@@ -135,6 +135,21 @@ export class LoginThrottle {
     throw new ThrottledError(scope, Math.max(1, Math.ceil(wait / 1000)))
   }
 
+  /**
+   * The password was not checked after all (the hashing queue refused, a store failed):
+   * the attempt gives back every point it took, so a refusal under load costs no budget.
+   */
+  async cancel(ticket: ThrottleTicket): Promise<void> {
+    if (!ticket.consumed) return
+    const { attempt } = ticket
+    if (attempt.deviceId) await giveBack(this.#device, deviceKey(attempt))
+    else
+      await Promise.all([
+        giveBack(this.#ip, ipThrottleKey(attempt.ip)),
+        giveBack(this.#account, ticket.accountKey),
+      ])
+  }
+
   /** The password was wrong. A known device's failure still counts against its IP (without holding it). */
   async failed(ticket: ThrottleTicket): Promise<void> {
     if (!ticket.consumed || !ticket.attempt.deviceId) return
