@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createAuth } from '../src/core/auth.ts'
-import { tryAgainIn } from '../src/server/pages/format.ts'
+import { tryAgainIn, withRetryHint } from '../src/server/pages/format.ts'
 import { createSqlStores } from '../src/stores/sql/index.ts'
 import { createTestServer, type TestServer } from './helpers/server.ts'
 
@@ -114,7 +114,8 @@ describe('sign in from a new device (throttled account)', () => {
     expect(refused.status).toBe(429)
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(800)
     const page = await refused.text()
-    expect(page).toContain('Try again in 15 minutes.')
+    expect(page).toContain('Too many attempts. Try again in 15 minutes.')
+    expect(page).not.toContain('Please try again later')
     expect(page).toContain('Email me a sign-in link for this device')
     expect(page).toContain('action="/login/unlock"')
 
@@ -238,7 +239,7 @@ describe('sign in from a new device (throttled account)', () => {
     expect(res!.headers.get('retry-after')).toBe('3600')
     const html = await res!.text()
     expect(html).toContain('Slow down')
-    expect(html).toContain('Try again in 1 hour.')
+    expect(html).toContain('Too many attempts. Try again in 1 hour.')
   })
 })
 
@@ -345,5 +346,8 @@ describe('429 pages say when to try again', () => {
     expect(tryAgainIn(901)).toBe('Try again in 16 minutes.')
     expect(tryAgainIn(3600)).toBe('Try again in 1 hour.')
     expect(tryAgainIn(7201)).toBe('Try again in 3 hours.')
+    expect(withRetryHint('Too many attempts. Please try again later.', 900)).toBe(
+      'Too many attempts. Try again in 15 minutes.',
+    )
   })
 })

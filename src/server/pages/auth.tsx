@@ -6,7 +6,7 @@ import { ThrottledError } from '../../core/protect/throttle.ts'
 import type { User } from '../../stores/contracts.ts'
 import type { Services } from '../services.ts'
 import { setFlash } from './flash.ts'
-import { formatTime, tryAgainIn } from './format.ts'
+import { formatTime, withRetryHint } from './format.ts'
 import {
   CsrfField,
   echo,
@@ -44,12 +44,14 @@ export function problemFrom(error: AuthError): FormProblem {
     headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfter)))
   const hasFields = error.fields && Object.keys(error.fields).length > 0
   // A refused attempt says when to come back (from Retry-After).
-  const when =
-    error.status === 429 && error.retryAfter !== undefined ? ` ${tryAgainIn(error.retryAfter)}` : ''
+  const text =
+    error.status === 429 && error.retryAfter !== undefined
+      ? withRetryHint(error.message, error.retryAfter)
+      : error.message
   return {
     status: error.status,
     // With field errors, the summary says to look at the fields; otherwise the error's own words.
-    message: hasFields ? 'Please correct the highlighted fields.' : `${error.message}${when}`,
+    message: hasFields ? 'Please correct the highlighted fields.' : text,
     fields: error.fields,
     headers,
   }

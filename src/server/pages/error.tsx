@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { AuthError } from '../../core/errors.ts'
-import { tryAgainIn } from './format.ts'
+import { withRetryHint } from './format.ts'
 import { currentUser, renderPage } from './layout.tsx'
 
 const TITLES: Record<number, [string, string]> = {
@@ -41,11 +41,10 @@ export function renderErrorPage(c: Context, error: AuthError): Response | Promis
       </p>
       <h1>{title}</h1>
       <p class="muted" data-code={error.code}>
-        {message}
+        {error.retryAfter !== undefined && (status === 429 || status === 503)
+          ? withRetryHint(message, error.retryAfter)
+          : message}
       </p>
-      {error.retryAfter !== undefined && (status === 429 || status === 503) ? (
-        <p class="retry-after">{tryAgainIn(error.retryAfter)}</p>
-      ) : null}
       <div class="actions">
         {status === 401 || (status === 403 && !user) ? (
           <a href="/login" class="button">

@@ -36,3 +36,8 @@ export function tryAgainIn(retryAfterSeconds: number): string {
     s < 60 ? [s, 'second'] : s < 3600 ? [Math.ceil(s / 60), 'minute'] : [Math.ceil(s / 3600), 'hour']
   return `Try again in ${n} ${unit}${n === 1 ? '' : 's'}.`
 }
+
+/** A refusal's message with when to come back, in place of a vague "Please try again later." */
+export function withRetryHint(message: string, retryAfterSeconds: number): string {
+  return `${message.replace(/\s*Please try again (later|shortly|in a moment)\.$/, '')} ${tryAgainIn(retryAfterSeconds)}`
+}
