@@ -55,7 +55,8 @@ export async function createApp(stores?: Stores) {
     ),
   )
   app.post('/form', csrfProtect(), (c) => c.text('ok'))
-  app.onError((error) => authErrorHandler(error)) // AuthError → {"error":{"code","message"}} + status
+  // AuthError → {"error":{"code","message"}} + status; any other error is logged with its stack → 500
+  app.onError(authErrorHandler)
   return { app, auth }
 }
 

@@ -16,6 +16,7 @@ export {
 export { type Clock, fakeClock, systemClock } from './core/clock.ts'
 export { contextFromRequest, type RequestContext, wantsHtml } from './core/context.ts'
 export { parseCookies, serializeCookie } from './core/cookies.ts'
+export { DeviceUnlock, type DeviceUnlockOptions } from './core/device-unlock.ts'
 export {
   AuthError,
   ERROR_TABLE,
@@ -30,7 +31,12 @@ export * from './core/passwords/index.ts'
 export { csrfTokenFor, passesOriginCheck, verifyCsrfToken } from './core/protect/csrf.ts'
 export { ipThrottleKey } from './core/protect/ip.ts'
 export { safeRedirect } from './core/protect/redirect.ts'
-export { LoginThrottle, type ThrottleBackend } from './core/protect/throttle.ts'
+export {
+  LoginThrottle,
+  type ThrottleBackend,
+  ThrottledError,
+  type ThrottleScope,
+} from './core/protect/throttle.ts'
 export { deviceName, parseSessionToken, type SessionInfo, SessionManager } from './core/sessions.ts'
 export {
   isValidEmail,

@@ -9,6 +9,7 @@ import {
   type UnauthorizedHandler,
   unauthorized,
 } from '../core/guards.ts'
+import { type Logger, logUnexpected } from '../core/options.ts'
 import { requireToken, type TokenRequirement } from '../core/token-guard.ts'
 import type { AccessClaims } from '../core/tokens/access.ts'
 import type { SessionRecord, User } from '../stores/contracts.ts'
@@ -190,14 +191,22 @@ export async function logout(req: Request, res: ExpressResponse) {
   req.authSession = null
 }
 
-/** Express error handler answering in the API.md error format. */
-export function authErrorHandler() {
+/**
+ * Express error handler answering in the API.md error format. Any error that is not an
+ * AuthError is a bug: it is logged with its stack (to `logger`, else the Auth options' logger,
+ * else the console) and answered with a generic 500.
+ */
+export function authErrorHandler(options: { logger?: Logger } = {}) {
   return function gatehouseErrorHandler(
     error: unknown,
-    _req: Request,
+    req: Request,
     res: ExpressResponse,
     next: NextFunction,
   ) {
+    if (!(error instanceof AuthError)) {
+      const logger = options.logger ?? req.gatehouse?.auth.options.logger
+      logUnexpected(logger, `${req.method} ${(req.originalUrl || req.url).split('?')[0]}`, error)
+    }
     if (res.headersSent) return next(error)
     void sendResponse(res, errorResponse(toAuthError(error)))
   }

@@ -11,6 +11,7 @@ import {
   type UnauthorizedHandler,
   unauthorized,
 } from '../core/guards.ts'
+import { type Logger, logUnexpected } from '../core/options.ts'
 import { requireToken, type TokenRequirement } from '../core/token-guard.ts'
 import type { AccessClaims } from '../core/tokens/access.ts'
 import type { SessionRecord, User } from '../stores/contracts.ts'
@@ -208,8 +209,16 @@ export async function logout(c: Context): Promise<void> {
   c.set('session', null)
 }
 
-/** Answers an AuthError (or any error) in the API.md error format. */
-export function authErrorHandler(error: unknown): Response {
+/**
+ * Answers an AuthError (or any error) in the API.md error format: `app.onError(authErrorHandler)`.
+ * Any other error is a bug: it is logged with its stack (to `logger`, else the Auth options'
+ * logger, else the console) and answered with a generic 500.
+ */
+export function authErrorHandler(error: unknown, c?: Context, logger?: Logger): Response {
+  if (!(error instanceof AuthError)) {
+    const where = c ? `${c.req.method} ${c.req.path}` : 'request'
+    logUnexpected(logger ?? (c?.get('auth') as Auth | undefined)?.options.logger, where, error)
+  }
   return errorResponse(toAuthError(error))
 }
 

@@ -19,7 +19,10 @@ function config(): ServerConfig {
   return loadServerConfig(process.env, configFile ? { configFile } : {})
 }
 
-/** An Auth on the configured store, for the admin commands. */
+/**
+ * An Auth on the configured stores — the same as the server's (SQL, and Redis with REDIS_URL),
+ * so what a command changes (sessions, throttle counters) is what the server sees.
+ */
 async function openAuth() {
   const c = config()
   // Exactly the stores the server uses (SQL, and Redis with REDIS_URL): a deactivation here
@@ -159,6 +162,18 @@ user
     await withAuth(async (auth) => {
       const u = await auth.setActive((await findUser(auth, login)).id, true, null)
       console.log(`${u.username} is active.`)
+    })
+  })
+
+user
+  .command('unlock')
+  .description("clear an account's failed-login throttle (a user locked out by someone else's guesses)")
+  .argument('<login>', 'username or email')
+  .action(async (login: string) => {
+    await withAuth(async (auth) => {
+      const u = await findUser(auth, login)
+      await auth.clearThrottle(u.id, null)
+      console.log(`${u.username} can log in again from any device (failed-login throttle cleared).`)
     })
   })
 

@@ -28,6 +28,9 @@ export type AuditType =
   | 'apikey.revoke'
   | 'oauth.login'
   | 'oauth.link'
+  | 'device.unlock.request'
+  | 'device.unlock'
+  | 'user.throttle_clear'
 
 export interface AuditInput {
   type: AuditType

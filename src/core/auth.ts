@@ -106,7 +106,7 @@ export class Auth {
         : null
     this.sessions = new SessionManager(this.stores.sessions, options.session, options.clock, cache)
     this.passwords = new PasswordHasher(options.password)
-    this.throttle = new LoginThrottle(options.throttle, extras.throttleBackend)
+    this.throttle = new LoginThrottle(options.throttle, extras.throttleBackend, { kv: this.stores.kv })
     const t = options.tokens
     this.tokens = t.enabled
       ? createTokenService({
@@ -281,26 +281,52 @@ export class Auth {
     const attempt = {
       ip: ctx.ip ?? null,
       account: user ? `user:${user.id}` : `login:${login.trim().toLowerCase().slice(0, 256)}`,
-      deviceId: user ? this.devices.knownDevice(user.id, ctx.cookie ?? null) : null,
+      deviceId: user ? this.devices.knownDevice(user, ctx.cookie ?? null) : null,
     }
-    await this.throttle.check(attempt)
+    // The attempt takes its throttle points before the hash, atomically: a burst of
+    // concurrent guesses gets no more password checks than the limit.
+    const ticket = await this.throttle.begin(attempt)
     let ok = false
     let reason = 'INVALID_CREDENTIALS'
-    const result = await this.passwords.verifyLogin(password, user?.passwordHash ?? null)
-    ok = result.valid
-    if (ok && user && result.needsRehash)
-      await this.stores.users.setPasswordHash(user.id, await this.passwords.hash(password))
+    let rehash = false
+    try {
+      const result = await this.passwords.verifyLogin(password, user?.passwordHash ?? null)
+      ok = result.valid
+      rehash = ok && result.needsRehash
+    } catch (error) {
+      // Not checked (OVERLOADED: the hashing queue is full): the attempt costs no budget.
+      await this.throttle.cancel(ticket)
+      throw error
+    }
+    if (rehash && user) {
+      const upgraded = await this.passwords.hash(password)
+      await this.stores.users.setPasswordHash(user.id, upgraded)
+      // The device cookie issued after this login is bound to the stored hash.
+      user.passwordHash = upgraded
+    }
     if (ok && user && !user.active) {
       ok = false
       reason = 'ACCOUNT_DISABLED'
     }
     if (!ok || !user) {
-      await this.throttle.recordFailure(attempt)
+      await this.throttle.failed(ticket)
       await this.audit({ type: 'login.failure', userId: user?.id ?? null, reason, ctx })
       throw new AuthError('INVALID_CREDENTIALS')
     }
-    await this.throttle.recordSuccess(attempt)
+    await this.throttle.succeeded(ticket)
     return user
+  }
+
+  /**
+   * Clears the login throttle of an account (an operator letting in a user locked out by
+   * someone else's guesses): its login counter and its password-change counter. Audited.
+   */
+  async clearThrottle(userId: string, actor: User | null, ctx: Partial<RequestContext> = {}): Promise<void> {
+    const user = await this.stores.users.getUserById(userId)
+    if (!user) throw new AuthError('NOT_FOUND')
+    await this.throttle.clearAccount(`user:${user.id}`)
+    await this.throttle.clearAccount(`password-change:${user.id}`)
+    await this.audit({ type: 'user.throttle_clear', userId: user.id, actorId: actor?.id ?? null, ctx })
   }
 
   /**
@@ -326,7 +352,7 @@ export class Auth {
     if (options.audit !== false) await this.recordLogin(user, ctx)
     const cookies = [
       this.#sessionCookie(token, remember ? this.options.session.rememberAbsoluteTimeout : undefined),
-      this.devices.issue(user.id),
+      this.devices.issue(user),
     ]
     return { token, session, cookies }
   }
@@ -484,17 +510,35 @@ export class Auth {
     })
     if (who.via === 'api-key' || typeof password !== 'string' || password === '' || !who.user.passwordHash)
       throw required
-    const attempt = { ip: ctx.ip ?? null, account: `reauth:${who.user.id}`, deviceId: null }
-    await this.throttle.check(attempt)
-    if (!(await this.passwords.verify(password, who.user.passwordHash)).valid) {
-      await this.throttle.recordFailure(attempt)
+    if (!(await this.#checkPassword(who.user, password, `reauth:${who.user.id}`, ctx))) {
       await this.audit({ type: 'reauth.failure', userId: who.user.id, reason: 'INVALID_CREDENTIALS', ctx })
       throw new AuthError('FRESH_LOGIN_REQUIRED', {
         message: 'The password is wrong.',
         fields: { password: 'The password is wrong.' },
       })
     }
-    await this.throttle.recordSuccess(attempt)
+  }
+
+  /**
+   * The password of a signed-in user, checked again (password change, re-authentication).
+   * Guessing it from a stolen session is throttled like a login, under `account`.
+   */
+  async #checkPassword(
+    user: User,
+    password: string,
+    account: string,
+    ctx: Partial<RequestContext>,
+  ): Promise<boolean> {
+    const ticket = await this.throttle.begin({ ip: ctx.ip ?? null, account, deviceId: null })
+    let valid: boolean
+    try {
+      valid = user.passwordHash ? (await this.passwords.verify(password, user.passwordHash)).valid : false
+    } catch (error) {
+      await this.throttle.cancel(ticket)
+      throw error
+    }
+    await (valid ? this.throttle.succeeded(ticket) : this.throttle.failed(ticket))
+    return valid
   }
 
   // ---------------------------------------------------------------- account changes
@@ -506,14 +550,8 @@ export class Auth {
     current: SessionRecord | null,
     ctx: Partial<RequestContext> = {},
   ): Promise<StartedSession | null> {
-    // Guessing the current password from a stolen session is throttled like a login.
-    const attempt = { ip: ctx.ip ?? null, account: `password-change:${user.id}`, deviceId: null }
-    await this.throttle.check(attempt)
-    const verified = user.passwordHash
-      ? await this.passwords.verify(String(input.currentPassword ?? ''), user.passwordHash)
-      : { valid: false }
-    if (!verified.valid) {
-      await this.throttle.recordFailure(attempt)
+    const currentPassword = String(input.currentPassword ?? '')
+    if (!(await this.#checkPassword(user, currentPassword, `password-change:${user.id}`, ctx))) {
       await this.audit({
         type: 'password.change.failure',
         userId: user.id,
@@ -525,11 +563,13 @@ export class Auth {
         fields: { current_password: 'The current password is wrong.' },
       })
     }
-    await this.throttle.recordSuccess(attempt)
     await this.setPassword(user, String(input.newPassword ?? ''), 'new_password')
     await this.audit({ type: 'password.change', userId: user.id, ctx })
     if (!current) return null
-    return this.startSession(user, { remember: current.remember, replaces: current.id, audit: false }, ctx)
+    // Device cookies are bound to the password: the new session comes with a fresh one for
+    // this browser, while every other browser's device cookie stops counting.
+    const changed = (await this.stores.users.getUserById(user.id)) ?? user
+    return this.startSession(changed, { remember: current.remember, replaces: current.id, audit: false }, ctx)
   }
 
   /** Throws WEAK_PASSWORD / PASSWORD_TOO_LONG (tied to `field`) when the policy refuses it. */

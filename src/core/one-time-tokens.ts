@@ -3,7 +3,7 @@ import type { KeyValueStore } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
 
 /** What a one-time token may be used for; a token minted for one purpose never serves another. */
-export type TokenPurpose = 'password-reset' | 'email-verify'
+export type TokenPurpose = 'password-reset' | 'email-verify' | 'device-unlock'
 
 /** What a live token stands for. */
 export interface TokenEntry {

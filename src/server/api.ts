@@ -50,6 +50,24 @@ export function apiRoutes(s: Services): Hono {
     return c.body(null, 204)
   })
 
+  // "Sign in from a new device" for a throttled account: the same 202 whether or not it exists.
+  api.post('/auth/unlock-request', async (c) => {
+    const body = await jsonBody(c)
+    await s.unlock.request(body.login, c.get('gatehouseContext'))
+    return c.json(
+      { status: 'accepted', message: 'If this is an account, a sign-in link for this device is on its way.' },
+      202,
+    )
+  })
+
+  // Spends the link and makes this client a known device (the device cookie); it does not log in.
+  api.post('/auth/unlock', async (c) => {
+    const body = await jsonBody(c)
+    const { cookie } = await s.unlock.unlock(body.token, c.get('gatehouseContext'))
+    c.header('set-cookie', cookie, { append: true })
+    return c.body(null, 204)
+  })
+
   api.post('/auth/verify-email', async (c) => {
     const body = await jsonBody(c)
     await recovery.verifyEmail(body.token, c.get('gatehouseContext'))

@@ -4,6 +4,7 @@ import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { gatehouse } from '../adapters/hono.ts'
 import { type Auth, createAuth } from '../core/auth.ts'
+import { DeviceUnlock } from '../core/device-unlock.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
 import { escapingLogger } from '../core/log-escape.ts'
 import { createOutboxMailer, createSmtpMailer, type Mailer } from '../core/mail/mailer.ts'
@@ -107,7 +108,12 @@ export async function createServer(
     appName: config.appName,
     onError: (e) => logger.warn(`mail failed: ${(e as Error).message}`),
   })
-  const services: Services = { config, auth, mailer, outbox, recovery }
+  const unlock = new DeviceUnlock(auth, mailer, {
+    publicUrl: config.publicUrl,
+    appName: config.appName,
+    onError: (e) => logger.warn(`mail failed: ${(e as Error).message}`),
+  })
+  const services: Services = { config, auth, mailer, outbox, recovery, unlock }
 
   const app = new Hono()
   app.use(securityHeaders({ hsts: auth.options.secure }))

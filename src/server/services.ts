@@ -1,4 +1,5 @@
 import type { Auth } from '../core/auth.ts'
+import type { DeviceUnlock } from '../core/device-unlock.ts'
 import type { Mailer, OutboxMailer } from '../core/mail/mailer.ts'
 import type { AccountRecovery } from '../core/recovery.ts'
 import type { ServerConfig } from './config.ts'
@@ -11,4 +12,6 @@ export interface Services {
   /** Only in development with no SMTP_URL. */
   outbox: OutboxMailer | null
   recovery: AccountRecovery
+  /** "Sign in from a new device" links for throttled accounts. */
+  unlock: DeviceUnlock
 }

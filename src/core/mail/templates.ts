@@ -32,3 +32,15 @@ export function verifyEmailMail(to: string, link: string, appName: string): Mail
     html: layout('Confirm your email', [intro], { href: link, label: 'Confirm my email' }),
   }
 }
+
+export function deviceUnlockMail(to: string, link: string, appName: string): Mail {
+  const intro = `Someone asked to sign in to your ${appName} account from a new device while sign-ins from new devices are paused after too many failed attempts. If it was you, open the link below on that device; it works once and expires in 15 minutes. You will still need your password.`
+  const outro =
+    'If you did not ask for this, ignore this mail. Someone may be guessing your password: consider changing it.'
+  return {
+    to,
+    subject: `Sign in to ${appName} from a new device`,
+    text: `${intro}\n\n${link}\n\n${outro}\n`,
+    html: layout('Sign in from a new device', [intro, outro], { href: link, label: 'Trust this device' }),
+  }
+}

@@ -2,8 +2,9 @@ import {
   type RateLimiterAbstract,
   RateLimiterMemory,
   RateLimiterRedis,
-  type RateLimiterRes,
+  RateLimiterRes,
 } from 'rate-limiter-flexible'
+import type { KeyValueStore } from '../../stores/contracts.ts'
 import { AuthError } from '../errors.ts'
 import { ipThrottleKey } from './ip.ts'
 
@@ -30,20 +31,60 @@ export interface LoginAttempt {
 /** Where counters live: this process (one instance), or Redis (shared by every instance). */
 export type ThrottleBackend = { kind: 'memory' } | { kind: 'redis'; client: unknown; prefix?: string }
 
+/** Which budget refused an attempt: the client IP's, the account's, or the known device's own. */
+export type ThrottleScope = 'ip' | 'account' | 'device'
+
+/** RATE_LIMITED from the login throttle, saying which budget refused (the login page offers an unlock link for `account`). */
+export class ThrottledError extends AuthError {
+  readonly scope: ThrottleScope
+  constructor(scope: ThrottleScope, retryAfter: number) {
+    super('RATE_LIMITED', { retryAfter })
+    this.scope = scope
+  }
+}
+
+/** What `begin` took, to be settled with `failed` or `succeeded` once the password is checked. */
+export interface ThrottleTicket {
+  readonly attempt: LoginAttempt
+  /** The account counter's key (it carries the account's clear-generation). */
+  readonly accountKey: string
+  readonly consumed: boolean
+}
+
+export interface LoginThrottleExtras {
+  /**
+   * Shared key-value store for the accounts' clear-generations, so an operator's
+   * clearAccount (from the CLI, another instance) resets counters held in any process.
+   */
+  kv?: KeyValueStore
+}
+
 /**
- * Login throttling (ASVS 6.3.1) that cannot be turned against the real user: failures
+ * Login throttling (ASVS 6.3.1) that cannot be turned against the real user: attempts
  * are counted per IP (/64 for IPv6) and per account, but a device that has logged in to
  * the account before has its own per-device budget, so an attacker who exhausts the
  * account budget from elsewhere does not lock its owner out.
+ *
+ * An attempt takes its points atomically BEFORE the password is hashed (`begin`), so a burst
+ * of concurrent guesses cannot slip past the limit while the first ones are still hashing.
+ * A success gives the IP its point back and clears the account's counter.
  */
 export class LoginThrottle {
   readonly #enabled: boolean
   readonly #ip: RateLimiterAbstract
   readonly #account: RateLimiterAbstract
   readonly #device: RateLimiterAbstract
+  readonly #accountDuration: number
+  readonly #kv: KeyValueStore | undefined
 
-  constructor(options: ThrottleOptions, backend: ThrottleBackend = { kind: 'memory' }) {
+  constructor(
+    options: ThrottleOptions,
+    backend: ThrottleBackend = { kind: 'memory' },
+    extras: LoginThrottleExtras = {},
+  ) {
     this.#enabled = options.enabled
+    this.#kv = extras.kv
+    this.#accountDuration = options.account.duration
     const make = (name: string, limit: Limit): RateLimiterAbstract => {
       const keyPrefix = `${backend.kind === 'redis' ? (backend.prefix ?? 'gatehouse:') : ''}throttle:${name}`
       const base = { points: limit.points, duration: limit.duration, keyPrefix }
@@ -56,43 +97,124 @@ export class LoginThrottle {
     this.#device = make('device', options.device)
   }
 
-  /** Throws RATE_LIMITED (with Retry-After) when this attempt must not even be tried. */
-  async check(attempt: LoginAttempt): Promise<void> {
-    if (!this.#enabled) return
-    const [ip, other] = await Promise.all([
-      this.#ip.get(ipThrottleKey(attempt.ip)),
-      attempt.deviceId
-        ? this.#device.get(`${attempt.account}:${attempt.deviceId}`)
-        : this.#account.get(attempt.account),
+  /**
+   * Takes this attempt's points before any hashing: from the IP and the account, or — for a
+   * known device — from the device's own budget only. Throws ThrottledError (RATE_LIMITED
+   * with Retry-After) when a budget refuses; then every point taken is given back.
+   */
+  async begin(attempt: LoginAttempt): Promise<ThrottleTicket> {
+    if (!this.#enabled) return { attempt, accountKey: attempt.account, consumed: false }
+    const accountKey = await this.#accountKey(attempt.account)
+    if (attempt.deviceId) {
+      // A device that logged in to this account before is held by neither its IP's budget
+      // (a flood from the same NAT must not lock the owner out) nor the account's.
+      const key = deviceKey(attempt)
+      const res = await take(this.#device, key)
+      if (res.refused) throw new ThrottledError('device', retryAfter(res.res))
+      return { attempt, accountKey, consumed: true }
+    }
+    const ipKey = ipThrottleKey(attempt.ip)
+    const [ip, account] = await Promise.allSettled([take(this.#ip, ipKey), take(this.#account, accountKey)])
+    const failed = [ip, account].find((r) => r.status === 'rejected')
+    const ipOk = ip.status === 'fulfilled' && !ip.value.refused
+    const accountOk = account.status === 'fulfilled' && !account.value.refused
+    if (!failed && ipOk && accountOk) return { attempt, accountKey, consumed: true }
+    // Refused (or the store failed): give back the points this attempt was granted. A refused
+    // consume is not given back: its counter is past the limit until the window ends anyway,
+    // and a give-back after a success cleared the counter would hand out a spare point.
+    await Promise.allSettled([
+      ipOk ? giveBack(this.#ip, ipKey) : undefined,
+      accountOk ? giveBack(this.#account, accountKey) : undefined,
     ])
-    const limiter = attempt.deviceId ? this.#device : this.#account
-    // A device that logged in to this account before is not held by its IP's budget either:
-    // a flood from the same NAT must not lock the owner out; its own budget still applies.
-    const ipWait = attempt.deviceId ? 0 : blockedFor(ip, this.#ip.points)
-    const wait = Math.max(ipWait, blockedFor(other, limiter.points))
-    if (wait > 0) throw new AuthError('RATE_LIMITED', { retryAfter: Math.ceil(wait / 1000) })
+    if (failed) throw (failed as PromiseRejectedResult).reason
+    const scope: ThrottleScope = ipOk ? 'account' : 'ip'
+    const wait = Math.max(
+      ip.status === 'fulfilled' && ip.value.refused ? ip.value.res.msBeforeNext : 0,
+      account.status === 'fulfilled' && account.value.refused ? account.value.res.msBeforeNext : 0,
+    )
+    throw new ThrottledError(scope, Math.max(1, Math.ceil(wait / 1000)))
   }
 
-  async recordFailure(attempt: LoginAttempt): Promise<void> {
-    if (!this.#enabled) return
+  /**
+   * The password was not checked after all (the hashing queue refused, a store failed):
+   * the attempt gives back every point it took, so a refusal under load costs no budget.
+   */
+  async cancel(ticket: ThrottleTicket): Promise<void> {
+    if (!ticket.consumed) return
+    const { attempt } = ticket
+    if (attempt.deviceId) await giveBack(this.#device, deviceKey(attempt))
+    else
+      await Promise.all([
+        giveBack(this.#ip, ipThrottleKey(attempt.ip)),
+        giveBack(this.#account, ticket.accountKey),
+      ])
+  }
+
+  /** The password was wrong. A known device's failure still counts against its IP (without holding it). */
+  async failed(ticket: ThrottleTicket): Promise<void> {
+    if (!ticket.consumed || !ticket.attempt.deviceId) return
+    await this.#ip.penalty(ipThrottleKey(ticket.attempt.ip))
+  }
+
+  /**
+   * A successful login clears the account's counters and gives the IP back the point this
+   * attempt took (not more: one good login must not launder a flood from the same IP).
+   */
+  async succeeded(ticket: ThrottleTicket): Promise<void> {
+    if (!ticket.consumed) return
+    const { attempt } = ticket
     await Promise.all([
-      this.#ip.penalty(ipThrottleKey(attempt.ip)),
+      this.#account.delete(ticket.accountKey),
       attempt.deviceId
-        ? this.#device.penalty(`${attempt.account}:${attempt.deviceId}`)
-        : this.#account.penalty(attempt.account),
+        ? this.#device.delete(deviceKey(attempt))
+        : giveBack(this.#ip, ipThrottleKey(attempt.ip)),
     ])
   }
 
-  /** A successful login clears the account's counters (not the IP's: one good login must not launder a flood). */
-  async recordSuccess(attempt: LoginAttempt): Promise<void> {
-    if (!this.#enabled) return
-    await Promise.all([
-      this.#account.delete(attempt.account),
-      attempt.deviceId ? this.#device.delete(`${attempt.account}:${attempt.deviceId}`) : undefined,
-    ])
+  /**
+   * Clears an account's counter (an operator unlocking a user locked out by someone else's
+   * guesses). With a shared key-value store the account also moves to a new generation, so
+   * counters held by other processes stop counting too.
+   */
+  async clearAccount(account: string): Promise<void> {
+    const key = await this.#accountKey(account)
+    if (this.#kv) await this.#kv.increment(generationKey(account), this.#accountDuration)
+    await this.#account.delete(key)
+  }
+
+  async #accountKey(account: string): Promise<string> {
+    if (!this.#kv) return account
+    const generation = await this.#kv.get(generationKey(account))
+    return generation ? `${account}#${generation}` : account
   }
 }
 
-function blockedFor(res: RateLimiterRes | null, points: number): number {
-  return res && res.consumedPoints >= points ? res.msBeforeNext : 0
+function deviceKey(attempt: LoginAttempt): string {
+  return `${attempt.account}:${attempt.deviceId}`
+}
+
+function generationKey(account: string): string {
+  return `throttle:generation:${account}`
+}
+
+type Taken = { refused: false } | { refused: true; res: RateLimiterRes }
+
+/** consume() is atomic on memory and Redis: of N concurrent attempts, at most `points` pass. */
+async function take(limiter: RateLimiterAbstract, key: string): Promise<Taken> {
+  try {
+    await limiter.consume(key)
+    return { refused: false }
+  } catch (error) {
+    if (error instanceof RateLimiterRes) return { refused: true, res: error }
+    throw error
+  }
+}
+
+/** Gives back the one point an attempt was granted. */
+async function giveBack(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  await limiter.reward(key, 1)
+}
+
+function retryAfter(res: RateLimiterRes): number {
+  return Math.max(1, Math.ceil(res.msBeforeNext / 1000))
 }

@@ -40,6 +40,9 @@ export const AUDIT_TYPES = [
   'apikey.revoke',
   'oauth.login',
   'oauth.link',
+  'device.unlock.request',
+  'device.unlock',
+  'user.throttle_clear',
 ] as const
 
 /** A page number from the query; anything odd reads as page 1. */
@@ -255,6 +258,20 @@ export function adminPages(pages: Hono, s: Services): void {
       if (!(error instanceof AuthError) || error.status >= 500) throw error
       setFlash(c, 'error', error.fields?.roles ?? error.message)
     }
+    return c.redirect(backTo(str(form, 'back')), 303)
+  })
+
+  // Lets in a user locked out by someone else's failed logins (audited as user.throttle_clear).
+  pages.post('/admin/users/:id/clear-throttle', requireAdmin, requireCsrf, async (c) => {
+    const form = await readForm(c)
+    const target = await findTarget(c)
+    if (!target) return renderErrorPage(c, new AuthError('NOT_FOUND'))
+    await auth.clearThrottle(target.id, currentUser(c), requestContext(c))
+    setFlash(
+      c,
+      'success',
+      `Failed-login limits of ${target.username} cleared: they can log in from any device.`,
+    )
     return c.redirect(backTo(str(form, 'back')), 303)
   })
 
@@ -475,6 +492,15 @@ const UserRow: FC<{ user: User; me: User; token: string; back: string; roleNames
             label={`${user.active ? 'Deactivate' : 'Activate'} ${user.username}`}
           >
             {user.active ? 'Deactivate' : 'Activate'}
+          </PostButton>
+          <PostButton
+            action={`${base}/clear-throttle`}
+            token={token}
+            hidden={{ back }}
+            class="small secondary outline"
+            label={`Clear the login throttle of ${user.username}`}
+          >
+            Clear login throttle
           </PostButton>
           <details class="role-editor">
             <summary class="button secondary outline small">Roles</summary>

@@ -2,12 +2,23 @@ import type { Context, Hono } from 'hono'
 import { csrfToken, login, logout } from '../../adapters/hono.ts'
 import { AuthError } from '../../core/errors.ts'
 import { safeRedirect } from '../../core/protect/redirect.ts'
+import { ThrottledError } from '../../core/protect/throttle.ts'
 import type { User } from '../../stores/contracts.ts'
 import type { Services } from '../services.ts'
 import { setFlash } from './flash.ts'
-import { formatTime } from './format.ts'
-import { CsrfField, echo, Field, type FieldErrors, FormAlert, readForm, str } from './forms.tsx'
-import { requestContext, requireCsrf, requireLogin } from './guards.ts'
+import { formatTime, withRetryHint } from './format.ts'
+import {
+  CsrfField,
+  echo,
+  Field,
+  type FieldErrors,
+  FormAlert,
+  Hidden,
+  PostButton,
+  readForm,
+  str,
+} from './forms.tsx'
+import { noReferrer, requestContext, requireCsrf, requireLogin } from './guards.ts'
 import { appName, Card, currentUser, isAdmin, renderPage } from './layout.tsx'
 
 export function displayName(user: User): string {
@@ -32,10 +43,15 @@ export function problemFrom(error: AuthError): FormProblem {
   if (error.retryAfter !== undefined)
     headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfter)))
   const hasFields = error.fields && Object.keys(error.fields).length > 0
+  // A refused attempt says when to come back (from Retry-After).
+  const text =
+    error.status === 429 && error.retryAfter !== undefined
+      ? withRetryHint(error.message, error.retryAfter)
+      : error.message
   return {
     status: error.status,
     // With field errors, the summary says to look at the fields; otherwise the error's own words.
-    message: hasFields ? 'Please correct the highlighted fields.' : error.message,
+    message: hasFields ? 'Please correct the highlighted fields.' : text,
     fields: error.fields,
     headers,
   }
@@ -144,6 +160,30 @@ function LoginForm(props: {
       </div>
       <button type="submit">Log in</button>
     </form>
+  )
+}
+
+/**
+ * Shown when the account's budget (not the IP's) refused a login from this browser: the
+ * owner can get a one-time link by mail that makes this browser a known device. Shown alike
+ * for names that have no account, so it tells nothing about which accounts exist.
+ */
+function UnlockOffer(props: { token: string; login: string }) {
+  return (
+    <div class="unlock-offer" data-unlock-offer>
+      <p class="muted">
+        Sign-ins to this account from new devices are paused after too many failed attempts. If it is your
+        account, we can email you a link that lets this browser sign in.
+      </p>
+      <PostButton
+        action="/login/unlock"
+        token={props.token}
+        hidden={{ login: props.login }}
+        class="secondary"
+      >
+        Email me a sign-in link for this device
+      </PostButton>
+    </div>
   )
 }
 
@@ -289,7 +329,13 @@ export function authPages(pages: Hono, s: Services): void {
 
   const loginPage = (
     c: Context,
-    state: { login: string; remember: boolean; problem?: FormProblem; notice?: string },
+    state: {
+      login: string
+      remember: boolean
+      problem?: FormProblem
+      notice?: string
+      unlockOffer?: boolean
+    },
   ): Response | Promise<Response> => {
     const token = csrfToken(c)
     const next = safeRedirect(c.req.query('next'), '')
@@ -311,6 +357,7 @@ export function authPages(pages: Hono, s: Services): void {
           problem={state.problem}
           notice={state.notice}
         />
+        {state.unlockOffer ? <UnlockOffer token={token} login={state.login} /> : null}
         <footer class="card-footer">
           New here? <a href="/signup">Create an account</a>
         </footer>
@@ -340,7 +387,8 @@ export function authPages(pages: Hono, s: Services): void {
       // One message for every bad-credentials case (unknown user, wrong password, disabled).
       const problem = problemFrom(error)
       if (error.code === 'INVALID_CREDENTIALS') problem.message = 'Invalid username or password.'
-      return loginPage(c, { ...state, problem })
+      const unlockOffer = error instanceof ThrottledError && error.scope === 'account'
+      return loginPage(c, { ...state, problem, unlockOffer })
     }
     if (config.emailVerification === 'required' && !user.emailVerified) {
       await s.recovery.sendVerificationSafely(user)
@@ -355,6 +403,85 @@ export function authPages(pages: Hono, s: Services): void {
     await login(c, user, { remember })
     setFlash(c, 'success', `Welcome back, ${displayName(user)}.`)
     return c.redirect(safeRedirect(c.req.query('next'), '/dashboard'), 303)
+  })
+
+  // ---------------------------------------------------------------- sign in from a new device
+
+  pages.use('/login/unlock', noReferrer)
+
+  const invalidUnlockLink = (c: Context): Response | Promise<Response> =>
+    renderPage(
+      c,
+      { title: 'Invalid link', card: true, status: 400 },
+      <Card title="This link is invalid or has expired">
+        <p>Sign-in links for a new device work once and expire after 15 minutes.</p>
+        <a href="/login" class="button">
+          Back to login
+        </a>
+      </Card>,
+    )
+
+  pages.get('/login/unlock', async (c) => {
+    if (c.req.query('sent') === '1') {
+      return renderPage(
+        c,
+        { title: 'Check your email', card: true },
+        <Card title="Check your email">
+          <p>
+            If that is an account, we have sent its address a link that lets this browser sign in. Open it in
+            this browser; it works once and expires in 15 minutes.
+          </p>
+          <a href="/login" class="button secondary">
+            Back to login
+          </a>
+        </Card>,
+      )
+    }
+    // Opening the link only shows a button: no state change on GET (link scanners open links too).
+    const token = c.req.query('token') ?? ''
+    if (!(await s.unlock.check(token))) return invalidUnlockLink(c)
+    return renderPage(
+      c,
+      { title: 'Sign in from this device', card: true },
+      <Card
+        title="Sign in from this device"
+        lead="Let this browser sign in to your account. You will still need your password."
+      >
+        <form method="post" action="/login/unlock">
+          <CsrfField token={csrfToken(c)} />
+          <Hidden name="token" value={token} />
+          <button type="submit">Trust this browser</button>
+        </form>
+      </Card>,
+    )
+  })
+
+  pages.post('/login/unlock', requireCsrf, async (c) => {
+    const form = await readForm(c)
+    const token = str(form, 'token')
+    if (token) {
+      let cookie: string
+      try {
+        cookie = (await s.unlock.unlock(token, requestContext(c))).cookie
+      } catch (error) {
+        if (error instanceof AuthError && error.code === 'INVALID_TOKEN') return invalidUnlockLink(c)
+        throw error
+      }
+      c.header('set-cookie', cookie, { append: true })
+      setFlash(c, 'success', 'This browser can now sign in to your account. Log in with your password.')
+      return c.redirect('/login', 303)
+    }
+    const loginValue = str(form, 'login')
+    try {
+      // Answers the same whether or not the account exists (DeviceUnlock); past the per-IP
+      // limit the error page says when to try again.
+      await s.unlock.request(loginValue, requestContext(c))
+    } catch (error) {
+      if (error instanceof AuthError && error.code === 'VALIDATION_FAILED')
+        return loginPage(c, { login: echo(loginValue), remember: false, problem: problemFrom(error) })
+      throw error
+    }
+    return c.redirect('/login/unlock?sent=1', 303)
   })
 
   // ---------------------------------------------------------------- logout

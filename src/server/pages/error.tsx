@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import { AuthError } from '../../core/errors.ts'
+import { withRetryHint } from './format.ts'
 import { currentUser, renderPage } from './layout.tsx'
 
 const TITLES: Record<number, [string, string]> = {
@@ -40,7 +41,9 @@ export function renderErrorPage(c: Context, error: AuthError): Response | Promis
       </p>
       <h1>{title}</h1>
       <p class="muted" data-code={error.code}>
-        {message}
+        {error.retryAfter !== undefined && (status === 429 || status === 503)
+          ? withRetryHint(message, error.retryAfter)
+          : message}
       </p>
       <div class="actions">
         {status === 401 || (status === 403 && !user) ? (

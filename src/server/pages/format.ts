@@ -24,3 +24,20 @@ export function timeAgo(ms: number, now: number): string {
   const n = Math.floor(s / chosen[0])
   return `${n} ${chosen[1]}${n === 1 ? '' : 's'} ago`
 }
+
+/**
+ * When a refused request may be tried again, from its Retry-After seconds, rounded up so the
+ * page never sends the user back too early: "Try again in 45 seconds", "… in 15 minutes",
+ * "… in 1 hour".
+ */
+export function tryAgainIn(retryAfterSeconds: number): string {
+  const s = Math.max(1, Math.ceil(retryAfterSeconds))
+  const [n, unit] =
+    s < 60 ? [s, 'second'] : s < 3600 ? [Math.ceil(s / 60), 'minute'] : [Math.ceil(s / 3600), 'hour']
+  return `Try again in ${n} ${unit}${n === 1 ? '' : 's'}.`
+}
+
+/** A refusal's message with when to come back, in place of a vague "Please try again later." */
+export function withRetryHint(message: string, retryAfterSeconds: number): string {
+  return `${message.replace(/\s*Please try again (later|shortly|in a moment)\.$/, '')} ${tryAgainIn(retryAfterSeconds)}`
+}
