@@ -60,7 +60,8 @@ for (const [name, make] of Object.entries(apps)) {
       expect(lines).toHaveLength(1)
       expect(lines[0]).toContain('GET /bug')
       expect(lines[0]).toContain('Error: database said: secret-detail-42')
-      expect(lines[0]).toMatch(/\n\s+at bug /)
+      // One line: the stack is there, its newlines escaped (log-escape.ts).
+      expect(lines[0]).toMatch(/\\n\s+at bug /)
       expect(lines[0]).not.toContain('do-not-log')
     })
 
