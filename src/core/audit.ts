@@ -3,34 +3,37 @@ import type { AuditStore } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
 import type { RequestContext } from './context.ts'
 
-/** Security events worth an audit trail (ASVS 16.3). */
-export type AuditType =
-  | 'signup'
-  | 'login.success'
-  | 'login.failure'
-  | 'logout'
-  | 'password.change'
-  | 'password.change.failure'
-  | 'reauth.failure'
-  | 'password.reset'
-  | 'password.reset.request'
-  | 'email.verify'
-  | 'user.create'
-  | 'user.activate'
-  | 'user.deactivate'
-  | 'user.roles'
-  | 'user.delete'
-  | 'session.revoke'
-  | 'session.revoke_others'
-  | 'token.reuse'
-  | 'token.logout_all'
-  | 'apikey.create'
-  | 'apikey.revoke'
-  | 'oauth.login'
-  | 'oauth.link'
-  | 'device.unlock.request'
-  | 'device.unlock'
-  | 'user.throttle_clear'
+/** Security events worth an audit trail (ASVS 16.3); the admin log's filter offers these. */
+export const AUDIT_TYPES = [
+  'signup',
+  'login.success',
+  'login.failure',
+  'logout',
+  'password.change',
+  'password.change.failure',
+  'reauth.failure',
+  'password.reset',
+  'password.reset.request',
+  'email.verify',
+  'user.create',
+  'user.activate',
+  'user.deactivate',
+  'user.roles',
+  'user.delete',
+  'session.revoke',
+  'session.revoke_others',
+  'token.reuse',
+  'token.logout_all',
+  'apikey.create',
+  'apikey.revoke',
+  'oauth.login',
+  'oauth.link',
+  'device.unlock.request',
+  'device.unlock',
+  'user.throttle_clear',
+] as const
+
+export type AuditType = (typeof AUDIT_TYPES)[number]
 
 export interface AuditInput {
   type: AuditType

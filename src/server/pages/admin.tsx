@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono'
 import type { FC } from 'hono/jsx'
 import { csrfToken } from '../../adapters/hono.ts'
+import { AUDIT_TYPES } from '../../core/audit.ts'
 import { ADMIN_ROLE } from '../../core/auth.ts'
 import { AuthError } from '../../core/errors.ts'
 import { safeRedirect } from '../../core/protect/redirect.ts'
@@ -15,35 +16,6 @@ import { currentUser, renderPage } from './layout.tsx'
 
 const USERS_PER_PAGE = 20
 const EVENTS_PER_PAGE = 50
-
-/** The audit event types the filter offers (see core/audit.ts). */
-export const AUDIT_TYPES = [
-  'signup',
-  'login.success',
-  'login.failure',
-  'logout',
-  'password.change',
-  'password.change.failure',
-  'password.reset',
-  'password.reset.request',
-  'email.verify',
-  'user.create',
-  'user.activate',
-  'user.deactivate',
-  'user.roles',
-  'user.delete',
-  'session.revoke',
-  'session.revoke_others',
-  'token.reuse',
-  'token.logout_all',
-  'apikey.create',
-  'apikey.revoke',
-  'oauth.login',
-  'oauth.link',
-  'device.unlock.request',
-  'device.unlock',
-  'user.throttle_clear',
-] as const
 
 /** A page number from the query; anything odd reads as page 1. */
 function pageParam(raw: string | undefined): number {
