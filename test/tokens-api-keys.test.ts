@@ -9,7 +9,7 @@ import {
   listApiKeys,
   revokeApiKey,
   verifyApiKey,
-} from '../src/core/tokens/api-keys.ts'
+} from '../src/core/methods/api-keys/keys.ts'
 import type { ApiKeyStore } from '../src/stores/contracts.ts'
 import { createMemoryStores } from '../src/stores/memory/index.ts'
 

@@ -33,7 +33,11 @@ export const AUDIT_TYPES = [
   'user.throttle_clear',
 ] as const
 
-export type AuditType = (typeof AUDIT_TYPES)[number]
+/** Modules' audit types, by declaration merging (`interface ModuleAuditTypes { 'magic.login': true }`). */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface ModuleAuditTypes {}
+
+export type AuditType = (typeof AUDIT_TYPES)[number] | (keyof ModuleAuditTypes & string)
 
 export interface AuditInput {
   type: AuditType

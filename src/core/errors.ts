@@ -45,7 +45,48 @@ export const ERROR_TABLE = {
   INTERNAL: [500, 'Something went wrong.'],
 } as const satisfies Record<string, readonly [number, string]>
 
-export type ErrorCode = keyof typeof ERROR_TABLE
+/** The core's codes. */
+export type CoreErrorCode = keyof typeof ERROR_TABLE
+
+/**
+ * The codes of modules, by declaration merging (a module that raises `MAGIC_WRONG` adds
+ * `interface ModuleErrorCodes { MAGIC_WRONG: true }`), so a typo is still a type error.
+ * At run time the module registers status and message (module.ts).
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface ModuleErrorCodes {}
+
+export type ErrorCode = CoreErrorCode | (keyof ModuleErrorCodes & string)
+
+type ErrorEntry = readonly [status: number, message: string]
+const moduleErrors = new Map<string, { owner: string; entry: ErrorEntry }>()
+
+/**
+ * Adds a module's error codes to the table. A code the core or another module already owns
+ * is a configuration error naming both; the same module registering again (a second
+ * createAuth in one process) is fine.
+ */
+export function registerErrorCodes(owner: string, table: Record<string, ErrorEntry>): void {
+  for (const [code, entry] of Object.entries(table)) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(code))
+      throw new AuthError('CONFIG_INVALID', {
+        message: `Module "${owner}": error code "${code}" is not UPPER_SNAKE`,
+      })
+    const taken = Object.hasOwn(ERROR_TABLE, code) ? 'the core' : moduleErrors.get(code)?.owner
+    if (taken && taken !== owner)
+      throw new AuthError('CONFIG_INVALID', {
+        message: `Error code ${code} is claimed by module "${owner}" and by ${taken === 'the core' ? taken : `module "${taken}"`}`,
+      })
+    moduleErrors.set(code, { owner, entry })
+  }
+}
+
+function entryOf(code: string): ErrorEntry {
+  if (Object.hasOwn(ERROR_TABLE, code)) return ERROR_TABLE[code as CoreErrorCode]
+  const registered = moduleErrors.get(code)
+  // An unregistered code is a bug in the caller: answer it as one, never as a made-up status.
+  return registered ? registered.entry : ERROR_TABLE.INTERNAL
+}
 
 export interface AuthErrorOptions {
   message?: string
@@ -64,7 +105,7 @@ export class AuthError extends Error {
   readonly retryAfter: number | undefined
 
   constructor(code: ErrorCode, options: AuthErrorOptions = {}) {
-    const [status, message] = ERROR_TABLE[code]
+    const [status, message] = entryOf(code)
     super(options.message ?? message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.status = status
@@ -78,7 +119,7 @@ export class AuthError extends Error {
   }
 
   toJSON(): { error: { code: ErrorCode; message: string; fields?: Record<string, string> } } {
-    const message = this.expose ? this.message : ERROR_TABLE[this.code][1]
+    const message = this.expose ? this.message : entryOf(this.code)[1]
     return { error: { code: this.code, message, ...(this.fields ? { fields: this.fields } : {}) } }
   }
 }

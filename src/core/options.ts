@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { Stores } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
 import { AuthError } from './errors.ts'
+import type { AuthModule } from './module.ts'
 import type { AdditionalClaims } from './tokens/access.ts'
 
 /**
@@ -169,6 +170,19 @@ const schema = z.strictObject({
   throttle: throttleSchema.prefault({}),
   csrf: csrfSchema.prefault({}),
   tokens: tokensSchema.prefault({}),
+  /**
+   * Email verification: `off`; `optional` (a link is mailed, nothing waits for it);
+   * `required` (the sign-in pipeline refuses an unverified address with EMAIL_NOT_VERIFIED).
+   */
+  emailVerification: z.enum(['off', 'optional', 'required']).default('off'),
+  /** Sign-in methods and features beyond the built-in ones (module.ts). */
+  modules: z
+    .array(
+      z.custom<AuthModule>(
+        (v) => typeof v === 'object' && v !== null && typeof (v as AuthModule).id === 'string',
+      ),
+    )
+    .default([]),
   /** Where warnings go; default console. */
   logger: z
     .custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).warn === 'function')

@@ -64,5 +64,6 @@ export function guardStores(stores: Stores): Stores {
     description: stores.description,
     ping: () => guardStore(stores).ping(),
     close: () => stores.close(),
+    ...(stores.applyMigrations ? { applyMigrations: (m) => stores.applyMigrations!(m) } : {}),
   }
 }

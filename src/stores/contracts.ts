@@ -226,5 +226,10 @@ export interface Stores {
   readonly description: string
   /** Throws when a backend cannot be reached (for /readyz). */
   ping(): Promise<void>
+  /**
+   * SQL stores: applies modules' migrations (named `<module>/<name>`, each receiving the
+   * Kysely instance) after the core's. Stores without a schema leave it out.
+   */
+  applyMigrations?(migrations: Record<string, { up(db: unknown): Promise<void> }>): Promise<void>
   close(): Promise<void>
 }

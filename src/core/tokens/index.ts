@@ -1,11 +1,4 @@
 export {
-  ACCESS_TOKEN_KIND,
-  ACCESS_TOKEN_TYP,
-  type AccessClaims,
-  type AdditionalClaims,
-  RESERVED_CLAIMS,
-} from './access.ts'
-export {
   type ApiKeyFormat,
   type CreateApiKeyInput,
   createApiKey,
@@ -14,7 +7,14 @@ export {
   type PublicApiKey,
   revokeApiKey,
   verifyApiKey,
-} from './api-keys.ts'
+} from '../methods/api-keys/keys.ts'
+export {
+  ACCESS_TOKEN_KIND,
+  ACCESS_TOKEN_TYP,
+  type AccessClaims,
+  type AdditionalClaims,
+  RESERVED_CLAIMS,
+} from './access.ts'
 export { isCanonicalBase64url } from './base64url.ts'
 export type { JwsAlg, SigningAlg, VerificationKey } from './jws.ts'
 export { createKeyRing, type KeyRing, type KeyRingOptions } from './keys.ts'

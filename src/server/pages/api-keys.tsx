@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono'
 import type { FC } from 'hono/jsx'
 import { AuthError } from '../../core/errors.ts'
-import { listApiKeys, type PublicApiKey, revokeApiKey } from '../../core/tokens/api-keys.ts'
+import { listApiKeys, type PublicApiKey, revokeApiKey } from '../../core/methods/api-keys/keys.ts'
 import type { Services } from '../services.ts'
 import { createKey } from '../tokens-api.ts'
 import { type FormProblem, isFormError, problemFrom } from './auth.tsx'

@@ -36,6 +36,7 @@ export function composeStores(sql: Stores, redis: RedisStores): Stores {
     signingKeys: sql.signingKeys,
     apiKeys: sql.apiKeys,
     description: `${sql.description} + ${redis.description}`,
+    ...(sql.applyMigrations ? { applyMigrations: (m) => sql.applyMigrations!(m) } : {}),
     ping: async () => {
       await Promise.all([sql.ping(), redis.ping()])
     },

@@ -2,14 +2,14 @@
  * SQLite and PostgreSQL stores through one Kysely code path. Only connect.ts knows
  * which engine is behind the URL; every query is written once.
  */
-import { type LogConfig, sql } from 'kysely'
+import { type LogConfig, type Migration, sql } from 'kysely'
 import { type Clock, systemClock } from '../../core/clock.ts'
 import type { Stores } from '../contracts.ts'
 import { SqlApiKeyStore } from './api-keys.ts'
 import { SqlAuditStore } from './audit.ts'
 import { connectSql, type SqlConnection } from './connect.ts'
 import { SqlKeyValueStore } from './kv.ts'
-import { migrateToLatest } from './migrations.ts'
+import { migrateModule, migrateToLatest } from './migrations.ts'
 import { type PurgeResult, purgeExpired } from './purge.ts'
 import { SqlSessionStore } from './sessions.ts'
 import { SqlSigningKeyStore } from './signing-keys.ts'
@@ -85,6 +85,14 @@ export async function createSqlStores({
       await sql`select 1`.execute(db)
     },
     purgeExpired: (now = clock()) => purgeExpired(db, now),
+    applyMigrations: async (extra) => {
+      const byModule = new Map<string, Record<string, Migration>>()
+      for (const [name, migration] of Object.entries(extra)) {
+        const [id, rest] = name.split('/', 2) as [string, string]
+        byModule.set(id, { ...byModule.get(id), [rest]: migration as Migration })
+      }
+      for (const [id, list] of byModule) await migrateModule(db, id, list)
+    },
     close: () => db.destroy(),
   }
 }

@@ -156,8 +156,13 @@ export interface MigrateOptions {
   schema?: string
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: works on any Kysely instance, typed or not
-async function migrator(db: Kysely<any>, { schema }: MigrateOptions): Promise<Migrator> {
+async function migrator(
+  // biome-ignore lint/suspicious/noExplicitAny: works on any Kysely instance, typed or not
+  db: Kysely<any>,
+  { schema }: MigrateOptions,
+  list: Record<string, Migration> = migrations,
+  table?: string,
+): Promise<Migrator> {
   // Without a schema, Kysely looks for its table in *any* PostgreSQL schema and may find
   // another tenant's (e.g. a parallel test run's); pin it to ours.
   let migrationTableSchema = schema
@@ -167,7 +172,8 @@ async function migrator(db: Kysely<any>, { schema }: MigrateOptions): Promise<Mi
   }
   return new Migrator({
     db,
-    provider: { getMigrations: async () => migrations },
+    provider: { getMigrations: async () => list },
+    ...(table ? { migrationTableName: table, migrationLockTableName: `${table}_lock` } : {}),
     ...(migrationTableSchema ? { migrationTableSchema } : {}),
   })
 }
@@ -191,4 +197,20 @@ export async function migrateToLatest(db: Kysely<any>, options: MigrateOptions =
 export async function migrationStatus(db: Kysely<any>, options: MigrateOptions = {}) {
   const all = await (await migrator(db, options)).getMigrations()
   return all.map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }))
+}
+
+/**
+ * A module's migrations (module.ts), in a bookkeeping table of that module's own: the core's
+ * migrator never sees them, and adding or removing a module never looks like a corrupted
+ * history to another.
+ */
+export async function migrateModule(
+  // biome-ignore lint/suspicious/noExplicitAny: see migrator()
+  db: Kysely<any>,
+  moduleId: string,
+  list: Record<string, Migration>,
+  options: MigrateOptions = {},
+): Promise<string[]> {
+  const table = `gatehouse_migrations_${moduleId.replaceAll('-', '_')}`
+  return unwrap(await (await migrator(db, options, list, table)).migrateToLatest())
 }

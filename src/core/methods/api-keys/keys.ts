@@ -1,8 +1,8 @@
-import type { ApiKeyRecord, ApiKeyStore, User } from '../../stores/contracts.ts'
-import { type Clock, systemClock } from '../clock.ts'
-import { constantTimeEqual, randomBase62, sha256Hex } from '../crypto/random.ts'
-import { AuthError } from '../errors.ts'
-import { toStoreError } from '../store-guard.ts'
+import type { ApiKeyRecord, ApiKeyStore, User } from '../../../stores/contracts.ts'
+import { type Clock, systemClock } from '../../clock.ts'
+import { constantTimeEqual, randomBase62, sha256Hex } from '../../crypto/random.ts'
+import { AuthError } from '../../errors.ts'
+import { toStoreError } from '../../store-guard.ts'
 
 /**
  * API keys for service-to-service calls: `<prefix><id>_<secret>`, e.g.

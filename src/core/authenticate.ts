@@ -1,0 +1,50 @@
+import type { Auth, Authenticated } from './auth.ts'
+import type { RequestContext } from './context.ts'
+import { readCredential } from './credentials.ts'
+import { AuthError } from './errors.ts'
+import { authenticateApiKey } from './methods/api-keys/authenticate.ts'
+import { isSafeMethod } from './protect/csrf.ts'
+
+/**
+ * Who is calling. A bearer token or API key (Authorization / X-API-Key) must be valid when
+ * present — it never falls back to the cookie; otherwise the session cookie. Null when
+ * nobody is authenticated. Token callers get their user loaded, so a role change or a
+ * deactivation takes effect on the next request (tokenRequired() skips that lookup).
+ */
+export async function authenticate(
+  auth: Auth,
+  ctx: Pick<RequestContext, 'cookie' | 'authorization' | 'apiKey'> &
+    Partial<Pick<RequestContext, 'method' | 'origin' | 'secFetchSite' | 'csrfHeader'>>,
+): Promise<Authenticated | null> {
+  const credential = readCredential(ctx)
+  if (credential?.kind === 'bearer') return authenticateToken(auth, credential.token)
+  if (credential?.kind === 'api-key') return authenticateApiKey(auth, credential.key)
+  const found = await auth.authenticateSession(ctx.cookie)
+  if (found) return { user: found.user, session: found.session, via: 'session' }
+  const fromCookie = auth.tokenCookies?.read(ctx.cookie).access
+  if (!fromCookie) return null
+  // A token in a cookie travels with cross-site requests: on unsafe methods it counts only
+  // with our Origin and the token's CSRF echo (deny when the method is unknown). Cookies are
+  // ambient, so a bad or expired one means "not authenticated" rather than an error — the
+  // refresh route must still be reachable with an expired access cookie.
+  const method = ctx.method ?? 'POST'
+  if (!isSafeMethod(method)) {
+    const origin = { method, origin: ctx.origin ?? null, secFetchSite: ctx.secFetchSite ?? null }
+    if (!auth.passesOriginCheck(origin) || !auth.tokenCookies!.verifyCsrf(fromCookie, ctx.csrfHeader))
+      return null
+  }
+  try {
+    return await authenticateToken(auth, fromCookie)
+  } catch (error) {
+    if (error instanceof AuthError && error.status === 401) return null
+    throw error
+  }
+}
+
+async function authenticateToken(auth: Auth, token: string): Promise<Authenticated> {
+  if (!auth.tokens) throw new AuthError('TOKEN_INVALID')
+  const claims = await auth.tokens.verifyAccess(token)
+  const user = await auth.stores.users.getUserById(claims.sub)
+  if (!user?.active) throw new AuthError('TOKEN_INVALID')
+  return { user, session: null, via: 'token', claims: claims as unknown as Record<string, unknown> }
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto'
+import type { SessionRecord } from '../../stores/contracts.ts'
+import type { Auth } from '../auth.ts'
+import type { RequestContext } from '../context.ts'
+import { parseCookies, serializeCookie } from '../cookies.ts'
+import { csrfTokenFor, passesOriginCheck, verifyCsrfToken } from './csrf.ts'
+
+/**
+ * Cross-site request checks the core decides: the Origin / Fetch-Metadata check for unsafe
+ * requests, and synchronizer tokens for forms, bound to the session or, before login, to a
+ * pre-session nonce cookie.
+ */
+export class CsrfTokens {
+  readonly #allowedOrigins: ReadonlySet<string>
+
+  constructor(private readonly auth: Auth) {
+    this.#allowedOrigins = new Set([
+      auth.options.origin,
+      ...auth.options.csrf.trustedOrigins.map((o) => new URL(o).origin),
+    ])
+  }
+
+  /** Origin/Fetch-Metadata check: unsafe cookie-authenticated requests must come from our origin. */
+  passesOriginCheck(ctx: Pick<RequestContext, 'method' | 'origin' | 'secFetchSite'>): boolean {
+    return passesOriginCheck(
+      { method: ctx.method, origin: ctx.origin, secFetchSite: ctx.secFetchSite },
+      this.#allowedOrigins,
+    )
+  }
+
+  /**
+   * The synchronizer token for a form: bound to the session, or before login to a
+   * pre-session nonce cookie (returned as `setCookie` when it had to be created).
+   */
+  csrfToken(
+    ctx: Pick<RequestContext, 'cookie'>,
+    session: SessionRecord | null,
+  ): { token: string; setCookie?: string } {
+    if (session) return { token: csrfTokenFor(this.auth.options.secret, `s:${session.id}`) }
+    const nonce = parseCookies(ctx.cookie).get(this.auth.csrfCookieName)
+    if (nonce && /^[A-Za-z0-9_-]{22,64}$/.test(nonce))
+      return { token: csrfTokenFor(this.auth.options.secret, `p:${nonce}`) }
+    const fresh = randomBytes(24).toString('base64url')
+    return {
+      token: csrfTokenFor(this.auth.options.secret, `p:${fresh}`),
+      setCookie: serializeCookie(this.auth.csrfCookieName, fresh, { secure: this.auth.options.secure }),
+    }
+  }
+
+  verifyCsrfToken(
+    ctx: Pick<RequestContext, 'cookie'>,
+    session: SessionRecord | null,
+    token: unknown,
+  ): boolean {
+    if (typeof token !== 'string') return false
+    if (session) return verifyCsrfToken(this.auth.options.secret, `s:${session.id}`, token)
+    const nonce = parseCookies(ctx.cookie).get(this.auth.csrfCookieName)
+    return !!nonce && verifyCsrfToken(this.auth.options.secret, `p:${nonce}`, token)
+  }
+}
