@@ -6,13 +6,20 @@ import type { PendingChallenge, Proof } from './module.ts'
 import type { TokenPair } from './tokens/service.ts'
 
 /** What the caller wants issued once the identity is proven: a session cookie, or a token pair. */
-export type Transport = { kind: 'session'; remember?: boolean; replaces?: string | null } | { kind: 'tokens' }
+export type SessionTransport = { kind: 'session'; remember?: boolean; replaces?: string | null }
+export type TokensTransport = { kind: 'tokens' }
+export type Transport = SessionTransport | TokensTransport
 
-export type SignInResult =
-  | { status: 'signed-in'; user: User; session: StartedSession; tokens?: undefined }
-  | { status: 'signed-in'; user: User; tokens: TokenPair; session?: undefined }
-  /** A hook (a second factor) holds the sign-in; nothing was issued. */
-  | { status: 'pending'; user: User; challenge: PendingChallenge }
+/** A hook (a second factor) holds the sign-in; nothing was issued. */
+export type Pending = { status: 'pending'; user: User; challenge: PendingChallenge }
+export type SignedInWithSession = { status: 'signed-in'; user: User; session: StartedSession }
+export type SignedInWithTokens = { status: 'signed-in'; user: User; tokens: TokenPair }
+export type SignInResult = SignedInWithSession | SignedInWithTokens | Pending
+
+/** The JSON answer for a held sign-in: 202 `{status: "pending", challenge: kind, ...data}`. */
+export function pendingJson(challenge: PendingChallenge): Record<string, unknown> {
+  return { status: 'pending', challenge: challenge.kind, ...challenge.data }
+}
 
 /**
  * The one sign-in pipeline. A method only proves an identity (`proof`); here alone the
@@ -21,6 +28,18 @@ export type SignInResult =
  * challenge instead of a session) — and then the transport's credential is issued and the
  * login recorded. Pages, the JSON API and every sign-in method go through it.
  */
+export function signIn(
+  auth: Auth,
+  proof: Proof,
+  transport: SessionTransport,
+  ctx?: Partial<RequestContext>,
+): Promise<SignedInWithSession | Pending>
+export function signIn(
+  auth: Auth,
+  proof: Proof,
+  transport: TokensTransport,
+  ctx?: Partial<RequestContext>,
+): Promise<SignedInWithTokens | Pending>
 export async function signIn(
   auth: Auth,
   proof: Proof,

@@ -3,8 +3,10 @@ import { jsonBody, loginRequired, roleRequired } from '../adapters/hono.ts'
 import { ADMIN_ROLE } from '../core/auth.ts'
 import { field } from '../core/body.ts'
 import { AuthError, errorResponse } from '../core/errors.ts'
+import { passwordProof } from '../core/methods/password/password-method.ts'
 import { toPublicUser } from '../core/users.ts'
 import type { Services } from './services.ts'
+import { signInWithSession } from './sign-in.ts'
 import { tokenRoutes } from './tokens-api.ts'
 
 /** The JSON API of API.md that works with the session cookie (tokens add their routes in tokens-api.ts). */
@@ -27,10 +29,11 @@ export function apiRoutes(s: Services): Hono {
     )
     // The account exists now: a failed mail is logged, never a failed sign-up (resend-verification).
     if (config.emailVerification !== 'off') await recovery.sendVerificationSafely(user)
-    // Signing up logs in (a session cookie), unless the address must be verified first.
-    if (config.emailVerification !== 'required') {
-      const started = await auth.startSession(user, { remember: false }, c.get('gatehouseContext'))
-      for (const cookie of started.cookies) c.header('set-cookie', cookie, { append: true })
+    // Signing up logs in (a session cookie), unless the pipeline's gate wants the address verified first.
+    try {
+      await signInWithSession(c, passwordProof(user))
+    } catch (error) {
+      if (!(error instanceof AuthError && error.code === 'EMAIL_NOT_VERIFIED')) throw error
     }
     return c.json({ user: toPublicUser(user) }, 201)
   })

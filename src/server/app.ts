@@ -70,6 +70,7 @@ export async function createServer(
         ...extra,
         secret: config.secret,
         mode: config.mode,
+        emailVerification: config.emailVerification,
         publicUrl: config.publicUrl,
         dataDir: config.dataDir,
         stores,

@@ -4,7 +4,9 @@ import type { Auth } from '../core/auth.ts'
 import { field } from '../core/body.ts'
 import type { RequestContext } from '../core/context.ts'
 import { AuthError, errorResponse } from '../core/errors.ts'
-import { createApiKey, listApiKeys, type PublicApiKey, revokeApiKey } from '../core/methods/api-keys/keys.ts'
+import type { PublicApiKey } from '../core/methods/api-keys/keys.ts'
+import { passwordProof } from '../core/methods/password/password-method.ts'
+import { pendingJson, signIn } from '../core/signin.ts'
 import type { AccessClaims } from '../core/tokens/access.ts'
 import type { TokenPair, TokenService } from '../core/tokens/service.ts'
 import { toPublicUser } from '../core/users.ts'
@@ -12,7 +14,7 @@ import type { Services } from './services.ts'
 
 /** The token routes of API.md: login/refresh/logout for APIs, SPAs and mobile apps, and API keys. */
 export function tokenRoutes(s: Services): Hono {
-  const { auth, config } = s
+  const { auth } = s
   const api = new Hono()
   const tokens = (): TokenService => {
     if (!auth.tokens) throw new AuthError('NOT_FOUND')
@@ -22,16 +24,15 @@ export function tokenRoutes(s: Services): Hono {
   api.post('/auth/login', async (c) => {
     const body = await jsonBody(c)
     const ctx = c.get('gatehouseContext')
+    tokens()
     const user = await auth.verifyLogin(
       { login: field(body, 'login'), password: field(body, 'password') },
       ctx,
     )
-    if (config.emailVerification === 'required' && !user.emailVerified)
-      throw new AuthError('EMAIL_NOT_VERIFIED')
-    const pair = await tokens().issuePair(user, { fresh: true })
-    await auth.recordLogin(user, ctx)
-    setTokenCookies(c, auth, pair)
-    return c.json({ ...pair, user: toPublicUser(user) })
+    const result = await signIn(auth, passwordProof(user), { kind: 'tokens' }, ctx)
+    if (result.status === 'pending') return c.json(pendingJson(result.challenge), 202)
+    setTokenCookies(c, auth, result.tokens)
+    return c.json({ ...result.tokens, user: toPublicUser(user) })
   })
 
   api.post('/auth/refresh', async (c) => {
@@ -68,14 +69,14 @@ export function tokenRoutes(s: Services): Hono {
   const bearerOrSession = loginRequired({ via: ['session', 'token'] })
 
   api.get('/keys', bearerOrSession, async (c) => {
-    const keys = await listApiKeys(auth.stores.apiKeys, c.get('user')!.id)
+    const keys = await auth.apiKeys.list(c.get('user')!.id)
     return c.json({ keys: keys.map(publicKey) })
   })
 
   api.post('/keys', bearerOrSession, async (c) => {
     const body = await jsonBody(c)
     await auth.requireRecentLogin(c.get('authenticated')!, body.password, c.get('gatehouseContext'))
-    const created = await createKey(auth, c.get('user')!.id, body)
+    const created = await auth.apiKeys.create(c.get('user')!.id, body)
     await auth.audit({
       type: 'apikey.create',
       userId: c.get('user')!.id,
@@ -87,10 +88,7 @@ export function tokenRoutes(s: Services): Hono {
 
   api.delete('/keys/:id', bearerOrSession, async (c) => {
     const id = c.req.param('id')
-    if (
-      !/^[A-Za-z0-9]{1,64}$/.test(id) ||
-      !(await revokeApiKey(auth.stores.apiKeys, c.get('user')!.id, id))
-    ) {
+    if (!/^[A-Za-z0-9]{1,64}$/.test(id) || !(await auth.apiKeys.revoke(c.get('user')!.id, id))) {
       throw new AuthError('NOT_FOUND')
     }
     await auth.audit({
@@ -134,33 +132,6 @@ export function jwksRoute(auth: Auth) {
       headers: { 'content-type': 'application/jwk-set+json', 'cache-control': 'public, max-age=300' },
     })
   }
-}
-
-/** Shared by the API and the profile page: validates `{name, scopes?, expires_in_days?}`. */
-export function createKey(auth: Auth, userId: string, body: Record<string, unknown>) {
-  const scopes = body.scopes ?? []
-  if (!Array.isArray(scopes) || !scopes.every((x) => typeof x === 'string')) {
-    throw new AuthError('VALIDATION_FAILED', { fields: { scopes: 'Must be a list of scope names.' } })
-  }
-  const days = body.expires_in_days
-  if (
-    days !== undefined &&
-    days !== null &&
-    !(Number.isInteger(days) && (days as number) >= 1 && (days as number) <= 3650)
-  ) {
-    throw new AuthError('VALIDATION_FAILED', {
-      fields: { expires_in_days: 'Must be a whole number of days from 1 to 3650.' },
-    })
-  }
-  const expiresAt = typeof days === 'number' ? auth.clock() + days * 86_400_000 : null
-  return createApiKey(auth.stores.apiKeys, userId, {
-    name: field(body, 'name'),
-    scopes: scopes as string[],
-    expiresAt,
-    prefix: auth.options.tokens.apiKeyPrefix,
-    clock: auth.clock,
-    maxPerUser: auth.options.tokens.maxApiKeysPerUser,
-  })
 }
 
 export function publicKey(k: PublicApiKey) {

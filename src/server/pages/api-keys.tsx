@@ -1,9 +1,8 @@
 import type { Context, Hono } from 'hono'
 import type { FC } from 'hono/jsx'
 import { AuthError } from '../../core/errors.ts'
-import { listApiKeys, type PublicApiKey, revokeApiKey } from '../../core/methods/api-keys/keys.ts'
+import type { PublicApiKey } from '../../core/methods/api-keys/keys.ts'
 import type { Services } from '../services.ts'
-import { createKey } from '../tokens-api.ts'
 import { type FormProblem, isFormError, problemFrom } from './auth.tsx'
 import { renderErrorPage } from './error.tsx'
 import { setFlash } from './flash.ts'
@@ -266,7 +265,7 @@ export const ApiKeysSection: FC<{
 
 /** The user's keys for the profile page; null when tokens (and so API keys) are off. */
 export async function keysOf(s: Services, userId: string): Promise<PublicApiKey[] | null> {
-  return s.auth.tokens ? listApiKeys(s.auth.stores.apiKeys, userId) : null
+  return s.auth.tokens ? s.auth.apiKeys.list(userId) : null
 }
 
 /**
@@ -300,10 +299,10 @@ export function apiKeyPages(
         },
       })
     }
-    let created: Awaited<ReturnType<typeof createKey>>
+    let created: Awaited<ReturnType<Services['auth']['apiKeys']['create']>>
     try {
       await auth.requireRecentLogin(c.get('authenticated')!, str(form, 'password'), requestContext(c))
-      created = await createKey(auth, user.id, {
+      created = await auth.apiKeys.create(user.id, {
         name: values.name,
         scopes: parseScopes(values.scopes),
         expires_in_days: EXPIRY[values.expiry],
@@ -327,11 +326,9 @@ export function apiKeyPages(
     if (!auth.tokens) return renderErrorPage(c, new AuthError('NOT_FOUND'))
     const user = currentUser(c)!
     const id = c.req.param('id')
-    const key = KEY_ID.test(id)
-      ? (await listApiKeys(auth.stores.apiKeys, user.id)).find((k) => k.id === id)
-      : undefined
+    const key = KEY_ID.test(id) ? (await auth.apiKeys.list(user.id)).find((k) => k.id === id) : undefined
     // Someone else's key (or one that is gone) is simply not found.
-    if (!key || !(await revokeApiKey(auth.stores.apiKeys, user.id, id)))
+    if (!key || !(await auth.apiKeys.revoke(user.id, id)))
       return renderErrorPage(c, new AuthError('NOT_FOUND'))
     await auth.audit({ type: 'apikey.revoke', userId: user.id, data: { key: id }, ctx: requestContext(c) })
     setFlash(c, 'success', `The API key “${key.name}” has been revoked. It no longer works.`)

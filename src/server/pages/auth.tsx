@@ -1,10 +1,12 @@
 import type { Context, Hono } from 'hono'
-import { csrfToken, login, logout } from '../../adapters/hono.ts'
+import { csrfToken, logout } from '../../adapters/hono.ts'
 import { AuthError } from '../../core/errors.ts'
+import { passwordProof } from '../../core/methods/password/password-method.ts'
 import { safeRedirect } from '../../core/protect/redirect.ts'
 import { ThrottledError } from '../../core/protect/throttle.ts'
 import type { User } from '../../stores/contracts.ts'
 import type { Services } from '../services.ts'
+import { signInWithSession } from '../sign-in.ts'
 import { setFlash } from './flash.ts'
 import { formatTime, withRetryHint } from './format.ts'
 import {
@@ -298,7 +300,10 @@ export function authPages(pages: Hono, s: Services): void {
       throw error
     }
     if (config.emailVerification !== 'off') await s.recovery.sendVerificationSafely(user)
-    if (config.emailVerification === 'required') {
+    try {
+      await signInWithSession(c, passwordProof(user))
+    } catch (error) {
+      if (!(error instanceof AuthError && error.code === 'EMAIL_NOT_VERIFIED')) throw error
       return renderPage(
         c,
         { title: 'Check your email', card: true },
@@ -314,7 +319,6 @@ export function authPages(pages: Hono, s: Services): void {
         </Card>,
       )
     }
-    await login(c, user, { remember: false })
     setFlash(
       c,
       'success',
@@ -390,7 +394,10 @@ export function authPages(pages: Hono, s: Services): void {
       const unlockOffer = error instanceof ThrottledError && error.scope === 'account'
       return loginPage(c, { ...state, problem, unlockOffer })
     }
-    if (config.emailVerification === 'required' && !user.emailVerified) {
+    try {
+      await signInWithSession(c, passwordProof(user), { remember })
+    } catch (error) {
+      if (!(error instanceof AuthError && error.code === 'EMAIL_NOT_VERIFIED')) throw error
       await s.recovery.sendVerificationSafely(user)
       return loginPage(c, {
         ...state,
@@ -400,7 +407,6 @@ export function authPages(pages: Hono, s: Services): void {
         },
       })
     }
-    await login(c, user, { remember })
     setFlash(c, 'success', `Welcome back, ${displayName(user)}.`)
     return c.redirect(safeRedirect(c.req.query('next'), '/dashboard'), 303)
   })

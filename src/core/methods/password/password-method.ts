@@ -2,6 +2,7 @@ import type { SessionRecord, User } from '../../../stores/contracts.ts'
 import type { Auth, Authenticated, StartedSession } from '../../auth.ts'
 import type { RequestContext } from '../../context.ts'
 import { AuthError } from '../../errors.ts'
+import type { Proof } from '../../module.ts'
 import { checkPasswordPolicy } from '../../passwords/index.ts'
 import { limitPerIpPerHour } from '../../protect/hourly-limit.ts'
 import { type SignUpInput, validateSignUp } from '../../signup.ts'
@@ -14,6 +15,11 @@ export interface LoginInput {
 }
 
 const MAX_FIELD = 1024
+
+/** What a verified password proves, for the sign-in pipeline. */
+export function passwordProof(user: User): Proof {
+  return { user, method: 'password', amr: ['pwd'] }
+}
 
 /**
  * The password sign-in method: sign-up, login (throttled, constant-time for unknown
