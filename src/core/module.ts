@@ -1,5 +1,5 @@
 import type { Stores, User } from '../stores/contracts.ts'
-import type { Authenticated } from './auth.ts'
+import type { Auth, Authenticated } from './auth.ts'
 import type { RequestContext } from './context.ts'
 import { AuthError, registerErrorCodes } from './errors.ts'
 
@@ -61,6 +61,7 @@ export interface SignInHooks {
 }
 
 export interface ModuleRouteInput {
+  auth: Auth
   request: Request
   ctx: RequestContext
   /** Who is calling (the adapters' authentication), or null. */

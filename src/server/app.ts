@@ -15,6 +15,7 @@ import type { SqlStores } from '../stores/sql/index.ts'
 import { apiRoutes } from './api.ts'
 import type { ServerConfig } from './config.ts'
 import { securityHeaders } from './headers.ts'
+import { mountModuleRoutes } from './module-routes.ts'
 import { type OpenedStores, openServerStores } from './open-stores.ts'
 import { pageRoutes, renderErrorPage } from './pages/index.tsx'
 import { everyInterval, type Schedule, startPurging } from './purge-schedule.ts'
@@ -145,6 +146,7 @@ export async function createServer(
     }),
   )
   app.get('/.well-known/jwks.json', jwksRoute(auth))
+  mountModuleRoutes(app, auth)
   app.route('/api', apiRoutes(services))
   app.route('/', pageRoutes(services))
 
