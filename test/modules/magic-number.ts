@@ -37,9 +37,8 @@ export function magicNumber(options: { db: Kysely<any>; maxWrong?: number }): Au
     kvPrefix: 'magic:',
     migrations: {
       '0001_magic_numbers': {
-        // biome-ignore lint/suspicious/noExplicitAny: see above
-        async up(kysely: any) {
-          await (kysely as Kysely<any>).schema
+        async up(kysely) {
+          await (kysely as typeof db).schema
             .createTable('magic_numbers')
             .addColumn('user_id', 'text', (c) => c.primaryKey())
             .addColumn('digest', 'text', (c) => c.notNull())
