@@ -1,4 +1,4 @@
-import type { SessionRecord, Stores, User } from '../stores/contracts.ts'
+import type { AuditEvent, AuditQuery, SessionRecord, Stores, User } from '../stores/contracts.ts'
 import { can, hasAnyRole, hasRole } from './access.ts'
 import { AUDIT_TYPES, type AuditInput, recordAudit } from './audit.ts'
 import { authenticate } from './authenticate.ts'
@@ -170,6 +170,11 @@ export class Auth {
 
   audit(input: AuditInput): Promise<void> {
     return recordAudit(this.stores.audit, this.clock, input)
+  }
+
+  /** The audit log, newest first (the admin page). */
+  listAudit(query: AuditQuery): Promise<{ events: AuditEvent[]; total: number }> {
+    return this.stores.audit.listAudit(query)
   }
 
   close(): Promise<void> {

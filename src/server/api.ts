@@ -132,7 +132,7 @@ export function apiRoutes(s: Services): Hono {
     const page = intParam(c.req.query('page'), 1, 1, 1_000_000, 'page')
     const perPage = intParam(c.req.query('per_page'), 20, 1, 100, 'per_page')
     const q = (c.req.query('q') ?? '').replaceAll('\0', '').slice(0, 200)
-    const { users, total } = await auth.stores.users.listUsers({
+    const { users, total } = await auth.users.listUsers({
       q,
       offset: (page - 1) * perPage,
       limit: perPage,

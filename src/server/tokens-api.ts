@@ -40,7 +40,7 @@ export function tokenRoutes(s: Services): Hono {
     const token = field(body, 'refresh_token') || refreshFromCookie(auth, c.get('gatehouseContext'))
     if (!token) throw new AuthError('VALIDATION_FAILED', { fields: { refresh_token: 'Required.' } })
     try {
-      const pair = await tokens().refresh(token, (id) => auth.stores.users.getUserById(id))
+      const pair = await tokens().refresh(token, (id) => auth.users.getUser(id))
       setTokenCookies(c, auth, pair)
       return c.json(pair)
     } catch (error) {

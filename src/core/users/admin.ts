@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { AccessGuard, User, UserPatch } from '../../stores/contracts.ts'
+import type { AccessGuard, User, UserPage, UserPatch } from '../../stores/contracts.ts'
 import type { Auth } from '../auth.ts'
 import type { RequestContext } from '../context.ts'
 import { AuthError } from '../errors.ts'
@@ -27,6 +27,16 @@ export interface AccessOptions {
  */
 export class UserAdmin {
   constructor(private readonly auth: Auth) {}
+
+  /** One user by id (admin pages, token refresh), or null. */
+  getUser(id: string): Promise<User | null> {
+    return this.auth.stores.users.getUserById(id)
+  }
+
+  /** The admin listing: `q` matches email, username or name; oldest first. */
+  listUsers(query: { q?: string; offset: number; limit: number }): Promise<UserPage> {
+    return this.auth.stores.users.listUsers(query)
+  }
 
   /**
    * Creates a user whatever the public sign-up setting says: for operators (the CLI, actor

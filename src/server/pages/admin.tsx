@@ -94,7 +94,7 @@ export function adminPages(pages: Hono, s: Services): void {
     const me = currentUser(c)!
     const q = (c.req.query('q') ?? '').trim().slice(0, 200)
     const page = pageParam(c.req.query('page'))
-    const { users, total } = await auth.stores.users.listUsers({
+    const { users, total } = await auth.users.listUsers({
       q,
       offset: (page - 1) * USERS_PER_PAGE,
       limit: USERS_PER_PAGE,
@@ -155,7 +155,7 @@ export function adminPages(pages: Hono, s: Services): void {
 
   const findTarget = async (c: Context): Promise<User | null> => {
     const id = c.req.param('id') ?? ''
-    return id.length > 0 && id.length <= 64 ? auth.stores.users.getUserById(id) : null
+    return id.length > 0 && id.length <= 64 ? auth.users.getUser(id) : null
   }
 
   // requireAdmin ran before the form arrived: the core checks the admin again, atomically
@@ -257,13 +257,12 @@ export function adminPages(pages: Hono, s: Services): void {
     let filterUser: User | null = null
     if (who) {
       filterUser =
-        (await auth.findUserByLogin(who)) ??
-        (who.length <= 64 ? await auth.stores.users.getUserById(who) : null)
+        (await auth.findUserByLogin(who)) ?? (who.length <= 64 ? await auth.users.getUser(who) : null)
     }
     const { events, total } =
       who && !filterUser
         ? { events: [] as AuditEvent[], total: 0 }
-        : await auth.stores.audit.listAudit({
+        : await auth.listAudit({
             type: type || undefined,
             userId: filterUser?.id,
             offset: (page - 1) * EVENTS_PER_PAGE,
@@ -271,7 +270,7 @@ export function adminPages(pages: Hono, s: Services): void {
           })
     const names = new Map<string, string>()
     for (const id of new Set(events.flatMap((e) => [e.userId, e.actorId]).filter((x): x is string => !!x))) {
-      const u = await auth.stores.users.getUserById(id)
+      const u = await auth.users.getUser(id)
       names.set(id, u ? u.username : 'deleted user')
     }
     const nameOf = (id: string | null) => (id ? (names.get(id) ?? id) : null)
