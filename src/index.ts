@@ -16,7 +16,6 @@ export {
 export { type Clock, fakeClock, systemClock } from './core/clock.ts'
 export { contextFromRequest, type RequestContext, wantsHtml } from './core/context.ts'
 export { parseCookies, serializeCookie } from './core/cookies.ts'
-export { DeviceUnlock, type DeviceUnlockOptions } from './core/device-unlock.ts'
 export {
   AuthError,
   ERROR_TABLE,
@@ -26,8 +25,9 @@ export {
   toAuthError,
 } from './core/errors.ts'
 export { forbidden, type UnauthorizedHandler, unauthorized } from './core/guards.ts'
+export { DeviceUnlock, type DeviceUnlockOptions } from './core/methods/password/device-unlock.ts'
+export * from './core/methods/password/hashing/index.ts'
 export type { AuthOptions, Logger, ResolvedOptions } from './core/options.ts'
-export * from './core/passwords/index.ts'
 export { csrfTokenFor, passesOriginCheck, verifyCsrfToken } from './core/protect/csrf.ts'
 export { ipThrottleKey } from './core/protect/ip.ts'
 export { safeRedirect } from './core/protect/redirect.ts'

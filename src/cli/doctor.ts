@@ -1,4 +1,4 @@
-import { DEFAULT_ARGON2_PARAMS } from '../core/passwords/index.ts'
+import { DEFAULT_ARGON2_PARAMS } from '../core/methods/password/hashing/index.ts'
 import type { ServerConfig } from '../server/config.ts'
 
 export interface Finding {
