@@ -1,5 +1,5 @@
 /**
- * The token service against its own keys: SECURITY.md hostile cases 1–6, 8 and 13
+ * The token service against its own keys: docs/security.md cases 1–6, 8 and 13
  * (tokens), key rotation, refresh rotation and reuse detection, revocation.
  * Remote verification and interop: tokens-remote.test.ts; API keys: tokens-api-keys.test.ts.
  */
