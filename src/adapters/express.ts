@@ -192,7 +192,7 @@ export async function logout(req: Request, res: ExpressResponse) {
 }
 
 /**
- * Express error handler answering in the API.md error format. Any error that is not an
+ * Express error handler answering in the docs/http-api.md error format. Any error that is not an
  * AuthError is a bug: it is logged with its stack (to `logger`, else the Auth options' logger,
  * else the console) and answered with a generic 500.
  */

@@ -210,7 +210,7 @@ export async function logout(c: Context): Promise<void> {
 }
 
 /**
- * Answers an AuthError (or any error) in the API.md error format: `app.onError(authErrorHandler)`.
+ * Answers an AuthError (or any error) in the docs/http-api.md error format: `app.onError(authErrorHandler)`.
  * Any other error is a bug: it is logged with its stack (to `logger`, else the Auth options'
  * logger, else the console) and answered with a generic 500.
  */

@@ -9,11 +9,11 @@ import type { Services } from './services.ts'
 import { signInWithSession } from './sign-in.ts'
 import { tokenRoutes } from './tokens-api.ts'
 
-/** The JSON API of API.md that works with the session cookie (tokens add their routes in tokens-api.ts). */
+/** The JSON API of docs/http-api.md that works with the session cookie (tokens add their routes in tokens-api.ts). */
 export function apiRoutes(s: Services): Hono {
   const { auth, recovery, config } = s
   const api = new Hono()
-  // API.md: these routes take a bearer token or the session cookie, not an API key.
+  // docs/http-api.md: these routes take a bearer token or the session cookie, not an API key.
   const bearerOrSession = loginRequired({ via: ['session', 'token'] })
 
   api.post('/auth/signup', async (c) => {

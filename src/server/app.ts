@@ -119,7 +119,7 @@ export async function createServer(
 
   const app = new Hono()
   app.use(securityHeaders({ hsts: auth.options.secure }))
-  // Errors answered before a route runs: an HTML page for browsers, API.md's JSON for the rest.
+  // Errors answered before a route runs: an HTML page for browsers, docs/http-api.md's JSON error for the rest.
   const answer = (c: Context, e: AuthError) => (wantsPage(c) ? renderErrorPage(c, e) : errorResponse(e))
   app.use(bodyLimit({ maxSize: 64 * 1024, onError: (c) => answer(c, new AuthError('PAYLOAD_TOO_LARGE')) }))
   app.use(gatehouse(auth, { clientIp: config.trustProxy ? forwardedIp : undefined, onError: answer }))

@@ -12,7 +12,7 @@ import type { TokenPair, TokenService } from '../core/tokens/service.ts'
 import { toPublicUser } from '../core/users.ts'
 import type { Services } from './services.ts'
 
-/** The token routes of API.md: login/refresh/logout for APIs, SPAs and mobile apps, and API keys. */
+/** The token routes of docs/http-api.md: login/refresh/logout for APIs, SPAs and mobile apps, and API keys. */
 export function tokenRoutes(s: Services): Hono {
   const { auth } = s
   const api = new Hono()
