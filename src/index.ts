@@ -50,6 +50,7 @@ export type {
   Proof,
   SignInHooks,
 } from './core/module.ts'
+export type { ModuleTokenPurposes, TokenPurpose } from './core/one-time-tokens.ts'
 export type { AuthOptions, Logger, ResolvedOptions } from './core/options.ts'
 export { ThrottledError, type ThrottleScope } from './core/protect/throttle.ts'
 export { type SignInResult, signIn, type Transport } from './core/signin.ts'
