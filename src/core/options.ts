@@ -197,6 +197,9 @@ export const DEVICE_UNLOCK_DEFAULTS = {
   perAddressPerHour: 3,
 } as const
 
+/** Where development files live unless told; the server's SQLite file defaults to it too. */
+export const DEFAULT_DATA_DIR = './data'
+
 const rolesDefault = {
   user: ['profile:read', 'profile:write'],
   editor: ['profile:read', 'profile:write', 'content:read', 'content:write'],
@@ -210,7 +213,7 @@ const schema = z.strictObject({
   /** The one source of absolute links and of the allowed Origin; never the Host header. */
   publicUrl: z.url().default('http://localhost:8000'),
   /** Where development files live (generated secret, SQLite file). */
-  dataDir: z.string().default('./data'),
+  dataDir: z.string().default(DEFAULT_DATA_DIR),
   stores: z.custom<Stores>((v) => typeof v === 'object' && v !== null && 'users' in v && 'sessions' in v, {
     message: 'must be a Stores object (createSqlStores, createMemoryStores, …)',
   }),
