@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { Stores } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
 import { AuthError } from './errors.ts'
+import { DEFAULT_ARGON2_PARAMS, DEFAULT_MAX_PASSWORD_BYTES } from './passwords/params.ts'
 import type { AdditionalClaims } from './tokens/access.ts'
 import { DEFAULT_CLOCK_SKEW } from './tokens/claims.ts'
 import { SIGNING_ALGS } from './tokens/jws.ts'
@@ -46,13 +47,13 @@ const passwordSchema = z.strictObject({
   /** Code points; at least 64 must be accepted. */
   maxLength: z.number().int().min(64).max(1024).default(1024),
   /** Hard cap on bytes, checked before any hashing work. */
-  maxBytes: z.number().int().min(256).max(65536).default(4096),
+  maxBytes: z.number().int().min(256).max(65536).default(DEFAULT_MAX_PASSWORD_BYTES),
   /** Reject the most common passwords (ASVS 6.2.4). */
   rejectCommon: z.boolean().default(true),
-  /** argon2id parameters (OWASP: m=19456 KiB, t=2, p=1). */
-  memoryCost: z.number().int().min(8192).default(19456),
-  timeCost: z.number().int().min(1).default(2),
-  parallelism: z.number().int().min(1).default(1),
+  /** argon2id parameters; default OWASP's m=19456 KiB, t=2, p=1 (the hasher's own defaults). */
+  memoryCost: z.number().int().min(8192).default(DEFAULT_ARGON2_PARAMS.memoryCost),
+  timeCost: z.number().int().min(1).default(DEFAULT_ARGON2_PARAMS.timeCost),
+  parallelism: z.number().int().min(1).default(DEFAULT_ARGON2_PARAMS.parallelism),
   /**
    * Concurrent hashes. Default: one fewer than the CPU cores (at least 1), so hashing never
    * takes the core the event loop needs to serve already-authenticated requests.

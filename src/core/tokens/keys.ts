@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts'
 import { randomToken } from '../crypto/random.ts'
 import { createSecretBox } from '../crypto/secretbox.ts'
 import { AuthError } from '../errors.ts'
+import { TOKEN_LIMITS } from '../options.ts'
 import { SIGNING_ALGS, type SigningAlg, type VerificationKey } from './jws.ts'
 
 /**
@@ -61,7 +62,7 @@ export const KID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/
 
 export function createKeyRing(options: KeyRingOptions): KeyRing {
   const { store, clock, alg } = options
-  const cacheMs = options.cacheMs ?? 60_000
+  const cacheMs = options.cacheMs ?? TOKEN_LIMITS.keyCacheMs.default
   if (!SIGNING_ALGS.includes(alg))
     throw new AuthError('CONFIG_INVALID', { message: `tokens.alg: one of ${SIGNING_ALGS.join(', ')}` })
   const boxFor = (kid: string) => createSecretBox(options.secret, `signing-key:${kid}`)
