@@ -52,7 +52,10 @@ function header(req: Request, name: string): string | null {
   return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? null) : null
 }
 
-/** Writes a Web Response (from the core's guards) to an Express response. */
+/**
+ * Writes a Web Response (from the core's guards) to an Express response. Express only
+ * (test/adapters-parity.test.ts lists it): Hono handlers return a Web Response as it is.
+ */
 export async function sendResponse(res: ExpressResponse, response: Response): Promise<void> {
   res.status(response.status)
   response.headers.forEach((value, key) => {

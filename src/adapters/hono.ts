@@ -236,7 +236,10 @@ function answerError(error: unknown, c?: Context, logger?: Logger): Response {
   return errorResponse(toAuthError(error))
 }
 
-/** The JSON object body, or a 4xx AuthError (415, 413, INVALID_JSON) — never a 500. */
+/**
+ * The JSON object body, or a 4xx AuthError (415, 413, INVALID_JSON) — never a 500.
+ * Hono only (test/adapters-parity.test.ts lists it): Express apps parse bodies with express.json().
+ */
 export function jsonBody(c: Context, maxBytes?: number): Promise<Record<string, unknown>> {
   return readJsonObject(c.req.raw, maxBytes)
 }
