@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts'
 import { randomToken } from '../crypto/random.ts'
 import { createSecretBox } from '../crypto/secretbox.ts'
 import { AuthError } from '../errors.ts'
+import { TOKEN_LIMITS } from '../options.ts'
 import { SIGNING_ALGS, type SigningAlg, type VerificationKey } from './jws.ts'
 
 /**
@@ -87,7 +88,7 @@ class SigningKeyRing implements KeyRing {
 
   constructor(options: KeyRingOptions) {
     this.#o = options
-    this.#cacheMs = options.cacheMs ?? 60_000
+    this.#cacheMs = options.cacheMs ?? TOKEN_LIMITS.keyCacheMs.default
     if (!SIGNING_ALGS.includes(options.alg))
       throw new AuthError('CONFIG_INVALID', { message: `tokens.alg: one of ${SIGNING_ALGS.join(', ')}` })
     // Fails at construction when the secret is unusable, not at the first login.

@@ -1,7 +1,9 @@
 import type { Context, Hono } from 'hono'
 import { csrfToken, logout } from '../../adapters/hono.ts'
 import { AuthError } from '../../core/errors.ts'
+import { lifetimeInWords } from '../../core/mail/lifetime.ts'
 import { passwordProof } from '../../core/methods/password/password-method.ts'
+import { DEVICE_UNLOCK_DEFAULTS, RECOVERY_DEFAULTS } from '../../core/options.ts'
 import { safeRedirect } from '../../core/protect/redirect.ts'
 import { ThrottledError } from '../../core/protect/throttle.ts'
 import type { User } from '../../stores/contracts.ts'
@@ -191,6 +193,9 @@ function UnlockOffer(props: { token: string; login: string }) {
 
 // ------------------------------------------------------------------ routes
 
+// The server builds DeviceUnlock with its defaults (app.ts), so the pages quote those.
+const UNLOCK_LIFETIME = lifetimeInWords(DEVICE_UNLOCK_DEFAULTS.ttl)
+
 export function authPages(pages: Hono, s: Services): void {
   const { auth, config } = s
 
@@ -312,7 +317,10 @@ export function authPages(pages: Hono, s: Services): void {
             We sent a confirmation link to <strong>{user.email}</strong>. Open it to activate your account,
             then log in.
           </p>
-          <p class="muted">The link expires in 24 hours. Nothing arrived? Check your spam folder.</p>
+          <p class="muted">
+            The link expires in {lifetimeInWords(RECOVERY_DEFAULTS.verifyTtl)}. Nothing arrived? Check your
+            spam folder.
+          </p>
           <a href="/login" class="button secondary">
             Go to the login page
           </a>
@@ -420,7 +428,7 @@ export function authPages(pages: Hono, s: Services): void {
       c,
       { title: 'Invalid link', card: true, status: 400 },
       <Card title="This link is invalid or has expired">
-        <p>Sign-in links for a new device work once and expire after 15 minutes.</p>
+        <p>Sign-in links for a new device work once and expire after {UNLOCK_LIFETIME}.</p>
         <a href="/login" class="button">
           Back to login
         </a>
@@ -435,7 +443,7 @@ export function authPages(pages: Hono, s: Services): void {
         <Card title="Check your email">
           <p>
             If that is an account, we have sent its address a link that lets this browser sign in. Open it in
-            this browser; it works once and expires in 15 minutes.
+            this browser; it works once and expires in {UNLOCK_LIFETIME}.
           </p>
           <a href="/login" class="button secondary">
             Back to login

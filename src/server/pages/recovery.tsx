@@ -1,12 +1,18 @@
 import type { Context, Hono } from 'hono'
 import { csrfToken } from '../../adapters/hono.ts'
 import { AuthError } from '../../core/errors.ts'
+import { lifetimeInWords } from '../../core/mail/lifetime.ts'
+import { RECOVERY_DEFAULTS } from '../../core/options.ts'
 import type { Services } from '../services.ts'
 import { type FormProblem, isFormError, problemFrom } from './auth.tsx'
 import { setFlash } from './flash.ts'
 import { CsrfField, echo, Field, FormAlert, Hidden, readForm, str } from './forms.tsx'
 import { noReferrer, requestContext, requireCsrf } from './guards.ts'
 import { Card, currentUser, renderPage } from './layout.tsx'
+
+// The server builds AccountRecovery with its defaults (app.ts), so the pages quote those.
+const RESET_LIFETIME = lifetimeInWords(RECOVERY_DEFAULTS.resetTtl)
+const VERIFY_LIFETIME = lifetimeInWords(RECOVERY_DEFAULTS.verifyTtl)
 
 export function recoveryPages(pages: Hono, s: Services): void {
   const { auth, recovery } = s
@@ -57,7 +63,7 @@ export function recoveryPages(pages: Hono, s: Services): void {
         <Card title="Check your email">
           <p>
             If an account uses that address, we have sent it a link to choose a new password. The link works
-            once and expires in one hour.
+            once and expires in {RESET_LIFETIME}.
           </p>
           <p class="muted">Nothing arrived after a few minutes? Check your spam folder, or try again.</p>
           <div class="actions">
@@ -97,7 +103,8 @@ export function recoveryPages(pages: Hono, s: Services): void {
       { title: 'Invalid link', card: true, status: 400 },
       <Card title="This link is invalid or has expired">
         <p>
-          Password reset links work once and expire after one hour. Ask for a new one and use the latest mail.
+          Password reset links work once and expire after {RESET_LIFETIME}. Ask for a new one and use the
+          latest mail.
         </p>
         <a href="/forgot-password" class="button">
           Request a new link
@@ -181,7 +188,8 @@ export function recoveryPages(pages: Hono, s: Services): void {
       { title: 'Invalid link', card: true, status: 400 },
       <Card title="This confirmation link is invalid or has expired">
         <p>
-          Confirmation links work once and expire after 24 hours. Log in and send a new one from your profile.
+          Confirmation links work once and expire after {VERIFY_LIFETIME}. Log in and send a new one from your
+          profile.
         </p>
         <a href={currentUser(c) ? '/profile' : '/login'} class="button">
           {currentUser(c) ? 'Go to your profile' : 'Log in'}
