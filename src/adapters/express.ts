@@ -14,6 +14,7 @@ import {
   type UnauthorizedHandler,
 } from '../core/guards.ts'
 import { type Logger, logUnexpected } from '../core/options.ts'
+import { startSignedInSession } from '../core/signin.ts'
 import { requireToken, type TokenRequirement } from '../core/token-guard.ts'
 import type { AccessClaims } from '../core/tokens/access.ts'
 import type { SessionRecord, User } from '../stores/contracts.ts'
@@ -187,7 +188,8 @@ export async function login(
   options: { remember?: boolean } = {},
 ) {
   const { auth, ctx } = gate(req)
-  const started = await auth.startSession(user, options, ctx)
+  // Through the sign-in pipeline (see the Hono adapter).
+  const started = await startSignedInSession(auth, { user, method: 'app', amr: [] }, options, ctx)
   appendCookies(res, started.cookies)
   req.user = user
   req.authSession = started.session

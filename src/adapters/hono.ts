@@ -16,6 +16,7 @@ import {
   type UnauthorizedHandler,
 } from '../core/guards.ts'
 import { type Logger, logUnexpected } from '../core/options.ts'
+import { startSignedInSession } from '../core/signin.ts'
 import { requireToken, type TokenRequirement } from '../core/token-guard.ts'
 import type { AccessClaims } from '../core/tokens/access.ts'
 import type { SessionRecord, User } from '../stores/contracts.ts'
@@ -189,7 +190,14 @@ export function csrfToken(c: Context): string {
 
 /** Flask-Login's login_user: a new session (never the planted one) and its cookie. */
 export async function login(c: Context, user: User, options: { remember?: boolean } = {}): Promise<void> {
-  const started = await c.get('auth').startSession(user, options, c.get('gatehouseContext'))
+  // Through the sign-in pipeline: an unverified address (emailVerification 'required') or a
+  // disabled account gets no session, whatever the app checked before.
+  const started = await startSignedInSession(
+    c.get('auth'),
+    { user, method: 'app', amr: [] },
+    options,
+    c.get('gatehouseContext'),
+  )
   for (const cookie of started.cookies) c.header('set-cookie', cookie, { append: true })
   c.set('user', user)
   c.set('session', started.session)

@@ -9,7 +9,7 @@ import { ApiKeys } from './methods/api-keys/index.ts'
 import { apiKeysModule } from './methods/api-keys/module.ts'
 import { PasswordHasher } from './methods/password/hashing/index.ts'
 import { passwordModule } from './methods/password/module.ts'
-import { type LoginInput, PasswordMethod } from './methods/password/password-method.ts'
+import { type LoginInput, PasswordMethod, passwordProof } from './methods/password/password-method.ts'
 import type { CreateUserInput, SignUpInput } from './methods/password/signup.ts'
 import { composeModules, type ModuleRegistry, migrateModules } from './module.ts'
 import type { AuthOptions, ResolvedOptions } from './options.ts'
@@ -18,7 +18,7 @@ import { DeviceCookies } from './protect/device-cookie.ts'
 import { LoginThrottle, type ThrottleBackend } from './protect/throttle.ts'
 import { resolveOptions } from './resolve.ts'
 import type { SessionManager } from './sessions.ts'
-import { signIn } from './signin.ts'
+import { startSignedInSession } from './signin.ts'
 import { guardStores } from './store-guard.ts'
 import type { TokenCookies } from './token-cookies.ts'
 import type { TokenService } from './tokens/service.ts'
@@ -111,15 +111,8 @@ export class Auth {
   /** verifyLogin, then the sign-in pipeline with a session (the page login of Flask-Login). */
   async login(input: LoginInput & { remember?: boolean }, ctx: Partial<RequestContext> = {}) {
     const user = await this.verifyLogin(input, ctx)
-    const result = await signIn(
-      this,
-      { user, method: 'password', amr: ['pwd'] },
-      { kind: 'session', remember: input.remember === true },
-      ctx,
-    )
-    if (result.status !== 'signed-in' || !result.session)
-      throw new Error('login(): a module holds this sign-in; use signIn()')
-    return { user, ...result.session }
+    const started = await startSignedInSession(this, passwordProof(user), input, ctx)
+    return { user, ...started }
   }
 
   /** Records a successful login: last-login time and the audit event. */

@@ -71,3 +71,21 @@ export async function signIn(
   for (const hooks of auth.modules.hooks) await hooks.signedIn?.(proof, ctx)
   return result
 }
+
+/**
+ * The pipeline with a session cookie, for callers that have no page for a held sign-in:
+ * the adapters' `login()` (Flask-Login's login_user: the app proved the identity, the gates
+ * still apply), the server's pages and `auth.login`. A module holding the sign-in (a second
+ * factor) must be answered through `signIn` instead; here it is refused.
+ */
+export async function startSignedInSession(
+  auth: Auth,
+  proof: Proof,
+  options: { remember?: boolean },
+  ctx: Partial<RequestContext>,
+): Promise<StartedSession> {
+  const result = await signIn(auth, proof, { kind: 'session', remember: options.remember === true }, ctx)
+  if (result.status === 'pending')
+    throw new AuthError('FORBIDDEN', { message: 'This sign-in needs another step.' })
+  return result.session
+}

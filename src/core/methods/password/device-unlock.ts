@@ -6,6 +6,7 @@ import { AuthError } from '../../errors.ts'
 import type { Mailer } from '../../mail/mailer.ts'
 import { deviceUnlockMail } from '../../mail/templates.ts'
 import { OneTimeTokens } from '../../one-time-tokens.ts'
+import { DEVICE_UNLOCK_DEFAULTS } from '../../options.ts'
 import { limitPerIpPerHour } from '../../protect/hourly-limit.ts'
 
 export interface DeviceUnlockOptions {
@@ -44,7 +45,7 @@ export class DeviceUnlock {
     options: DeviceUnlockOptions,
   ) {
     this.tokens = new OneTimeTokens(auth.stores.kv, auth.clock)
-    this.#o = { ttl: 15 * 60, perIpPerHour: 20, perAddressPerHour: 3, ...options }
+    this.#o = { ...DEVICE_UNLOCK_DEFAULTS, ...options }
   }
 
   /** Validates the login, applies the per-IP limit, and schedules the mail. */
@@ -76,7 +77,7 @@ export class DeviceUnlock {
     const token = await this.tokens.issue('device-unlock', user.id, this.#o.ttl)
     const url = new URL('/login/unlock', this.#o.publicUrl)
     url.searchParams.set('token', token)
-    await this.mailer.send(deviceUnlockMail(user.email, url.toString(), this.#o.appName))
+    await this.mailer.send(deviceUnlockMail(user.email, url.toString(), this.#o.appName, this.#o.ttl))
   }
 
   /** Is this link still good? (The confirm button is shown only then; nothing is spent.) */

@@ -6,6 +6,7 @@ import { AuthError } from '../../errors.ts'
 import type { Mailer } from '../../mail/mailer.ts'
 import { passwordResetMail, verifyEmailMail } from '../../mail/templates.ts'
 import { OneTimeTokens, type TokenEntry } from '../../one-time-tokens.ts'
+import { RECOVERY_DEFAULTS } from '../../options.ts'
 import { limitPerHour, limitPerIpPerHour } from '../../protect/hourly-limit.ts'
 import { isValidEmail, normalizeEmail } from '../../users.ts'
 
@@ -41,14 +42,7 @@ export class AccountRecovery {
     options: RecoveryOptions,
   ) {
     this.tokens = new OneTimeTokens(auth.stores.kv, auth.clock)
-    this.#o = {
-      resetTtl: 3600,
-      verifyTtl: 86400,
-      perIpPerHour: 20,
-      perAddressPerHour: 3,
-      resendPerHour: 5,
-      ...options,
-    }
+    this.#o = { ...RECOVERY_DEFAULTS, ...options }
   }
 
   #link(path: string, token: string): string {
@@ -80,7 +74,7 @@ export class AccountRecovery {
     if (!user?.active) return
     const token = await this.tokens.issue('password-reset', user.id, this.#o.resetTtl, this.#stamp(user))
     await this.mailer.send(
-      passwordResetMail(user.email, this.#link('/reset-password', token), this.#o.appName),
+      passwordResetMail(user.email, this.#link('/reset-password', token), this.#o.appName, this.#o.resetTtl),
     )
   }
 
@@ -136,7 +130,9 @@ export class AccountRecovery {
   /** Sends a verification mail; a failure is the caller's to handle (see sendVerificationSafely). */
   async sendVerification(user: User): Promise<void> {
     const token = await this.tokens.issue('email-verify', user.id, this.#o.verifyTtl)
-    await this.mailer.send(verifyEmailMail(user.email, this.#link('/verify-email', token), this.#o.appName))
+    await this.mailer.send(
+      verifyEmailMail(user.email, this.#link('/verify-email', token), this.#o.appName, this.#o.verifyTtl),
+    )
   }
 
   /**
