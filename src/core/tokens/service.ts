@@ -1,5 +1,5 @@
 import type { JWK } from 'jose'
-import type { User } from '../../stores/contracts.ts'
+import type { KeyValueStore, User } from '../../stores/contracts.ts'
 import { deriveKey } from '../crypto/kdf.ts'
 import { createSecretBox } from '../crypto/secretbox.ts'
 import { AuthError } from '../errors.ts'
@@ -7,8 +7,8 @@ import { guardStore } from '../store-guard.ts'
 import { type AccessClaims, issueAccessToken, verifyAccessJwt } from './access.ts'
 import { checkRegisteredClaims } from './claims.ts'
 import { invalid, type SigningAlg } from './jws.ts'
-import { createKeyRing } from './keys.ts'
-import { resolveTokenOptions, type TokenServiceOptions } from './options.ts'
+import { createKeyRing, type KeyRing } from './keys.ts'
+import { type ResolvedTokenOptions, resolveTokenOptions, type TokenServiceOptions } from './options.ts'
 import {
   type Family,
   issueToken,
@@ -58,52 +58,55 @@ export interface TokenService {
 }
 
 export function createTokenService(options: TokenServiceOptions): TokenService {
-  const {
-    issuer,
-    audience,
-    clock,
-    accessTtl,
-    refreshTtl,
-    alg,
-    leeway,
-    clockSkew,
-    additionalClaims,
-    refreshGrace: grace,
-    keyCacheMs,
-    verifyCacheSize,
-  } = resolveTokenOptions(options)
-  const kv = guardStore(options.kv)
-  const verified = new VerifiedTokenCache(verifyCacheSize)
+  return new JwtTokenService(options)
+}
 
-  const keys = createKeyRing({
-    store: guardStore(options.signingKeys),
-    secret: options.secret,
-    clock,
-    alg,
-    maxTokenLifetime: accessTtl + leeway,
-    cacheMs: keyCacheMs,
-  })
-  const ctx: RefreshContext = {
-    kv,
-    clock,
-    ttl: refreshTtl,
-    grace,
-    leeway,
-    macKey: deriveKey(options.secret, 'refresh-token/v1'),
-    box: createSecretBox(options.secret, 'refresh-grace'),
+/** The token service: each public method one operation; the shared state is built once. */
+class JwtTokenService implements TokenService {
+  readonly #o: ResolvedTokenOptions
+  readonly #onReuse: TokenServiceOptions['onReuse']
+  readonly #kv: KeyValueStore
+  readonly #verified: VerifiedTokenCache
+  readonly #keys: KeyRing
+  readonly #ctx: RefreshContext
+
+  constructor(options: TokenServiceOptions) {
+    const o = resolveTokenOptions(options)
+    this.#o = o
+    this.#onReuse = options.onReuse
+    this.#kv = guardStore(options.kv)
+    this.#verified = new VerifiedTokenCache(o.verifyCacheSize)
+    this.#keys = createKeyRing({
+      store: guardStore(options.signingKeys),
+      secret: options.secret,
+      clock: o.clock,
+      alg: o.alg,
+      maxTokenLifetime: o.accessTtl + o.leeway,
+      cacheMs: o.keyCacheMs,
+    })
+    this.#ctx = {
+      kv: this.#kv,
+      clock: o.clock,
+      ttl: o.refreshTtl,
+      grace: o.refreshGrace,
+      leeway: o.leeway,
+      macKey: deriveKey(options.secret, 'refresh-token/v1'),
+      box: createSecretBox(options.secret, 'refresh-grace'),
+    }
   }
 
   /** Refresh token n of the family plus a new access token, recorded as the family's newest. */
-  async function mint(
+  async #mint(
     user: User,
     family: Family,
     n: number,
     fresh: boolean,
     generation: string | null,
   ): Promise<TokenPair> {
-    const refreshToken = await issueToken(ctx, family, n)
+    const { issuer, audience, accessTtl, clock, additionalClaims, refreshGrace } = this.#o
+    const refreshToken = await issueToken(this.#ctx, family, n)
     const access = await issueAccessToken({
-      key: await keys.signingKey(),
+      key: await this.#keys.signingKey(),
       issuer,
       audience,
       ttl: accessTtl,
@@ -119,15 +122,16 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       token_type: 'Bearer',
       expires_in: accessTtl,
     }
-    const sealedPair = grace > 0 ? ctx.box.seal(JSON.stringify(pair)) : undefined
-    await recordLatest(ctx, family, { n, jti: access.claims.jti, exp: access.claims.exp, sealedPair })
+    const sealedPair = refreshGrace > 0 ? this.#ctx.box.seal(JSON.stringify(pair)) : undefined
+    await recordLatest(this.#ctx, family, { n, jti: access.claims.jti, exp: access.claims.exp, sealedPair })
     return pair
   }
 
   /** Signature and claims, once per token; a cached token re-checks only what time or key removal can change. */
-  async function verifySignedAccess(token: string): Promise<AccessClaims> {
+  async #verifySignedAccess(token: string): Promise<AccessClaims> {
+    const { issuer, audience, leeway, clockSkew, clock } = this.#o
     const now = clock()
-    const hit = typeof token === 'string' ? verified.get(token) : undefined
+    const hit = typeof token === 'string' ? this.#verified.get(token) : undefined
     if (hit) {
       try {
         checkRegisteredClaims(hit.claims, {
@@ -137,9 +141,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           leeway,
           clockSkew,
         })
-        if (!(await keys.verificationKey(hit.kid))) throw invalid()
+        if (!(await this.#keys.verificationKey(hit.kid))) throw invalid()
       } catch (error) {
-        verified.delete(token)
+        this.#verified.delete(token)
         throw error
       }
       return copyClaims(hit.claims)
@@ -149,71 +153,78 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       token,
       (h) => {
         kid = h.kid!
-        return keys.verificationKey(kid)
+        return this.#keys.verificationKey(kid)
       },
       { issuer, audience, now, leeway, clockSkew },
     )
-    verified.set(token, kid, claims)
+    this.#verified.set(token, kid, claims)
     return copyClaims(claims)
   }
 
-  return {
-    async issuePair(user, { fresh = false } = {}) {
-      if (!user.active) throw new AuthError('ACCOUNT_DISABLED')
-      const generation = await readGeneration(kv, user.id)
-      const family = await startFamily(ctx, user.id, generation)
-      return mint(user, family, 1, fresh, generation)
-    },
+  async issuePair(user: User, { fresh = false }: { fresh?: boolean } = {}): Promise<TokenPair> {
+    if (!user.active) throw new AuthError('ACCOUNT_DISABLED')
+    const generation = await readGeneration(this.#kv, user.id)
+    const family = await startFamily(this.#ctx, user.id, generation)
+    return this.#mint(user, family, 1, fresh, generation)
+  }
 
-    async refresh(refreshToken, loadUser) {
-      const redemption = await redeem(ctx, refreshToken)
-      if (redemption.kind === 'replay') return JSON.parse(ctx.box.open(redemption.sealedPair)) as TokenPair
-      if (redemption.kind === 'reused') {
-        if (redemption.userId) await options.onReuse?.(redemption.userId)
-        throw new AuthError('TOKEN_REUSED')
-      }
+  async refresh(refreshToken: string, loadUser: LoadUser): Promise<TokenPair> {
+    const ctx = this.#ctx
+    const redemption = await redeem(ctx, refreshToken)
+    if (redemption.kind === 'replay') return JSON.parse(ctx.box.open(redemption.sealedPair)) as TokenPair
+    if (redemption.kind === 'reused') {
+      if (redemption.userId) await this.#onReuse?.(redemption.userId)
+      throw new AuthError('TOKEN_REUSED')
+    }
+    const { family } = redemption
+    const generation = await readGeneration(this.#kv, family.userId)
+    const user = generationMatches(generation, family.generation) ? await loadUser(family.userId) : null
+    if (!user?.active) {
+      // Logged out everywhere, deleted or deactivated: the family ends here.
+      await revokeFamily(ctx, family.id)
+      throw new AuthError('TOKEN_INVALID')
+    }
+    const pair = await this.#mint(user, family, redemption.n + 1, false, generation)
+    if (!(await loadFamily(ctx, family.id))) {
+      // Revoked while we rotated (reuse detected elsewhere): the pair we just made dies too.
+      await revokeFamily(ctx, family.id)
+      throw new AuthError('TOKEN_INVALID')
+    }
+    return pair
+  }
 
-      const { family } = redemption
-      const generation = await readGeneration(kv, family.userId)
-      const user = generationMatches(generation, family.generation) ? await loadUser(family.userId) : null
-      if (!user?.active) {
-        // Logged out everywhere, deleted or deactivated: the family ends here.
-        await revokeFamily(ctx, family.id)
-        throw new AuthError('TOKEN_INVALID')
-      }
-      const pair = await mint(user, family, redemption.n + 1, false, generation)
-      if (!(await loadFamily(ctx, family.id))) {
-        // Revoked while we rotated (reuse detected elsewhere): the pair we just made dies too.
-        await revokeFamily(ctx, family.id)
-        throw new AuthError('TOKEN_INVALID')
-      }
-      return pair
-    },
+  async verifyAccess(
+    token: string,
+    { checkRevocation = true }: { checkRevocation?: boolean } = {},
+  ): Promise<AccessClaims> {
+    const claims = await this.#verifySignedAccess(token)
+    if (checkRevocation && (await isAccessRevoked(this.#kv, claims))) throw new AuthError('TOKEN_INVALID')
+    return claims
+  }
 
-    async verifyAccess(token, { checkRevocation = true } = {}) {
-      const claims = await verifySignedAccess(token)
-      if (checkRevocation && (await isAccessRevoked(kv, claims))) throw new AuthError('TOKEN_INVALID')
-      return claims
-    },
+  async revokeAccess(claims: Pick<AccessClaims, 'jti' | 'exp'>): Promise<void> {
+    await revokeTokenId(this.#kv, claims.jti, claims.exp - this.#o.clock() / 1000 + this.#o.leeway)
+  }
 
-    async revokeAccess(claims) {
-      await revokeTokenId(kv, claims.jti, claims.exp - clock() / 1000 + leeway)
-    },
+  async revokeFamilyOf(refreshToken: string): Promise<boolean> {
+    // The tag proves the token is ours, live or spent: its family needs no lookup.
+    const parsed = parseRefreshToken(this.#ctx, refreshToken)
+    if (!parsed) return false
+    await revokeFamily(this.#ctx, parsed.familyId)
+    return true
+  }
 
-    async revokeFamilyOf(refreshToken) {
-      // The tag proves the token is ours, live or spent: its family needs no lookup.
-      const parsed = parseRefreshToken(ctx, refreshToken)
-      if (!parsed) return false
-      await revokeFamily(ctx, parsed.familyId)
-      return true
-    },
+  async revokeAllForUser(userId: string): Promise<void> {
+    // Outlives every token and family issued before it (see revocation.ts).
+    const { refreshTtl, accessTtl, leeway } = this.#o
+    await bumpGeneration(this.#kv, userId, refreshTtl + accessTtl + leeway + 60)
+  }
 
-    async revokeAllForUser(userId) {
-      // Outlives every token and family issued before it (see revocation.ts).
-      await bumpGeneration(kv, userId, refreshTtl + accessTtl + leeway + 60)
-    },
+  jwks(): Promise<{ keys: JWK[] }> {
+    return this.#keys.jwks()
+  }
 
-    jwks: () => keys.jwks(),
-    rotateKeys: () => keys.rotate(),
+  rotateKeys(): Promise<{ kid: string; alg: SigningAlg }> {
+    return this.#keys.rotate()
   }
 }
