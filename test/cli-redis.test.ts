@@ -16,6 +16,9 @@ import { Client } from './helpers/client.ts'
 import { probeRedis, requireService } from './helpers/services.ts'
 import { REDIS_URL } from './helpers/stores.ts'
 
+// Each CLI call starts a process that loads TypeScript through tsx: seconds each on a loaded machine.
+const CLI_TIMEOUT = { timeout: 120_000 }
+
 const reachable = await requireService('Redis', probeRedis(REDIS_URL))
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-redis-'))
 const prefix = `gh-test:cli-${randomBytes(4).toString('hex')}:`
@@ -47,7 +50,7 @@ function gatehouse(args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
-describe.skipIf(!reachable)('CLI with REDIS_URL', () => {
+describe.skipIf(!reachable)('CLI with REDIS_URL', CLI_TIMEOUT, () => {
   it('user deactivate ends every session and token the server issued; user activate revives none', async () => {
     const server = await createServer(
       loadServerConfig(env, {

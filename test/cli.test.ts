@@ -7,6 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createAuth } from '../src/core/auth.ts'
 import { createSqlStores } from '../src/stores/sql/index.ts'
 
+// Each CLI call starts a process that loads TypeScript through tsx: seconds each on a loaded machine.
+const CLI_TIMEOUT = { timeout: 120_000 }
+
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'))
 const db = join(dir, 'cli.db')
 const baseEnv = {
@@ -43,7 +46,7 @@ async function withAuth<T>(fn: (auth: Awaited<ReturnType<typeof createAuth>>) =>
   }
 }
 
-describe('gatehouse CLI', () => {
+describe('gatehouse CLI', CLI_TIMEOUT, () => {
   it('creates the first administrator with the password from stdin, never from an argument', async () => {
     const r = gatehouse(
       ['user', 'create', '--email', 'Root@Example.com', '--username', 'root', '--admin'],
@@ -157,7 +160,7 @@ describe('gatehouse CLI', () => {
   })
 })
 
-describe('gatehouse serve', () => {
+describe('gatehouse serve', CLI_TIMEOUT, () => {
   it('prints where it listens and what it runs on, serves, and stops cleanly on SIGTERM', async () => {
     const { spawn } = await import('node:child_process')
     const child = spawn(process.execPath, ['bin/gatehouse.js', 'serve', '--port', '0'], {

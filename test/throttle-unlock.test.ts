@@ -13,6 +13,9 @@ import { tryAgainIn, withRetryHint } from '../src/server/pages/format.ts'
 import { createSqlStores } from '../src/stores/sql/index.ts'
 import { createTestServer, type TestServer } from './helpers/server.ts'
 
+// Each CLI call starts a process that loads TypeScript through tsx: seconds each on a loaded machine.
+const CLI_TIMEOUT = { timeout: 120_000 }
+
 const ORIGIN = 'http://localhost:8000'
 const PASSWORD = 'correct horse battery staple'
 const MINUTE = 60_000
@@ -277,7 +280,7 @@ describe('admins clear an account’s throttle', () => {
   })
 })
 
-describe('gatehouse user unlock', () => {
+describe('gatehouse user unlock', CLI_TIMEOUT, () => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-unlock-'))
   const db = join(dir, 'cli.db')
   const secret = 'cli-test-secret-0123456789abcdefghij'
