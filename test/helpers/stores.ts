@@ -48,13 +48,15 @@ export async function sqliteFixture(): Promise<StoreFixture<SqlStores>> {
  * test file drops its schema at that moment PostgreSQL answers 3F000. That race exists only
  * between test files sharing one database, so the fixture retries it.
  */
-async function withRetry<T>(make: () => Promise<T>, attempts = 3): Promise<T> {
+async function withRetry<T>(make: () => Promise<T>, attempts = 8): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await make()
     } catch (error) {
       const code = ((error as { cause?: { code?: string } }).cause ?? (error as { code?: string })).code
       if (i >= attempts || code !== '3F000') throw error
+      // Several files create and drop schemas at once: wait a little longer each time.
+      await new Promise((resolve) => setTimeout(resolve, 20 * i))
     }
   }
 }
