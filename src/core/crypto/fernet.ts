@@ -90,15 +90,27 @@ function seal(keys: Keys, data: Buffer, timestamp: bigint, iv: Uint8Array): stri
   return encodeUrlPadded(Buffer.concat([body, mac]))
 }
 
+function wellFormed(raw: Buffer | undefined): raw is Buffer {
+  return (
+    raw !== undefined &&
+    raw.length >= HEADER_BYTES + BLOCK_BYTES + MAC_BYTES &&
+    (raw.length - HEADER_BYTES - MAC_BYTES) % BLOCK_BYTES === 0
+  )
+}
+
+/**
+ * Whether `token` has a Fernet token's shape (base64, lengths, version byte), without any
+ * key. Lets the passphrase formats refuse garbage before paying for PBKDF2.
+ */
+export function isWellFormedToken(token: unknown): boolean {
+  const raw = typeof token === 'string' ? decodePadded(token) : undefined
+  return wellFormed(raw) && raw[0] === VERSION
+}
+
 /** Authenticates the token, then decrypts it. `now` is given only when a ttl is to be checked. */
 function open(keys: Keys, token: unknown, ttl?: number, now?: number): Opened {
   const raw = typeof token === 'string' ? decodePadded(token) : undefined
-  if (
-    !raw ||
-    raw.length < HEADER_BYTES + BLOCK_BYTES + MAC_BYTES ||
-    (raw.length - HEADER_BYTES - MAC_BYTES) % BLOCK_BYTES !== 0
-  )
-    throw new InvalidToken()
+  if (!wellFormed(raw)) throw new InvalidToken()
   const body = raw.subarray(0, raw.length - MAC_BYTES)
   const expected = createHmac('sha256', keys.signing).update(body).digest()
   // The version byte is covered by the MAC; it is read only once the token is known authentic.
