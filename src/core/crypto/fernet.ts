@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { AuthError } from '../errors.ts'
 import { decodePadded, encodeUrlPadded } from './base64.ts'
+import { type Clock, nowSeconds } from './clock.ts'
 import { InvalidToken } from './invalid-token.ts'
 
 /**
@@ -21,9 +22,6 @@ const BLOCK_BYTES = 16
 /** Python's _MAX_CLOCK_SKEW: a token dated more than this in the future is refused (when a ttl is given). */
 const MAX_CLOCK_SKEW_SECONDS = 60
 const KEY_MESSAGE = 'Fernet key must be 32 url-safe base64-encoded bytes (Fernet.generateKey() makes one).'
-
-/** Milliseconds since the epoch, like Date.now (which is the default). */
-export type Clock = () => number
 
 export interface FernetOptions {
   /** Injectable for tests; the token timestamp and the ttl check read it. */
@@ -65,12 +63,6 @@ function toTimestamp(time: number): bigint {
   if (!Number.isSafeInteger(time) || time < 0)
     throw new RangeError('Fernet: time must be a non-negative integer number of seconds')
   return BigInt(time)
-}
-
-function nowSeconds(clock: Clock): number {
-  const ms = clock()
-  if (!Number.isFinite(ms)) throw new RangeError('Fernet: the clock must return milliseconds since the epoch')
-  return Math.floor(ms / 1000)
 }
 
 function checkTtl(ttl: number): void {
