@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { InvalidToken } from '../src/core/crypto/invalid-token.ts'
 import { verifyItsdangerous } from '../src/core/crypto/itsdangerous.ts'
 import { sign, verify } from '../src/core/crypto/timed-tokens.ts'
-import type { AuthError } from '../src/core/errors.ts'
+import { AuthError } from '../src/core/errors.ts'
 
 interface ItsdCase {
   id: string
@@ -208,5 +208,24 @@ describe('sign / verify', () => {
     expect(thrown(() => sign({}, { ...options, expiresIn: 1.5 }))).toBeInstanceOf(RangeError)
     expect(thrown(() => sign(undefined, { ...options, expiresIn: 60 }))).toBeInstanceOf(TypeError)
     expect(thrown(() => verify('x', { ...options, secret: [] }))).toBeInstanceOf(RangeError)
+  })
+})
+
+describe('src/crypto.ts (the future gatehouse-auth/crypto entry point)', () => {
+  it('exports exactly the documented runtime names', async () => {
+    const entry = await import('../src/crypto.ts')
+    expect(Object.keys(entry).sort()).toEqual([
+      'Fernet',
+      'InvalidToken',
+      'MultiFernet',
+      'decrypt',
+      'decryptFletAesGcm',
+      'encrypt',
+      'sign',
+      'verify',
+      'verifyItsdangerous',
+    ])
+    expect(entry.verify).toBe(verify)
+    expect(new entry.InvalidToken()).toBeInstanceOf(AuthError)
   })
 })
