@@ -11,8 +11,9 @@ import { InvalidToken } from './invalid-token.ts'
  * token = base64url_padded( 0x80 ‖ u64be(unix seconds) ‖ iv[16] ‖ AES-128-CBC-PKCS7(data) ‖ HMAC-SHA256 )
  * key   = base64url_padded( signing key[16] ‖ encryption key[16] )
  *
- * The MAC is checked (in constant time) before anything else is read from the token, and
- * before any decryption, so a padding oracle is impossible. Every failure is InvalidToken.
+ * Only the token's shape (base64, lengths) is looked at before its MAC is checked in constant
+ * time; version, timestamp and ciphertext are read after, and nothing unauthenticated is
+ * ever decrypted, so there is no padding oracle. Every failure is InvalidToken.
  */
 
 const VERSION = 0x80
