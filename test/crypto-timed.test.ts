@@ -211,9 +211,9 @@ describe('sign / verify', () => {
   })
 })
 
-describe('src/crypto.ts (the future gatehouse-auth/crypto entry point)', () => {
+describe('src/entries/crypto.ts (the gatehouse/crypto entry point)', () => {
   it('exports exactly the documented runtime names', async () => {
-    const entry = await import('../src/crypto.ts')
+    const entry = await import('../src/entries/crypto.ts')
     expect(Object.keys(entry).sort()).toEqual([
       'Fernet',
       'InvalidToken',

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import type { AuthOptions, Stores, User } from 'gatehouse'
 import * as core from 'gatehouse'
+import * as crypto from 'gatehouse/crypto'
 import * as express from 'gatehouse/express'
 import * as hono from 'gatehouse/hono'
 import * as contracts from 'gatehouse/stores/contracts'
@@ -80,6 +81,20 @@ const EXPORTS: Record<string, { module: Record<string, unknown>; names: string[]
   'gatehouse/stores/memory': { module: memory, names: ['createMemoryStores'] },
   'gatehouse/stores/sql': { module: sql, names: ['createSqlStores'] },
   'gatehouse/stores/redis': { module: redis, names: ['composeStores', 'createRedisStores'] },
+  'gatehouse/crypto': {
+    module: crypto,
+    names: [
+      'Fernet',
+      'InvalidToken',
+      'MultiFernet',
+      'decrypt',
+      'decryptFletAesGcm',
+      'encrypt',
+      'sign',
+      'verify',
+      'verifyItsdangerous',
+    ],
+  },
   'gatehouse/stores/contracts': { module: contracts, names: [] },
 }
 
