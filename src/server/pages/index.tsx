@@ -7,8 +7,8 @@ import { devPages } from './dev.tsx'
 import { homePages } from './home.tsx'
 import { registerApp } from './layout.tsx'
 import { loginPages, logoutPages } from './login.tsx'
-import { profilePages } from './profile.tsx'
-import { recoveryPages } from './recovery.tsx'
+import { profilePages, sessionPages } from './profile.tsx'
+import { forgotPasswordPages, resetPasswordPages, verifyEmailPages } from './recovery.tsx'
 import { signupPages } from './signup.tsx'
 import { unlockPages } from './unlock.tsx'
 
@@ -26,7 +26,10 @@ export function pageRoutes(s: Services): Hono {
   unlockPages(pages, s)
   logoutPages(pages)
   profilePages(pages, s)
-  recoveryPages(pages, s)
+  sessionPages(pages, s)
+  forgotPasswordPages(pages, s)
+  resetPasswordPages(pages, s)
+  verifyEmailPages(pages, s)
   adminUserPages(pages, s)
   adminCreateUser(pages, s)
   adminUserActions(pages, s)
