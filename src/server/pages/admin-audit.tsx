@@ -1,4 +1,5 @@
 import type { Context, Hono } from 'hono'
+import type { FC } from 'hono/jsx'
 import { AUDIT_TYPES } from '../../core/audit.ts'
 import type { Auth } from '../../core/auth.ts'
 import type { AuditEvent, User } from '../../stores/contracts.ts'
@@ -52,6 +53,25 @@ async function loadAudit(c: Context, auth: Auth): Promise<AuditView> {
   }
   return { type, who, page, filterUser, events, total, names }
 }
+
+/** One event; `nameOf` names the users it mentions. */
+const AuditRow: FC<{ e: AuditEvent; nameOf: (id: string | null) => string | null }> = ({ e, nameOf }) => (
+  <tr data-event={e.type}>
+    <td>
+      <time datetime={isoTime(e.at)}>{formatTime(e.at)}</time>
+    </td>
+    <td>
+      <span class={`badge ${/failure|reuse|deactivate/.test(e.type) ? 'off' : ''}`}>{e.type}</span>
+    </td>
+    <td>{nameOf(e.userId) ?? <span class="muted">—</span>}</td>
+    <td>{e.actorId && e.actorId !== e.userId ? nameOf(e.actorId) : <span class="muted">—</span>}</td>
+    <td>{e.ip ?? <span class="muted">—</span>}</td>
+    <td>{e.reason ? <code>{e.reason}</code> : <span class="muted">—</span>}</td>
+    <td class="details-cell">
+      {e.data ? <code>{JSON.stringify(e.data).slice(0, 200)}</code> : <span class="muted">—</span>}
+    </td>
+  </tr>
+)
 
 function auditPage(c: Context, view: AuditView): Response | Promise<Response> {
   const { type, who, page, filterUser, events, total, names } = view
@@ -127,29 +147,7 @@ function auditPage(c: Context, view: AuditView): Response | Promise<Response> {
               </tr>
             ) : null}
             {events.map((e) => (
-              <tr data-event={e.type}>
-                <td>
-                  <time datetime={isoTime(e.at)}>{formatTime(e.at)}</time>
-                </td>
-                <td>
-                  <span class={`badge ${/failure|reuse|deactivate/.test(e.type) ? 'off' : ''}`}>
-                    {e.type}
-                  </span>
-                </td>
-                <td>{nameOf(e.userId) ?? <span class="muted">—</span>}</td>
-                <td>
-                  {e.actorId && e.actorId !== e.userId ? nameOf(e.actorId) : <span class="muted">—</span>}
-                </td>
-                <td>{e.ip ?? <span class="muted">—</span>}</td>
-                <td>{e.reason ? <code>{e.reason}</code> : <span class="muted">—</span>}</td>
-                <td class="details-cell">
-                  {e.data ? (
-                    <code>{JSON.stringify(e.data).slice(0, 200)}</code>
-                  ) : (
-                    <span class="muted">—</span>
-                  )}
-                </td>
-              </tr>
+              <AuditRow e={e} nameOf={nameOf} />
             ))}
           </tbody>
         </table>

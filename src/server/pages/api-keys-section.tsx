@@ -103,6 +103,44 @@ function Scopes({ scopes }: { scopes: string[] }) {
   )
 }
 
+/** One key of the list, with its revoke button. */
+const ApiKeyRow: FC<{ k: PublicApiKey; token: string; now: number }> = ({ k, token, now }) => {
+  const expired = k.expiresAt !== null && k.expiresAt <= now
+  return (
+    <tr data-api-key={k.id}>
+      <td class="key-name">{k.name}</td>
+      <td>
+        <Scopes scopes={k.scopes} />
+      </td>
+      <td>
+        <time datetime={isoTime(k.createdAt)}>{formatTime(k.createdAt)}</time>
+      </td>
+      <td>
+        {k.expiresAt === null ? (
+          <span class="muted">Never</span>
+        ) : (
+          <time datetime={isoTime(k.expiresAt)}>{formatTime(k.expiresAt)}</time>
+        )}
+        {expired ? <span class="badge off">expired</span> : null}
+      </td>
+      <td>
+        {k.lastUsedAt === null ? (
+          <span class="muted">Never</span>
+        ) : (
+          <time datetime={isoTime(k.lastUsedAt)} title={formatTime(k.lastUsedAt)}>
+            {timeAgo(k.lastUsedAt, now)}
+          </time>
+        )}
+      </td>
+      <td class="cell-actions">
+        <PostButton action={`/profile/api-keys/${encodeURIComponent(k.id)}/revoke`} token={token}>
+          Revoke<span class="visually-hidden"> the key “{k.name}”</span>
+        </PostButton>
+      </td>
+    </tr>
+  )
+}
+
 export const ApiKeysSection: FC<{
   keys: PublicApiKey[]
   token: string
@@ -138,45 +176,9 @@ export const ApiKeysSection: FC<{
               </tr>
             </thead>
             <tbody>
-              {keys.map((k) => {
-                const expired = k.expiresAt !== null && k.expiresAt <= now
-                return (
-                  <tr data-api-key={k.id}>
-                    <td class="key-name">{k.name}</td>
-                    <td>
-                      <Scopes scopes={k.scopes} />
-                    </td>
-                    <td>
-                      <time datetime={isoTime(k.createdAt)}>{formatTime(k.createdAt)}</time>
-                    </td>
-                    <td>
-                      {k.expiresAt === null ? (
-                        <span class="muted">Never</span>
-                      ) : (
-                        <time datetime={isoTime(k.expiresAt)}>{formatTime(k.expiresAt)}</time>
-                      )}
-                      {expired ? <span class="badge off">expired</span> : null}
-                    </td>
-                    <td>
-                      {k.lastUsedAt === null ? (
-                        <span class="muted">Never</span>
-                      ) : (
-                        <time datetime={isoTime(k.lastUsedAt)} title={formatTime(k.lastUsedAt)}>
-                          {timeAgo(k.lastUsedAt, now)}
-                        </time>
-                      )}
-                    </td>
-                    <td class="cell-actions">
-                      <PostButton
-                        action={`/profile/api-keys/${encodeURIComponent(k.id)}/revoke`}
-                        token={token}
-                      >
-                        Revoke<span class="visually-hidden"> the key “{k.name}”</span>
-                      </PostButton>
-                    </td>
-                  </tr>
-                )
-              })}
+              {keys.map((k) => (
+                <ApiKeyRow k={k} token={token} now={now} />
+              ))}
             </tbody>
           </table>
         </div>
