@@ -9,12 +9,23 @@ import type { Services } from './services.ts'
 import { signInWithSession } from './sign-in.ts'
 import { tokenRoutes } from './tokens-api.ts'
 
+// API.md: these routes take a bearer token or the session cookie, not an API key.
+const bearerOrSession = loginRequired({ via: ['session', 'token'] })
+
 /** The JSON API of API.md that works with the session cookie (tokens add their routes in tokens-api.ts). */
 export function apiRoutes(s: Services): Hono {
-  const { auth, recovery, config } = s
   const api = new Hono()
-  // API.md: these routes take a bearer token or the session cookie, not an API key.
-  const bearerOrSession = loginRequired({ via: ['session', 'token'] })
+  accountRoutes(api, s)
+  signedInRoutes(api, s)
+  adminUserRoutes(api, s)
+  api.route('/', tokenRoutes(s))
+  api.all('*', () => errorResponse(new AuthError('NOT_FOUND')))
+  return api
+}
+
+/** Sign-up, password reset, sign-in from a new device, email verification: no login needed. */
+function accountRoutes(api: Hono, s: Services): void {
+  const { auth, recovery, config } = s
 
   api.post('/auth/signup', async (c) => {
     const body = await jsonBody(c)
@@ -76,6 +87,11 @@ export function apiRoutes(s: Services): Hono {
     await recovery.verifyEmail(body.token, c.get('gatehouseContext'))
     return c.body(null, 204)
   })
+}
+
+/** The signed-in user's own account: verification mail, logout everywhere, /me. */
+function signedInRoutes(api: Hono, s: Services): void {
+  const { auth, recovery, config } = s
 
   // A new verification mail for the signed-in user (limited per user per hour); 204 also
   // when the address is already verified or verification is off (nothing is sent then).
@@ -127,6 +143,11 @@ export function apiRoutes(s: Services): Hono {
     await auth.revokeSession(c.get('user')!.id, idParam(c.req.param('id')), c.get('gatehouseContext'))
     return c.body(null, 204)
   })
+}
+
+/** User administration (role admin). */
+function adminUserRoutes(api: Hono, s: Services): void {
+  const { auth } = s
 
   api.get('/admin/users', roleRequired('admin'), async (c) => {
     const page = intParam(c.req.query('page'), 1, 1, 1_000_000, 'page')
@@ -191,10 +212,6 @@ export function apiRoutes(s: Services): Hono {
     await auth.deleteUser(idParam(c.req.param('id')), c.get('user')!, c.get('gatehouseContext'), asAdmin)
     return c.body(null, 204)
   })
-
-  api.route('/', tokenRoutes(s))
-  api.all('*', () => errorResponse(new AuthError('NOT_FOUND')))
-  return api
 }
 
 /** Ids we issue are UUIDs or base64url; anything else cannot exist (and never reaches a query). */

@@ -66,6 +66,13 @@ export function tokenRoutes(s: Services): Hono {
     return c.body(null, 204)
   })
 
+  apiKeyRoutes(api, s)
+  return api
+}
+
+/** GET, POST and DELETE /keys: the caller's own API keys. */
+function apiKeyRoutes(api: Hono, s: Services): void {
+  const { auth } = s
   const bearerOrSession = loginRequired({ via: ['session', 'token'] })
 
   api.get('/keys', bearerOrSession, async (c) => {
@@ -99,8 +106,6 @@ export function tokenRoutes(s: Services): Hono {
     })
     return c.body(null, 204)
   })
-
-  return api
 }
 
 /** The body is optional on refresh and logout: none (or an empty one) reads as {}. */
