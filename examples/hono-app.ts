@@ -56,7 +56,7 @@ export async function createApp(stores?: Stores) {
   )
   app.post('/form', csrfProtect(), (c) => c.text('ok'))
   // AuthError → {"error":{"code","message"}} + status; any other error is logged with its stack → 500
-  app.onError(authErrorHandler)
+  app.onError(authErrorHandler())
   return { app, auth }
 }
 

@@ -13,7 +13,7 @@ import { parseSessionToken } from '../src/core/sessions.ts'
 import { isValidEmail, normalizeEmail, normalizeUsername } from '../src/core/users.ts'
 import { createMemoryStores } from '../src/stores/memory/index.ts'
 
-describe('safeRedirect (case 11)', () => {
+describe('safeRedirect (docs/security.md case 11)', () => {
   it.each([
     '//evil.com',
     'https://evil.com',
@@ -35,7 +35,7 @@ describe('safeRedirect (case 11)', () => {
   })
 })
 
-describe('normalisation (case 20)', () => {
+describe('normalisation (docs/security.md case 20)', () => {
   it('folds case and compatibility forms of usernames', () => {
     expect(normalizeUsername('Admin')).toBe('admin')
     expect(normalizeUsername('ａｄｍｉｎ')).toBe('admin')

@@ -140,7 +140,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     expect(JSON.stringify(user)).not.toMatch(/argon2|password/i)
   })
 
-  it('rejects duplicates by email case and username case / compatibility form (case 20)', async () => {
+  it('rejects duplicates by email case and username case / compatibility form (docs/security.md case 20)', async () => {
     const c = new Client(h.send)
     await signUp(c, 'admin', 'admin@example.com')
     for (const [username, email, code] of [
@@ -175,7 +175,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     })
   })
 
-  it('enforces the password policy at sign-up (case 21)', async () => {
+  it('enforces the password policy at sign-up (docs/security.md case 21)', async () => {
     const c = new Client(h.send)
     const attempt = (password: string, username: string) =>
       c.post('/signup', { email: `${username}@example.com`, username, password })
@@ -220,7 +220,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     expect(page.headers.get('location')).toBe('/login?next=%2Fprivate%3Ftab%3D1')
   })
 
-  it('identical answers for unknown user and wrong password (case 16)', async () => {
+  it('identical answers for unknown user and wrong password (docs/security.md case 16)', async () => {
     const c = new Client(h.send)
     await signUp(c)
     const a = new Client(h.send)
@@ -246,7 +246,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     expect((await remembered.get('/private')).status).toBe(200)
   })
 
-  it('idle timeout −1 s keeps the session, +1 s ends it; the absolute limit ends it regardless (case 14)', async () => {
+  it('idle timeout −1 s keeps the session, +1 s ends it; the absolute limit ends it regardless (docs/security.md case 14)', async () => {
     const c = new Client(h.send)
     await signUp(c)
     await logIn(c)
@@ -267,7 +267,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     expect((await d.get('/private')).status).toBe(401)
   })
 
-  it('a planted session cookie is replaced at login and dead afterwards (case 12)', async () => {
+  it('a planted session cookie is replaced at login and dead afterwards (docs/security.md case 12)', async () => {
     const attacker = new Client(h.send)
     await signUp(attacker, 'mallory')
     await logIn(attacker, 'mallory')
@@ -285,7 +285,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     expect((await forged.get('/private')).status).toBe(401)
   })
 
-  it('logout ends the server session: replaying the cookie is 401 (case 13)', async () => {
+  it('logout ends the server session: replaying the cookie is 401 (docs/security.md case 13)', async () => {
     const c = new Client(h.send)
     await signUp(c)
     await logIn(c)
@@ -298,7 +298,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     expect((await replay.get('/private')).status).toBe(401)
   })
 
-  it('password change needs the current password, ends other sessions, rotates this one (case 13)', async () => {
+  it('password change needs the current password, ends other sessions, rotates this one (docs/security.md case 13)', async () => {
     const a = new Client(h.send)
     const b = new Client(h.send)
     await signUp(a)
@@ -323,7 +323,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     expect((await old.get('/private')).status).toBe(401)
   })
 
-  it('role and permission guards: 403 for users, effect on the next request (case 22)', async () => {
+  it('role and permission guards: 403 for users, effect on the next request (docs/security.md case 22)', async () => {
     const c = new Client(h.send)
     const user = await signUp(c)
     await logIn(c)
@@ -369,7 +369,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     expect((await a.get('/private')).status).toBe(200)
   })
 
-  it('disabling a user ends its sessions on the next request (case 13)', async () => {
+  it('disabling a user ends its sessions on the next request (docs/security.md case 13)', async () => {
     const c = new Client(h.send)
     const user = await signUp(c)
     await logIn(c)
@@ -383,7 +383,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     expect((await again.json()).error.code).toBe('INVALID_CREDENTIALS')
   })
 
-  it('rejects cross-site and token-less unsafe requests (case 15)', async () => {
+  it('rejects cross-site and token-less unsafe requests (docs/security.md case 15)', async () => {
     const a = new Client(h.send)
     const b = new Client(h.send)
     await signUp(a)
@@ -419,7 +419,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     ).toBe(403)
   })
 
-  it('throttles 20 wrong passwords from rotating IPs, but not the owner on a known device (case 19)', async () => {
+  it('throttles 20 wrong passwords from rotating IPs, but not the owner on a known device (docs/security.md case 19)', async () => {
     const owner = new Client(h.send, '203.0.113.5')
     await signUp(owner)
     await logIn(owner) // this browser is now a known device for alice
@@ -469,7 +469,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     expect(auth).toBeDefined()
   })
 
-  it('treats SQL metacharacters and 10 KB strings as data (case 24)', async () => {
+  it('treats SQL metacharacters and 10 KB strings as data (docs/security.md case 24)', async () => {
     const c = new Client(h.send)
     const sqlish = "x' OR 1=1--; DROP TABLE users; --"
     const res = await c.post('/signup', {
@@ -500,7 +500,7 @@ describe.each(suites)('integration via %s', (_name, factory) => {
     expect((await longPassword.json()).error.code).toBe('PASSWORD_TOO_LONG')
   })
 
-  it('answers malformed input with a 4xx and a stable code (case 7)', async () => {
+  it('answers malformed input with a 4xx and a stable code (docs/security.md case 7)', async () => {
     const c = new Client(h.send)
     await signUp(c)
     await logIn(c)

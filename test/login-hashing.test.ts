@@ -1,4 +1,4 @@
-/** The expensive path: admission queue at its bound, and equal work for unknown users (case 16). */
+/** The expensive path: admission queue at its bound, and equal work for unknown users (docs/security.md case 16). */
 import { describe, expect, it, vi } from 'vitest'
 import { createAuth } from '../src/core/auth.ts'
 import { createMemoryStores } from '../src/stores/memory/index.ts'
@@ -39,7 +39,7 @@ describe('admission queue on login', () => {
   })
 })
 
-describe('unknown user vs wrong password (case 16)', () => {
+describe('unknown user vs wrong password (docs/security.md case 16)', () => {
   it('both pay exactly one hash through the queue', async () => {
     const { auth, send } = await setup({})
     await auth.passwords.verifyDummy('warm up the dummy hash')

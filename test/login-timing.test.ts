@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { createAuth } from '../src/core/auth.ts'
-import { hashFormat } from '../src/core/passwords/login-timing.ts'
+import { hashFormat } from '../src/core/methods/password/hashing/login-timing.ts'
 import { createSqlStores } from '../src/stores/sql/index.ts'
 
 interface WerkzeugCase {

@@ -1,8 +1,8 @@
 /**
  * The server-rendered pages over HTTP with no socket: the whole server (createServer) on the
  * memory stores with a fake clock and a capturing mailer, driven like a browser would
- * (cookies, form posts with csrf_token, Fetch Metadata). Covers hostile cases 11, 15, 17,
- * 18 and 22 of SECURITY.md for the pages.
+ * (cookies, form posts with csrf_token, Fetch Metadata). Covers docs/security.md cases 11, 15, 17,
+ * 18 and 22 for the pages.
  */
 import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -453,7 +453,7 @@ describe('login', () => {
     expect(await res.text()).toContain('Invalid username or password.')
   })
 
-  it('`next` is honoured for same-origin paths only (case 11)', async () => {
+  it('`next` is honoured for same-origin paths only (docs/security.md case 11)', async () => {
     const h = await harness()
     await h.user('alice')
     const good = h.browser()
@@ -518,7 +518,7 @@ describe('login', () => {
 
 // ------------------------------------------------------------------ CSRF
 
-describe('CSRF on every form (case 15)', () => {
+describe('CSRF on every form (docs/security.md case 15)', () => {
   it('POST without csrf_token, with another session’s token, cross-site, Origin null or foreign → 403', async () => {
     const h = await harness()
     await h.user('alice')
@@ -705,7 +705,7 @@ describe('profile', () => {
     const phoneId = sessions.find((s) => s.device.includes('iOS'))!.id
     const token = csrfOf(profile)
 
-    // Bob cannot revoke Alice's session (case 22): not found, and it stays alive.
+    // Bob cannot revoke Alice's session (docs/security.md case 22): not found, and it stays alive.
     const bobToken = csrfOf(await bob.html('/profile'))
     const foreign = await bob.post(`/profile/sessions/${phoneId}/revoke`, { csrf_token: bobToken })
     expect(foreign.status).toBe(404)
@@ -739,7 +739,7 @@ describe('password recovery', () => {
     return res
   }
 
-  it('known and unknown addresses get identical answers (case 17)', async () => {
+  it('known and unknown addresses get identical answers (docs/security.md case 17)', async () => {
     const h = await harness()
     await h.user('alice')
     const b = h.browser()
@@ -761,7 +761,7 @@ describe('password recovery', () => {
     expect(crlf.status).toBe(400)
   })
 
-  it('the link in the mail uses PUBLIC_URL even with Host: evil.com (case 17)', async () => {
+  it('the link in the mail uses PUBLIC_URL even with Host: evil.com (docs/security.md case 17)', async () => {
     const h = await harness()
     await h.user('alice')
     const b = h.browser()
@@ -826,7 +826,7 @@ describe('password recovery', () => {
     expect((await device.get('/dashboard')).status).toBe(302)
     expect((await b.get('/dashboard')).status).toBe(302)
 
-    // Reused (case 18).
+    // Reused (docs/security.md case 18).
     const again = await b.get(path)
     expect(again.status).toBe(400)
     expect(again.headers.get('referrer-policy')).toBe('no-referrer')
@@ -856,7 +856,7 @@ describe('password recovery', () => {
     const token = new URL(/https?:\/\/\S+/.exec(h.mails[0]!.text)![0]).searchParams.get('token')!
     const form = await b.html(`/reset-password?token=${token}`)
     const fields = { csrf_token: csrfOf(form), token, password: NEW_PASSWORD, confirm_password: NEW_PASSWORD }
-    // A cross-site or fetch-metadata-less `Origin: null` stays refused (case 15)…
+    // A cross-site or fetch-metadata-less `Origin: null` stays refused (docs/security.md case 15)…
     expect(
       (await b.post('/reset-password', fields, { origin: 'null', 'sec-fetch-site': 'cross-site' })).status,
     ).toBe(403)
@@ -869,7 +869,7 @@ describe('password recovery', () => {
     expect(location(ok)).toBe('/login')
   })
 
-  it('an expired token and an email-verification token are rejected (case 18)', async () => {
+  it('an expired token and an email-verification token are rejected (docs/security.md case 18)', async () => {
     const h = await harness()
     const alice = await h.user('alice')
     const b = h.browser()
@@ -907,7 +907,7 @@ describe('password recovery', () => {
 // ------------------------------------------------------------------ admin
 
 describe('admin', () => {
-  it('a non-admin gets 403 on every admin page and action, and nothing changes (case 22)', async () => {
+  it('a non-admin gets 403 on every admin page and action, and nothing changes (docs/security.md case 22)', async () => {
     const h = await harness()
     const alice = await h.user('alice')
     const bob = await h.user('bob')
@@ -1100,7 +1100,7 @@ describe('development outbox', () => {
 
 // ------------------------------------------------------------------ malformed input
 
-describe('malformed and hostile input answers 4xx with a page, never 500 (cases 7, 24)', () => {
+describe('malformed and hostile input answers 4xx with a page, never 500 (docs/security.md cases 7, 24)', () => {
   it('odd bodies, repeated fields, huge values, SQL metacharacters', async () => {
     const h = await harness()
     await h.user('alice')

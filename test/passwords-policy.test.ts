@@ -1,7 +1,11 @@
 import { dictionary } from '@zxcvbn-ts/language-common'
 import { describe, expect, it, vi } from 'vitest'
 import { AuthError } from '../src/core/errors.ts'
-import { checkPasswordPolicy, isCommonPassword, PasswordHasher } from '../src/core/passwords/index.ts'
+import {
+  checkPasswordPolicy,
+  isCommonPassword,
+  PasswordHasher,
+} from '../src/core/methods/password/hashing/index.ts'
 
 const EMOJI = '🦄' // one code point, two UTF-16 units, four UTF-8 bytes
 const passphrase64 = 'Tr0ub4dor&3 purple monkey dishwasher; 64 characters exactly, ok!'

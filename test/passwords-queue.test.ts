@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { AuthError } from '../src/core/errors.ts'
-import { AdmissionQueue } from '../src/core/passwords/index.ts'
+import { AdmissionQueue } from '../src/core/methods/password/hashing/index.ts'
 
 interface Deferred<T> {
   promise: Promise<T>

@@ -9,7 +9,7 @@ import {
   needsRehash,
   type VerifyResult,
   verifyPassword,
-} from '../src/core/passwords/index.ts'
+} from '../src/core/methods/password/hashing/index.ts'
 
 interface Case {
   id: string

@@ -1,4 +1,4 @@
-/** The server's JSON API against API.md and the hostile cases of SECURITY.md, with no socket. */
+/** The server's JSON API against docs/http-api.md and the hostile cases of docs/security.md, with no socket. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Client } from './helpers/client.ts'
 import { createTestServer, type TestServer } from './helpers/server.ts'
@@ -27,7 +27,7 @@ async function admin() {
 }
 
 describe('sign-up and /api/me', () => {
-  it('returns the user of API.md and logs the new account in with a session cookie', async () => {
+  it('returns the user of docs/http-api.md and logs the new account in with a session cookie', async () => {
     const { client } = await signUp('alice')
     const me = await client.get('/api/me')
     expect(me.status).toBe(200)
@@ -64,7 +64,7 @@ describe('sign-up and /api/me', () => {
   })
 })
 
-describe('hostile input (case 7, 24)', () => {
+describe('hostile input (docs/security.md cases 7, 24)', () => {
   it('malformed bodies, content types, headers and cookies get a 4xx with a stable code', async () => {
     const c = new Client(s.send)
     const cases: [string, Record<string, string>, number, string][] = [
@@ -173,7 +173,7 @@ describe('password change and sessions', () => {
     expect(right.status).toBe(429)
   })
 
-  it('lists own sessions; another user cannot read or revoke them (case 22)', async () => {
+  it('lists own sessions; another user cannot read or revoke them (docs/security.md case 22)', async () => {
     const a = await signUp('dave')
     const b = await signUp('erin')
     const list = await (await a.client.get('/api/me/sessions')).json()
@@ -196,7 +196,7 @@ describe('password change and sessions', () => {
   })
 })
 
-describe('admin API (case 22)', () => {
+describe('admin API (docs/security.md case 22)', () => {
   it('every admin route is 403 for a non-admin and 401 for nobody', async () => {
     const { client, user } = await signUp('mallory')
     const routes: [string, string][] = [
@@ -255,7 +255,7 @@ describe('admin API (case 22)', () => {
   })
 })
 
-describe('password reset (cases 17, 18)', () => {
+describe('password reset (docs/security.md cases 17, 18)', () => {
   const resetLink = () => {
     const mail = s.mails.at(-1)!
     const m = /http:\/\/[^\s"<]+\/reset-password\?token=([A-Za-z0-9_-]+)/.exec(mail.text)

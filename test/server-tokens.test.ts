@@ -1,4 +1,4 @@
-/** The token routes of API.md (issue 4) through the real server app, with no socket. */
+/** The token routes of docs/http-api.md (issue 4) through the real server app, with no socket. */
 import { createHash, createHmac, generateKeyPairSync } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Client } from './helpers/client.ts'
@@ -60,7 +60,7 @@ const parts = (jwt: string) => {
 }
 
 describe('login, refresh, logout', () => {
-  it('login returns the pair of API.md and a JWT with the required claims', async () => {
+  it('login returns the pair of docs/http-api.md and a JWT with the required claims', async () => {
     const { id } = await user('alice')
     const body = await login('alice')
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 900, user: { id } })
@@ -81,7 +81,7 @@ describe('login, refresh, logout', () => {
     expect((await me.json()).user.id).toBe(id)
   })
 
-  it('a wrong password and an unknown user answer identically (case 16)', async () => {
+  it('a wrong password and an unknown user answer identically (docs/security.md case 16)', async () => {
     await user('alice')
     const a = await new Client(s.send).post('/api/auth/login', {
       login: 'alice',
@@ -95,7 +95,7 @@ describe('login, refresh, logout', () => {
     expect(await a.text()).toBe(await b.text())
   })
 
-  it('refresh rotates; replaying a spent token revokes the family, the new token dies too (case 8)', async () => {
+  it('refresh rotates; replaying a spent token revokes the family, the new token dies too (docs/security.md case 8)', async () => {
     await user('bob')
     const first = await login('bob')
     const r1 = await api().post('/api/auth/refresh', { refresh_token: first.refresh_token })
@@ -113,7 +113,7 @@ describe('login, refresh, logout', () => {
     expect(audit.total).toBe(1)
   })
 
-  it('an access token is not a refresh token and vice versa (case 5)', async () => {
+  it('an access token is not a refresh token and vice versa (docs/security.md case 5)', async () => {
     await user('carl')
     const pair = await login('carl')
     expect((await api(`Bearer ${pair.refresh_token}`).get('/api/me')).status).toBe(401)
@@ -134,7 +134,7 @@ describe('login, refresh, logout', () => {
     expect((await api().post('/api/auth/logout')).status).toBe(401)
   })
 
-  it('logout-all, password change and deactivation revoke every token of the user at once (case 13)', async () => {
+  it('logout-all, password change and deactivation revoke every token of the user at once (docs/security.md case 13)', async () => {
     const { id } = await user('erin')
     const a = await login('erin')
     const b = await login('erin')
@@ -158,7 +158,7 @@ describe('login, refresh, logout', () => {
     expect((await api().post('/api/auth/refresh', { refresh_token: d.refresh_token })).status).toBe(401)
   })
 
-  it('tokens expire by the clock: one second before exp works, at exp it does not (case 4)', async () => {
+  it('tokens expire by the clock: one second before exp works, at exp it does not (docs/security.md case 4)', async () => {
     await user('fay')
     const pair = await login('fay')
     s.clock.advance(899_000)
@@ -170,7 +170,7 @@ describe('login, refresh, logout', () => {
   })
 })
 
-describe('hostile tokens over HTTP (cases 1, 2, 3, 6)', () => {
+describe('hostile tokens over HTTP (docs/security.md cases 1, 2, 3, 6)', () => {
   it('rejects alg none, key confusion, embedded keys, odd kids and crit', async () => {
     const { id } = await user('gina')
     const good = (await login('gina')).access_token
@@ -237,7 +237,7 @@ describe('JWKS and key rotation', () => {
   })
 })
 
-describe('API keys (case 23)', () => {
+describe('API keys (docs/security.md case 23)', () => {
   it('shown once, stored hashed, usable as ApiKey or X-API-Key, revocable, dead with their owner', async () => {
     const { id } = await user('ivy')
     const { access_token } = await login('ivy')
@@ -266,7 +266,7 @@ describe('API keys (case 23)', () => {
     expect((await api(`ApiKey ${body.key}`).get('/api/me')).status).toBe(200)
     const viaHeader = await new Client(s.send).get('/api/me', { 'x-api-key': body.key })
     expect(viaHeader.status).toBe(200)
-    // API.md: key routes and /api/me/* take a bearer token or the session, not an API key.
+    // docs/http-api.md: key routes and /api/me/* take a bearer token or the session, not an API key.
     expect((await api(`ApiKey ${body.key}`).get('/api/keys')).status).toBe(401)
     const tampered = `${body.key.slice(0, -1)}${body.key.endsWith('a') ? 'b' : 'a'}`
     expect((await api(`ApiKey ${tampered}`).get('/api/me')).status).toBe(401)
@@ -307,7 +307,7 @@ describe('API keys (case 23)', () => {
   })
 })
 
-describe('concurrent refresh on SQLite (case 8)', () => {
+describe('concurrent refresh on SQLite (docs/security.md case 8)', () => {
   it('50 parallel redemptions of one token: exactly one 200; replaying it then kills the winner', async () => {
     const fixture = await sqliteFixture()
     const server = await createTestServer({ stores: fixture.stores, clock: fixture.clock })

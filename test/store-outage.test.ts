@@ -1,5 +1,5 @@
 /**
- * Hostile case 26: PostgreSQL goes away mid-run. A TCP proxy between the server and the
+ * docs/security.md case 26: PostgreSQL goes away mid-run. A TCP proxy between the server and the
  * database is cut and restored: paths that need the store answer 503 STORE_UNAVAILABLE
  * (revocation checks fail closed), nothing crashes, and service recovers when it returns.
  */
@@ -51,7 +51,7 @@ afterAll(async () => {
   await admin.close()
 })
 
-describe.skipIf(!pgUp)('PostgreSQL outage (case 26)', () => {
+describe.skipIf(!pgUp)('PostgreSQL outage (docs/security.md case 26)', () => {
   it('answers 503 on store-backed paths while the database is gone, and recovers', async () => {
     const proxy = new CuttableProxy()
     await proxy.start()

@@ -1,4 +1,4 @@
-/** API keys (SECURITY.md hostile case 23): shown once, stored hashed, compared in constant time, revocable. */
+/** API keys (docs/security.md case 23): shown once, stored hashed, compared in constant time, revocable. */
 import { describe, expect, it } from 'vitest'
 import { fakeClock } from '../src/core/clock.ts'
 import { sha256Hex } from '../src/core/crypto/random.ts'

@@ -1,5 +1,5 @@
 /**
- * The token service against its own keys: SECURITY.md hostile cases 1–6, 8 and 13
+ * The token service against its own keys: docs/security.md cases 1–6, 8 and 13
  * (tokens), key rotation, refresh rotation and reuse detection, revocation.
  * Remote verification and interop: tokens-remote.test.ts; API keys: tokens-api-keys.test.ts.
  */
@@ -199,7 +199,7 @@ describe.each(['EdDSA', 'RS256', 'ES256'] as const)('hostile tokens against Gate
     })
   })
 
-  it('1: alg none / None / NONE / nOnE, with an empty or a kept signature → TOKEN_INVALID', async () => {
+  it('case 1: alg none / None / NONE / nOnE, with an empty or a kept signature → TOKEN_INVALID', async () => {
     const [, payload, sig] = good.split('.') as [string, string, string]
     for (const none of ['none', 'None', 'NONE', 'nOnE']) {
       const header = b64({ alg: none, kid: key.kid, typ: 'at+jwt' })
@@ -211,7 +211,7 @@ describe.each(['EdDSA', 'RS256', 'ES256'] as const)('hostile tokens against Gate
     expect(await codeOf(t.service.verifyAccess(`${h}.${payload}.`))).toBe('TOKEN_INVALID')
   })
 
-  it('2: HS256 signed with the public key (PEM, PEM with leading whitespace, JWK JSON, raw bytes) → TOKEN_INVALID', async () => {
+  it('case 2: HS256 signed with the public key (PEM, PEM with leading whitespace, JWK JSON, raw bytes) → TOKEN_INVALID', async () => {
     const pem = createPublicKey({ key: key.publicJwk, format: 'jwk' } as never).export({
       type: 'spki',
       format: 'pem',
@@ -235,7 +235,7 @@ describe.each(['EdDSA', 'RS256', 'ES256'] as const)('hostile tokens against Gate
     }
   })
 
-  it('3: jwk / jku / x5u / x5c headers → TOKEN_INVALID and no fetch, even with a valid signature by our key', async () => {
+  it('case 3: jwk / jku / x5u / x5c headers → TOKEN_INVALID and no fetch, even with a valid signature by our key', async () => {
     const hitsBefore = trapHits
     const attacker = generateKeyPairSync('ed25519')
     const attackerJwk = attacker.publicKey.export({ format: 'jwk' })
@@ -259,7 +259,7 @@ describe.each(['EdDSA', 'RS256', 'ES256'] as const)('hostile tokens against Gate
     expect(trapHits).toBe(hitsBefore)
   })
 
-  it('3: kid of ../../dev/null, SQL, unknown, missing, or not a string → TOKEN_INVALID, at most one key reload', async () => {
+  it('case 3: kid of ../../dev/null, SQL, unknown, missing, or not a string → TOKEN_INVALID, at most one key reload', async () => {
     const listsBefore = t.signingKeys.lists
     t.clock.advance(61_000) // past the reload cooldown, so an unknown kid may reload once
     const kids: unknown[] = [
@@ -281,7 +281,7 @@ describe.each(['EdDSA', 'RS256', 'ES256'] as const)('hostile tokens against Gate
     expect(t.signingKeys.lists - listsBefore).toBe(1)
   })
 
-  it('4: exp / nbf / iat on a fake clock; one second before exp accepted, at exp rejected', async () => {
+  it('case 4: exp / nbf / iat on a fake clock; one second before exp accepted, at exp rejected', async () => {
     const c = setup({ alg })
     const pair = await c.service.issuePair(c.user)
     const claims = await c.service.verifyAccess(pair.access_token)
@@ -310,7 +310,7 @@ describe.each(['EdDSA', 'RS256', 'ES256'] as const)('hostile tokens against Gate
     }
   })
 
-  it('5: wrong aud / iss / typ; a refresh token is not an access token and vice versa', async () => {
+  it('case 5: wrong aud / iss / typ; a refresh token is not an access token and vice versa', async () => {
     const h = { alg, kid: key.kid, typ: 'at+jwt' }
     const now = t.clock()
     const wrong = [
@@ -345,7 +345,7 @@ describe.each(['EdDSA', 'RS256', 'ES256'] as const)('hostile tokens against Gate
     expect(await codeOf(t.service.refresh(pair.access_token, t.loadUser))).toBe('TOKEN_INVALID')
   })
 
-  it('6: crit ["x"] (and b64:false) with a valid signature → TOKEN_INVALID', async () => {
+  it('case 6: crit ["x"] (and b64:false) with a valid signature → TOKEN_INVALID', async () => {
     const h = { alg, kid: key.kid, typ: 'at+jwt' }
     for (const extra of [
       { crit: ['x'], x: 1 },
@@ -693,7 +693,7 @@ describe('refresh tokens', () => {
     await expect(t.service.refresh(p0.refresh_token, t.loadUser)).resolves.toBeTruthy()
   })
 
-  it('8: replay after rotation → TOKEN_REUSED; the whole family dies, the winner’s new tokens too', async () => {
+  it('case 8: replay after rotation → TOKEN_REUSED; the whole family dies, the winner’s new tokens too', async () => {
     const t = setup()
     const p0 = await t.service.issuePair(t.user)
     const p1 = await t.service.refresh(p0.refresh_token, t.loadUser) // the thief (or the user) rotates
@@ -706,7 +706,7 @@ describe('refresh tokens', () => {
     await expect(t.service.refresh(other.refresh_token, t.loadUser)).resolves.toBeTruthy()
   })
 
-  it('8: reuse detected while the legitimate refresh is in flight: that refresh fails too', async () => {
+  it('case 8: reuse detected while the legitimate refresh is in flight: that refresh fails too', async () => {
     const t = setup()
     const p0 = await t.service.issuePair(t.user)
     const p1 = await t.service.refresh(p0.refresh_token, t.loadUser)
@@ -730,7 +730,7 @@ describe('refresh tokens', () => {
     expect(await inFlight).toBe('TOKEN_INVALID')
   })
 
-  it('8: 50 concurrent refreshes of one token → exactly one succeeds, the family intact for the winner; a later replay kills it', async () => {
+  it('case 8: 50 concurrent refreshes of one token → exactly one succeeds, the family intact for the winner; a later replay kills it', async () => {
     const t = setup()
     const p0 = await t.service.issuePair(t.user)
     const results = await Promise.allSettled(
@@ -834,7 +834,7 @@ describe('revocation', () => {
     expect(await t.service.revokeFamilyOf('unknown')).toBe(false)
   })
 
-  it('13: revokeAllForUser kills every access and refresh token of the user, and a login right after works', async () => {
+  it('case 13: revokeAllForUser kills every access and refresh token of the user, and a login right after works', async () => {
     const t = setup()
     const devices = await Promise.all([t.service.issuePair(t.user), t.service.issuePair(t.user)])
     const rotated = await t.service.refresh(devices[1].refresh_token, t.loadUser)

@@ -1,18 +1,24 @@
 import type { Response as ExpressResponse, NextFunction, Request, RequestHandler } from 'express'
+import { admit } from '../core/admit.ts'
 import type { Auth, Authenticated } from '../core/auth.ts'
 import { contextFromNodeHeaders, type RequestContext } from '../core/context.ts'
+import { checkCsrf } from '../core/csrf-guard.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
 import {
-  forbidden,
-  requirePermissions,
-  requireRoles,
+  type CredentialKind,
+  checkLogin,
+  checkPermissions,
+  checkRoles,
+  type Decision,
+  type GuardRequest,
   type UnauthorizedHandler,
-  unauthorized,
 } from '../core/guards.ts'
 import { type Logger, logUnexpected } from '../core/options.ts'
 import { requireToken, type TokenRequirement } from '../core/token-guard.ts'
 import type { AccessClaims } from '../core/tokens/access.ts'
 import type { SessionRecord, User } from '../stores/contracts.ts'
+
+export type { CredentialKind } from '../core/guards.ts'
 
 /**
  * Fields Gatehouse adds to Express requests. `req.session` belongs to express-session, so
@@ -46,7 +52,10 @@ function header(req: Request, name: string): string | null {
   return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? null) : null
 }
 
-/** Writes a Web Response (from the core's guards) to an Express response. */
+/**
+ * Writes a Web Response (from the core's guards) to an Express response. Express only
+ * (test/adapters-parity.test.ts lists it): Hono handlers return a Web Response as it is.
+ */
 export async function sendResponse(res: ExpressResponse, response: Response): Promise<void> {
   res.status(response.status)
   response.headers.forEach((value, key) => {
@@ -68,15 +77,9 @@ export function gatehouse(auth: Auth, options: ExpressAdapterOptions = {}): Requ
     // Only the headers the core needs are read: no Web Request is built on the hot path.
     const ctx = contextFromNodeHeaders(req.method, req.originalUrl || req.url, req.headers, clientIp(req))
     req.gatehouse = { auth, ctx }
-    let who: Authenticated | null
-    try {
-      who = await auth.authenticate(ctx)
-    } catch (error) {
-      return sendResponse(res, errorResponse(toAuthError(error)))
-    }
-    if (who?.via !== 'token' && who?.via !== 'api-key' && !auth.passesOriginCheck(ctx)) {
-      return sendResponse(res, errorResponse(new AuthError('CSRF_FAILED')))
-    }
+    const admission = await admit(auth, ctx)
+    if ('error' in admission) return sendResponse(res, errorResponse(admission.error))
+    const who = admission.who
     req.authenticated = who
     req.user = who?.user ?? null
     req.authSession = who?.session ?? null
@@ -89,23 +92,35 @@ function gate(req: Request): { auth: Auth; ctx: RequestContext } {
   return req.gatehouse
 }
 
-function deny(req: Request, res: ExpressResponse, onUnauthorized?: UnauthorizedHandler) {
-  const { auth, ctx } = gate(req)
-  return Promise.resolve(unauthorized(ctx, { loginPath: auth.options.loginPath, onUnauthorized })).then((r) =>
-    sendResponse(res, r),
-  )
+/** The core guards' view of an Express request. */
+function guardRequest(req: Request, onUnauthorized?: UnauthorizedHandler): GuardRequest {
+  return {
+    who: req.authenticated,
+    user: req.user,
+    settings: () => {
+      const { auth, ctx } = gate(req)
+      return { ctx, loginPath: auth.options.loginPath, onUnauthorized }
+    },
+  }
+}
+
+/**
+ * Runs a core decision as middleware: a Response is written, null goes on. A decision that is
+ * already made goes on synchronously, so passing a guard costs no extra tick.
+ */
+function guard(decide: (req: Request) => Decision | Promise<Decision>): RequestHandler {
+  return function guardMiddleware(req, res, next) {
+    const decision = decide(req)
+    if (decision === null) return next()
+    Promise.resolve(decision).then((refusal) => (refusal ? sendResponse(res, refusal) : next()), next)
+  }
 }
 
 /** See the Hono adapter; `via` limits the credentials the route accepts. */
 export function loginRequired(
-  options: { onUnauthorized?: UnauthorizedHandler; via?: Authenticated['via'][] } = {},
+  options: { onUnauthorized?: UnauthorizedHandler; via?: CredentialKind[] } = {},
 ): RequestHandler {
-  return function loginRequiredMiddleware(req, res, next) {
-    const who = req.authenticated
-    if (!who || (options.via && !options.via.includes(who.via)))
-      return void deny(req, res, options.onUnauthorized)
-    next()
-  }
+  return guard((req) => checkLogin(guardRequest(req, options.onUnauthorized), options.via))
 }
 
 /** Stateless bearer-token check (see the Hono adapter); sets `req.claims` and `req.identity`. */
@@ -132,36 +147,30 @@ export function freshTokenRequired(auth: Auth): RequestHandler {
 }
 
 export function roleRequired(...roles: string[]): RequestHandler {
-  return function roleRequiredMiddleware(req, res, next) {
-    if (!req.user) return void deny(req, res)
-    if (!requireRoles(req.user, roles)) return void sendResponse(res, forbidden())
-    next()
-  }
+  return guard((req) => checkRoles(guardRequest(req), roles))
 }
 
 export function permissionRequired(...permissions: string[]): RequestHandler {
-  return function permissionRequiredMiddleware(req, res, next) {
-    if (!req.user) return void deny(req, res)
-    if (!requirePermissions(req.user, permissions)) return void sendResponse(res, forbidden())
-    next()
-  }
+  return guard((req) => checkPermissions(guardRequest(req), permissions))
 }
 
 /** Synchronizer-token check; needs a body parser (express.urlencoded) before it for forms. */
 export function csrfProtect(): RequestHandler {
-  return function csrfProtectMiddleware(req, res, next) {
-    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next()
-    const via = req.authenticated?.via
-    if (via === 'token' || via === 'api-key') return next()
-    const body = req.body as Record<string, unknown> | undefined
-    const token =
-      header(req, 'x-csrf-token') ?? (typeof body?.csrf_token === 'string' ? body.csrf_token : null)
-    const { auth, ctx } = gate(req)
-    if (!auth.verifyCsrfToken(ctx, req.authSession ?? null, token)) {
-      return void sendResponse(res, errorResponse(new AuthError('CSRF_FAILED')))
-    }
-    next()
-  }
+  return guard((req) =>
+    checkCsrf({
+      method: req.method,
+      who: req.authenticated,
+      get auth() {
+        return gate(req).auth
+      },
+      get ctx() {
+        return gate(req).ctx
+      },
+      session: req.authSession ?? null,
+      // Whatever body parser ran (urlencoded, multipart, JSON) may carry the field.
+      formField: () => (req.body as Record<string, unknown> | undefined)?.csrf_token,
+    }),
+  )
 }
 
 export function csrfToken(req: Request, res: ExpressResponse): string {
@@ -191,12 +200,17 @@ export async function logout(req: Request, res: ExpressResponse) {
   req.authSession = null
 }
 
+export interface ErrorHandlerOptions {
+  /** Where unexpected errors are logged; default the Auth options' logger, else the console. */
+  logger?: Logger
+}
+
 /**
- * Express error handler answering in the API.md error format. Any error that is not an
- * AuthError is a bug: it is logged with its stack (to `logger`, else the Auth options' logger,
- * else the console) and answered with a generic 500.
+ * Express error handler answering in the docs/http-api.md error format: `app.use(authErrorHandler())`.
+ * Any error that is not an AuthError is a bug: it is logged with its stack (to `logger`, else
+ * the Auth options' logger, else the console) and answered with a generic 500.
  */
-export function authErrorHandler(options: { logger?: Logger } = {}) {
+export function authErrorHandler(options: ErrorHandlerOptions = {}) {
   return function gatehouseErrorHandler(
     error: unknown,
     req: Request,

@@ -1,20 +1,26 @@
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context, ErrorHandler, MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
+import { admit } from '../core/admit.ts'
 import type { Auth, Authenticated } from '../core/auth.ts'
 import { readJsonObject } from '../core/body.ts'
 import { contextFromNodeHeaders, contextFromRequest, type RequestContext } from '../core/context.ts'
+import { checkCsrf, isFormBody } from '../core/csrf-guard.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
 import {
-  forbidden,
-  requirePermissions,
-  requireRoles,
+  type CredentialKind,
+  checkLogin,
+  checkPermissions,
+  checkRoles,
+  type Decision,
+  type GuardRequest,
   type UnauthorizedHandler,
-  unauthorized,
 } from '../core/guards.ts'
 import { type Logger, logUnexpected } from '../core/options.ts'
 import { requireToken, type TokenRequirement } from '../core/token-guard.ts'
 import type { AccessClaims } from '../core/tokens/access.ts'
 import type { SessionRecord, User } from '../stores/contracts.ts'
+
+export type { CredentialKind } from '../core/guards.ts'
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -71,15 +77,9 @@ export function gatehouse(auth: Auth, options: HonoAdapterOptions = {}): Middlew
     const ctx = readContext(c, clientIp(c))
     c.set('auth', auth)
     c.set('gatehouseContext', ctx)
-    let who: Authenticated | null
-    try {
-      who = await auth.authenticate(ctx)
-    } catch (error) {
-      return fail(c, toAuthError(error))
-    }
-    if (who?.via !== 'token' && who?.via !== 'api-key' && !auth.passesOriginCheck(ctx)) {
-      return fail(c, new AuthError('CSRF_FAILED'))
-    }
+    const admission = await admit(auth, ctx)
+    if ('error' in admission) return fail(c, admission.error)
+    const who = admission.who
     c.set('authenticated', who)
     c.set('user', who?.user ?? null)
     c.set('session', who?.session ?? null)
@@ -87,14 +87,27 @@ export function gatehouse(auth: Auth, options: HonoAdapterOptions = {}): Middlew
   })
 }
 
-function unauthorizedFor(c: Context, onUnauthorized?: UnauthorizedHandler) {
-  return unauthorized(c.get('gatehouseContext'), {
-    loginPath: c.get('auth').options.loginPath,
-    onUnauthorized,
-  })
+/** The core guards' view of a Hono request. */
+function guardRequest(c: Context, onUnauthorized?: UnauthorizedHandler): GuardRequest {
+  return {
+    who: c.get('authenticated'),
+    user: c.get('user'),
+    settings: () => ({
+      ctx: c.get('gatehouseContext'),
+      loginPath: c.get('auth').options.loginPath,
+      onUnauthorized,
+    }),
+  }
 }
 
-export type CredentialKind = Authenticated['via']
+/** Runs a core decision as middleware: a Response ends the request, null goes on. */
+function guard(decide: (c: Context) => Decision | Promise<Decision>): MiddlewareHandler {
+  return createMiddleware(async function guardMiddleware(c, next) {
+    const refusal = await decide(c)
+    if (refusal) return refusal
+    await next()
+  })
+}
 
 /**
  * Flask-Login's login_required: 302 to the login page (HTML) or 401 (API). `via` limits
@@ -103,12 +116,7 @@ export type CredentialKind = Authenticated['via']
 export function loginRequired(
   options: { onUnauthorized?: UnauthorizedHandler; via?: CredentialKind[] } = {},
 ): MiddlewareHandler {
-  return createMiddleware(async function loginRequiredMiddleware(c, next) {
-    const who = c.get('authenticated')
-    if (!who || (options.via && !options.via.includes(who.via)))
-      return unauthorizedFor(c, options.onUnauthorized)
-    await next()
-  })
+  return guard((c) => checkLogin(guardRequest(c, options.onUnauthorized), options.via))
 }
 
 /**
@@ -142,22 +150,12 @@ export function freshTokenRequired(auth: Auth): MiddlewareHandler {
 
 /** Any one of the roles; 401 when not logged in, 403 when logged in without them. */
 export function roleRequired(...roles: string[]): MiddlewareHandler {
-  return createMiddleware(async function roleRequiredMiddleware(c, next) {
-    const user = c.get('user')
-    if (!user) return unauthorizedFor(c)
-    if (!requireRoles(user, roles)) return forbidden()
-    await next()
-  })
+  return guard((c) => checkRoles(guardRequest(c), roles))
 }
 
 /** Every one of the permissions. */
 export function permissionRequired(...permissions: string[]): MiddlewareHandler {
-  return createMiddleware(async function permissionRequiredMiddleware(c, next) {
-    const user = c.get('user')
-    if (!user) return unauthorizedFor(c)
-    if (!requirePermissions(user, permissions)) return forbidden()
-    await next()
-  })
+  return guard((c) => checkPermissions(guardRequest(c), permissions))
 }
 
 /**
@@ -165,25 +163,21 @@ export function permissionRequired(...permissions: string[]): MiddlewareHandler 
  * unsafe methods, on top of the Origin check in gatehouse(). Bearer-authenticated calls are exempt.
  */
 export function csrfProtect(): MiddlewareHandler {
-  return createMiddleware(async function csrfProtectMiddleware(c, next) {
-    const method = c.req.method
-    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next()
-    const via = c.get('authenticated')?.via
-    if (via === 'token' || via === 'api-key') return next()
-    let token = c.req.header('x-csrf-token') ?? null
-    if (!token) {
-      const type = c.req.header('content-type') ?? ''
-      if (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')) {
+  return guard((c) =>
+    checkCsrf({
+      method: c.req.method,
+      who: c.get('authenticated'),
+      auth: c.get('auth'),
+      ctx: c.get('gatehouseContext'),
+      session: c.get('session'),
+      formField: async () => {
+        // Only a form body is parsed here; Hono caches it, so the route can still read it.
+        if (!isFormBody(c.req.header('content-type'))) return null
         const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)
-        const field = body.csrf_token
-        token = typeof field === 'string' ? field : null
-      }
-    }
-    if (!c.get('auth').verifyCsrfToken(c.get('gatehouseContext'), c.get('session'), token)) {
-      return errorResponse(new AuthError('CSRF_FAILED'))
-    }
-    await next()
-  })
+        return body.csrf_token
+      },
+    }),
+  )
 }
 
 /** The CSRF token to put in a form; sets the pre-session cookie when needed. */
@@ -209,12 +203,32 @@ export async function logout(c: Context): Promise<void> {
   c.set('session', null)
 }
 
+export interface ErrorHandlerOptions {
+  /** Where unexpected errors are logged; default the Auth options' logger, else the console. */
+  logger?: Logger
+}
+
 /**
- * Answers an AuthError (or any error) in the API.md error format: `app.onError(authErrorHandler)`.
- * Any other error is a bug: it is logged with its stack (to `logger`, else the Auth options'
- * logger, else the console) and answered with a generic 500.
+ * Answers an AuthError (or any error) in the docs/http-api.md error format:
+ * `app.onError(authErrorHandler())`, the same factory shape as the Express adapter.
+ * Any other error is a bug: it is logged with its stack and answered with a generic 500.
+ *
+ * The handler itself is accepted too (`app.onError(authErrorHandler)`, or
+ * `authErrorHandler(error, c, logger?)`), the form this adapter had first.
  */
-export function authErrorHandler(error: unknown, c?: Context, logger?: Logger): Response {
+export function authErrorHandler(error: Error, c?: Context, logger?: Logger): Response
+export function authErrorHandler(error: unknown, c: Context, logger?: Logger): Response
+export function authErrorHandler(options?: ErrorHandlerOptions): ErrorHandler
+export function authErrorHandler(first?: unknown, c?: Context, logger?: Logger): ErrorHandler | Response {
+  // Hono only ever hands onError an Error, and the factory never gets one: that tells the forms apart.
+  if (c !== undefined || first instanceof Error) return answerError(first, c, logger)
+  const options = (first ?? {}) as ErrorHandlerOptions
+  return function gatehouseErrorHandler(error, context) {
+    return answerError(error, context, options.logger)
+  }
+}
+
+function answerError(error: unknown, c?: Context, logger?: Logger): Response {
   if (!(error instanceof AuthError)) {
     const where = c ? `${c.req.method} ${c.req.path}` : 'request'
     logUnexpected(logger ?? (c?.get('auth') as Auth | undefined)?.options.logger, where, error)
@@ -222,7 +236,10 @@ export function authErrorHandler(error: unknown, c?: Context, logger?: Logger): 
   return errorResponse(toAuthError(error))
 }
 
-/** The JSON object body, or a 4xx AuthError (415, 413, INVALID_JSON) — never a 500. */
+/**
+ * The JSON object body, or a 4xx AuthError (415, 413, INVALID_JSON) — never a 500.
+ * Hono only (test/adapters-parity.test.ts lists it): Express apps parse bodies with express.json().
+ */
 export function jsonBody(c: Context, maxBytes?: number): Promise<Record<string, unknown>> {
   return readJsonObject(c.req.raw, maxBytes)
 }

@@ -1,4 +1,5 @@
-import { DEFAULT_ARGON2_PARAMS } from '../core/passwords/index.ts'
+import { DEFAULT_ARGON2_PARAMS } from '../core/methods/password/hashing/index.ts'
+import { MIN_SECRET_LENGTH } from '../core/options.ts'
 import type { ServerConfig } from '../server/config.ts'
 
 export interface Finding {
@@ -21,8 +22,12 @@ export function diagnose(config: ServerConfig): Finding[] {
   const secret = config.secret
   if (!secret)
     add(bad, 'secret', 'GATEHOUSE_SECRET is not set (development generates one in the data directory).')
-  else if (secret.length < 32)
-    add(bad, 'secret', `GATEHOUSE_SECRET has ${secret.length} characters; use at least 32 random ones.`)
+  else if (secret.length < MIN_SECRET_LENGTH)
+    add(
+      bad,
+      'secret',
+      `GATEHOUSE_SECRET has ${secret.length} characters; use at least ${MIN_SECRET_LENGTH} random ones.`,
+    )
   else if (new Set(secret).size < 10)
     add(bad, 'secret', 'GATEHOUSE_SECRET looks low-entropy (few distinct characters).')
   else add('ok', 'secret', 'set and long enough.')
@@ -48,7 +53,12 @@ export function diagnose(config: ServerConfig): Finding[] {
   const m = pw.memoryCost ?? DEFAULT_ARGON2_PARAMS.memoryCost
   const t = pw.timeCost ?? DEFAULT_ARGON2_PARAMS.timeCost
   if (m < 19456 || t < 2) add(bad, 'password hashing', `argon2id m=${m} t=${t} is below OWASP's m=19456 t=2.`)
-  else add('ok', 'password hashing', `argon2id m=${m} KiB, t=${t}, p=${pw.parallelism ?? 1}.`)
+  else
+    add(
+      'ok',
+      'password hashing',
+      `argon2id m=${m} KiB, t=${t}, p=${pw.parallelism ?? DEFAULT_ARGON2_PARAMS.parallelism}.`,
+    )
 
   if (config.databaseUrl.startsWith('sqlite:') && production && config.redisUrl)
     add('warn', 'stores', 'SQLite with Redis: SQLite serves one machine only.')

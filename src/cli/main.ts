@@ -2,7 +2,7 @@ import { Command, Option } from 'commander'
 import { ADMIN_ROLE, createAuth } from '../core/auth.ts'
 import { AuthError } from '../core/errors.ts'
 import { normalizeEmail } from '../core/users.ts'
-import { loadServerConfig, type ServerConfig } from '../server/config.ts'
+import { loadServerConfig, portSetting, readSetting, type ServerConfig } from '../server/config.ts'
 import { openServerStores } from '../server/open-stores.ts'
 import { startServer } from '../server/serve.ts'
 import { createSqlStores, migrationStatus } from '../stores/sql/index.ts'
@@ -73,7 +73,7 @@ program
     const base = config()
     const running = await startServer({
       ...base,
-      ...(opts.port ? { port: Number(opts.port) } : {}),
+      ...(opts.port ? { port: readSetting(portSetting, 'port', '--port', opts.port) } : {}),
       ...(opts.host ? { host: opts.host } : {}),
     })
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {

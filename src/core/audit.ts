@@ -2,19 +2,13 @@ import { randomUUID } from 'node:crypto'
 import type { AuditStore } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
 import type { RequestContext } from './context.ts'
+import { API_KEY_AUDIT_TYPES } from './methods/api-keys/module.ts'
+import { PASSWORD_AUDIT_TYPES } from './methods/password/module.ts'
 
-/** Security events worth an audit trail (ASVS 16.3); the admin log's filter offers these. */
-export const AUDIT_TYPES = [
-  'signup',
+/** Security events of the core itself (ASVS 16.3); each method module declares its own. */
+export const CORE_AUDIT_TYPES = [
   'login.success',
-  'login.failure',
   'logout',
-  'password.change',
-  'password.change.failure',
-  'reauth.failure',
-  'password.reset',
-  'password.reset.request',
-  'email.verify',
   'user.create',
   'user.activate',
   'user.deactivate',
@@ -24,20 +18,22 @@ export const AUDIT_TYPES = [
   'session.revoke_others',
   'token.reuse',
   'token.logout_all',
-  'apikey.create',
-  'apikey.revoke',
   'oauth.login',
   'oauth.link',
-  'device.unlock.request',
-  'device.unlock',
-  'user.throttle_clear',
 ] as const
 
 /** Modules' audit types, by declaration merging (`interface ModuleAuditTypes { 'magic.login': true }`). */
 // biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
 export interface ModuleAuditTypes {}
 
-export type AuditType = (typeof AUDIT_TYPES)[number] | (keyof ModuleAuditTypes & string)
+export type AuditType =
+  | (typeof CORE_AUDIT_TYPES)[number]
+  | (typeof PASSWORD_AUDIT_TYPES)[number]
+  | (typeof API_KEY_AUDIT_TYPES)[number]
+  | (keyof ModuleAuditTypes & string)
+
+/** Every built-in audit type (the admin log's filter adds the modules' from `auth.modules`). */
+export const AUDIT_TYPES = [...CORE_AUDIT_TYPES, ...PASSWORD_AUDIT_TYPES, ...API_KEY_AUDIT_TYPES]
 
 export interface AuditInput {
   type: AuditType

@@ -1,22 +1,24 @@
 import type { AuditEvent, AuditQuery, SessionRecord, Stores, User } from '../stores/contracts.ts'
 import { can, hasAnyRole, hasRole } from './access.ts'
-import { AUDIT_TYPES, type AuditInput, recordAudit } from './audit.ts'
+import { type AuditInput, CORE_AUDIT_TYPES, recordAudit } from './audit.ts'
 import { authenticate } from './authenticate.ts'
 import { BrowserSessions } from './browser-sessions.ts'
 import { sessionManagerFor, tokenCookiesFor, tokenServiceFor } from './compose.ts'
 import type { RequestContext } from './context.ts'
 import { ApiKeys } from './methods/api-keys/index.ts'
+import { apiKeysModule } from './methods/api-keys/module.ts'
+import { PasswordHasher } from './methods/password/hashing/index.ts'
+import { passwordModule } from './methods/password/module.ts'
 import { type LoginInput, PasswordMethod } from './methods/password/password-method.ts'
+import type { CreateUserInput, SignUpInput } from './methods/password/signup.ts'
 import { composeModules, type ModuleRegistry, migrateModules } from './module.ts'
 import type { AuthOptions, ResolvedOptions } from './options.ts'
-import { PasswordHasher } from './passwords/index.ts'
 import { CsrfTokens } from './protect/csrf-tokens.ts'
 import { DeviceCookies } from './protect/device-cookie.ts'
 import { LoginThrottle, type ThrottleBackend } from './protect/throttle.ts'
 import { resolveOptions } from './resolve.ts'
 import type { SessionManager } from './sessions.ts'
 import { signIn } from './signin.ts'
-import type { CreateUserInput, SignUpInput } from './signup.ts'
 import { guardStores } from './store-guard.ts'
 import type { TokenCookies } from './token-cookies.ts'
 import type { TokenService } from './tokens/service.ts'
@@ -89,7 +91,8 @@ export class Auth {
     this.tokens = tokenServiceFor(options, this.stores, (userId) => this.apiKeys.revokeAll(userId))
     this.tokenCookies = tokenCookiesFor(options, this.tokens)
     this.csrf = new CsrfTokens(this)
-    this.modules = composeModules(options.modules, AUDIT_TYPES)
+    // The built-in methods first: a module cannot take what they own.
+    this.modules = composeModules([passwordModule, apiKeysModule, ...options.modules], CORE_AUDIT_TYPES)
     const tokens = this.tokens
     if (tokens) this.onRevokeAll.push((userId) => tokens.revokeAllForUser(userId))
     // API keys are credentials too: a password change or reset must not leave one behind.

@@ -1,19 +1,5 @@
-/** Milliseconds since the epoch. Injected everywhere time matters so tests control it. */
-export type Clock = () => number
-
-export const systemClock: Clock = () => Date.now()
-
-/** A clock for tests: starts at `start` and moves only when told. */
-export function fakeClock(
-  start = Date.UTC(2026, 0, 1),
-): Clock & { advance(ms: number): void; set(ms: number): void } {
-  let now = start
-  const clock = (() => now) as Clock & { advance(ms: number): void; set(ms: number): void }
-  clock.advance = (ms) => {
-    now += ms
-  }
-  clock.set = (ms) => {
-    now = ms
-  }
-  return clock
-}
+/**
+ * The clock lives beside the store contracts (src/stores/clock.ts) because stores take
+ * one too and must not depend on the core; the core keeps importing it from here.
+ */
+export { type Clock, fakeClock, systemClock } from '../stores/clock.ts'

@@ -133,7 +133,7 @@ export function toAuthError(value: unknown): AuthError {
   return value instanceof AuthError ? value : new AuthError('INTERNAL', { cause: value })
 }
 
-/** The JSON error response of API.md, with Retry-After where it applies. */
+/** The JSON error response of docs/http-api.md, with Retry-After where it applies. */
 export function errorResponse(error: AuthError, headers: HeadersInit = {}): Response {
   const h = new Headers(headers)
   if (error.status === 401 && !h.has('www-authenticate')) {

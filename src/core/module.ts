@@ -80,8 +80,6 @@ export interface ModuleRoute {
 
 /** Key-value prefixes the core writes (one-time tokens, refresh families, revocations, limits). */
 export const CORE_KV_PREFIXES = ['ott:', 'tok:', 'throttle:', 'signup:', 'reset:', 'unlock:', 'verify:']
-/** One-time-token purposes of the core. */
-export const CORE_TOKEN_PURPOSES = ['password-reset', 'email-verify', 'device-unlock']
 
 /** What the composed modules add, after the collision checks. */
 export interface ModuleRegistry {
@@ -108,7 +106,7 @@ export function composeModules(
   const ids = new Set<string>()
   const owners = {
     audit: new Map(coreAuditTypes.map((t) => [t, 'the core'])),
-    purpose: new Map(CORE_TOKEN_PURPOSES.map((p) => [p, 'the core'])),
+    purpose: new Map<string, string>(),
     route: new Map<string, string>(),
   }
   const prefixes: [string, string][] = CORE_KV_PREFIXES.map((p) => [p, 'the core'])

@@ -3,7 +3,19 @@ import type { KeyValueStore } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
 
 /** What a one-time token may be used for; a token minted for one purpose never serves another. */
-export type TokenPurpose = 'password-reset' | 'email-verify' | 'device-unlock'
+export type TokenPurpose =
+  | 'password-reset'
+  | 'email-verify'
+  | 'device-unlock'
+  | (keyof ModuleTokenPurposes & string)
+
+/**
+ * Purposes of modules' one-time tokens, by declaration merging (`interface ModuleTokenPurposes
+ * { 'magic-link': true }`); the module declares them in `tokenPurposes` too (module.ts), so
+ * two modules cannot share one.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface ModuleTokenPurposes {}
 
 /** What a live token stands for. */
 export interface TokenEntry {

@@ -3,8 +3,11 @@ import { z } from 'zod'
 import type { Stores } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
 import { AuthError } from './errors.ts'
+import { DEFAULT_ARGON2_PARAMS, DEFAULT_MAX_PASSWORD_BYTES } from './methods/password/hashing/params.ts'
 import type { AuthModule } from './module.ts'
 import type { AdditionalClaims } from './tokens/access.ts'
+import { DEFAULT_CLOCK_SKEW } from './tokens/claims.ts'
+import { SIGNING_ALGS } from './tokens/jws.ts'
 
 /**
  * Every option of createAuth, with its default, in one place. Parsed once; unknown keys
@@ -45,13 +48,13 @@ const passwordSchema = z.strictObject({
   /** Code points; at least 64 must be accepted. */
   maxLength: z.number().int().min(64).max(1024).default(1024),
   /** Hard cap on bytes, checked before any hashing work. */
-  maxBytes: z.number().int().min(256).max(65536).default(4096),
+  maxBytes: z.number().int().min(256).max(65536).default(DEFAULT_MAX_PASSWORD_BYTES),
   /** Reject the most common passwords (ASVS 6.2.4). */
   rejectCommon: z.boolean().default(true),
-  /** argon2id parameters (OWASP: m=19456 KiB, t=2, p=1). */
-  memoryCost: z.number().int().min(8192).default(19456),
-  timeCost: z.number().int().min(1).default(2),
-  parallelism: z.number().int().min(1).default(1),
+  /** argon2id parameters; default OWASP's m=19456 KiB, t=2, p=1 (the hasher's own defaults). */
+  memoryCost: z.number().int().min(8192).default(DEFAULT_ARGON2_PARAMS.memoryCost),
+  timeCost: z.number().int().min(1).default(DEFAULT_ARGON2_PARAMS.timeCost),
+  parallelism: z.number().int().min(1).default(DEFAULT_ARGON2_PARAMS.parallelism),
   /**
    * Concurrent hashes. Default: one fewer than the CPU cores (at least 1), so hashing never
    * takes the core the event loop needs to serve already-authenticated requests.
@@ -95,6 +98,36 @@ const csrfSchema = z.strictObject({
   trustedOrigins: z.array(z.url()).default([]),
 })
 
+/**
+ * The token service's numbers, each with its default and accepted range. createAuth's
+ * `tokens` section below and createTokenService (usable on its own, tokens/options.ts) both
+ * read them here, so the two cannot drift apart. Seconds unless the name says ms.
+ */
+export const TOKEN_LIMITS = {
+  accessTtl: { default: 15 * 60, min: 10, max: 24 * 3600 },
+  /** Absolute lifetime of a refresh-token family. */
+  refreshTtl: { default: 30 * 24 * 3600, min: 60, max: 365 * 24 * 3600 },
+  /** Slack on exp (and nbf/iat). 0: an access token is dead at its exp second. */
+  leeway: { default: 0, min: 0, max: 300 },
+  /** Future nbf/iat accepted, for instances whose clocks are a little apart. */
+  clockSkew: { default: DEFAULT_CLOCK_SKEW, min: 0, max: 300 },
+  /** A just-spent refresh token returns the same successor this long. 0 = reuse revokes. */
+  refreshGrace: { default: 0, min: 0, max: 60 },
+  /** How long the signing-key list is cached (token service only). */
+  keyCacheMs: { default: 60_000, min: 1_000, max: 3_600_000 },
+  /** Verified access tokens remembered; 0 turns the cache off (token service only). */
+  verifyCacheSize: { default: 10_000, min: 0, max: 1_000_000 },
+} as const
+
+/** Algorithm of new signing keys: Ed25519. */
+export const DEFAULT_TOKEN_ALG = 'EdDSA' as const
+
+export type TokenLimit = (typeof TOKEN_LIMITS)[keyof typeof TOKEN_LIMITS]
+
+/** A whole number within one of TOKEN_LIMITS, defaulting to its default. */
+const withinLimit = (limit: TokenLimit) =>
+  z.number().int().min(limit.min).max(limit.max).default(limit.default)
+
 const tokensSchema = z.strictObject({
   /** JWT access + rotating refresh tokens and API keys (Authorization: Bearer / ApiKey). */
   enabled: z.boolean().default(true),
@@ -102,19 +135,19 @@ const tokensSchema = z.strictObject({
   issuer: z.string().min(1).optional(),
   /** `aud` of every token; default the public URL's origin. */
   audience: z.string().min(1).optional(),
-  accessTtl: seconds.max(24 * 3600).default(15 * 60),
+  accessTtl: withinLimit(TOKEN_LIMITS.accessTtl),
   /** Absolute lifetime of a refresh-token family. */
-  refreshTtl: seconds.default(30 * 24 * 3600),
-  alg: z.enum(['EdDSA', 'RS256', 'ES256']).default('EdDSA'),
+  refreshTtl: withinLimit(TOKEN_LIMITS.refreshTtl),
+  alg: z.enum(SIGNING_ALGS).default(DEFAULT_TOKEN_ALG),
   /** Slack on exp (and nbf/iat), seconds. 0: an access token is dead at its exp second. */
-  leeway: z.number().int().min(0).max(300).default(0),
+  leeway: withinLimit(TOKEN_LIMITS.leeway),
   /**
    * Seconds an access token's nbf/iat may lie in the future: instances whose clocks are a
    * little apart must accept each other's fresh tokens. exp stays strict (see `leeway`).
    */
-  clockSkew: z.number().int().min(0).max(300).default(5),
+  clockSkew: withinLimit(TOKEN_LIMITS.clockSkew),
   /** Seconds in which a just-spent refresh token returns the same successor (lost responses). 0 = reuse revokes. */
-  refreshGrace: z.number().int().min(0).max(60).default(0),
+  refreshGrace: withinLimit(TOKEN_LIMITS.refreshGrace),
   /** Flask-JWT-Extended's additional_claims_loader: `(user) => ({ … })`; reserved claims are refused. */
   additionalClaims: z.custom<AdditionalClaims>((v) => typeof v === 'function').optional(),
   /**
@@ -140,6 +173,35 @@ const tokensSchema = z.strictObject({
   maxApiKeysPerUser: z.number().int().min(1).max(10_000).default(50),
 })
 
+/**
+ * Defaults of AccountRecovery (recovery.ts), which the server builds beside createAuth.
+ * Seconds for the TTLs. Constants, not createAuth options: recovery is configured where it
+ * is constructed, and createAuth keeps refusing keys it does not use.
+ */
+export const RECOVERY_DEFAULTS = {
+  /** A password-reset link works this long. */
+  resetTtl: 60 * 60,
+  /** An email-verification link works this long. */
+  verifyTtl: 24 * 60 * 60,
+  /** Reset requests per client IP per hour (429 past it). */
+  perIpPerHour: 20,
+  /** Reset mails per address per hour (silently dropped past it). */
+  perAddressPerHour: 3,
+  /** Verification mails a user may ask for per hour. */
+  resendPerHour: 5,
+} as const
+
+/** Defaults of DeviceUnlock (device-unlock.ts): the "sign in from a new device" link. */
+export const DEVICE_UNLOCK_DEFAULTS = {
+  /** The link works this long, seconds. */
+  ttl: 15 * 60,
+  perIpPerHour: 20,
+  perAddressPerHour: 3,
+} as const
+
+/** Where development files live unless told; the server's SQLite file defaults to it too. */
+export const DEFAULT_DATA_DIR = './data'
+
 const rolesDefault = {
   user: ['profile:read', 'profile:write'],
   editor: ['profile:read', 'profile:write', 'content:read', 'content:write'],
@@ -153,7 +215,7 @@ const schema = z.strictObject({
   /** The one source of absolute links and of the allowed Origin; never the Host header. */
   publicUrl: z.url().default('http://localhost:8000'),
   /** Where development files live (generated secret, SQLite file). */
-  dataDir: z.string().default('./data'),
+  dataDir: z.string().default(DEFAULT_DATA_DIR),
   stores: z.custom<Stores>((v) => typeof v === 'object' && v !== null && 'users' in v && 'sessions' in v, {
     message: 'must be a Stores object (createSqlStores, createMemoryStores, …)',
   }),

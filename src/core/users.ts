@@ -20,7 +20,7 @@ export function isValidEmail(email: string): boolean {
   return email.length <= 254 && EMAIL.test(email) && !email.includes('..')
 }
 
-/** The public view of a user (API.md `/api/me`): never the hash. */
+/** The public view of a user (docs/http-api.md `/api/me`): never the hash. */
 export interface PublicUser {
   id: string
   username: string

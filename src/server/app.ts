@@ -4,12 +4,12 @@ import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { gatehouse } from '../adapters/hono.ts'
 import { type Auth, createAuth } from '../core/auth.ts'
-import { DeviceUnlock } from '../core/device-unlock.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
 import { escapingLogger } from '../core/log-escape.ts'
 import { createOutboxMailer, createSmtpMailer, type Mailer } from '../core/mail/mailer.ts'
+import { DeviceUnlock } from '../core/methods/password/device-unlock.ts'
+import { AccountRecovery } from '../core/methods/password/recovery.ts'
 import type { AuthOptions, Logger } from '../core/options.ts'
-import { AccountRecovery } from '../core/recovery.ts'
 import type { Stores } from '../stores/contracts.ts'
 import type { SqlStores } from '../stores/sql/index.ts'
 import { apiRoutes } from './api.ts'
@@ -159,7 +159,7 @@ function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
   const { config, auth } = services
   const app = new Hono()
   app.use(securityHeaders({ hsts: auth.options.secure }))
-  // Errors answered before a route runs: an HTML page for browsers, API.md's JSON for the rest.
+  // Errors answered before a route runs: an HTML page for browsers, docs/http-api.md's JSON error for the rest.
   const answer = (c: Context, e: AuthError) => (wantsPage(c) ? renderErrorPage(c, e) : errorResponse(e))
   app.use(bodyLimit({ maxSize: 64 * 1024, onError: (c) => answer(c, new AuthError('PAYLOAD_TOO_LARGE')) }))
   app.use(gatehouse(auth, { clientIp: config.trustProxy ? forwardedIp : undefined, onError: answer }))

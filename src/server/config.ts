@@ -2,22 +2,62 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { AuthError } from '../core/errors.ts'
+import { DEFAULT_DATA_DIR } from '../core/options.ts'
 
 const TRUE = new Set(['true', '1', 'yes', 'on'])
 const FALSE = new Set(['false', '0', 'no', 'off'])
+const BOOLEAN_EXPECTED = 'expected true/1/yes/on or false/0/no/off'
 
 /**
  * A yes/no setting. Strict on purpose: `z.coerce.boolean()` turns the string "false" into
  * true, and a setting like GATEHOUSE_TRUST_PROXY=false must never switch a protection off.
+ * JSON config files may give a real boolean.
  */
-export const booleanSetting = z.union([
-  z.boolean(),
-  z
-    .string()
-    .transform((v) => v.trim().toLowerCase())
-    .refine((v) => TRUE.has(v) || FALSE.has(v), 'expected true/1/yes/on or false/0/no/off')
-    .transform((v) => TRUE.has(v)),
-])
+export const booleanSetting = z.unknown().transform((value, ctx): boolean => {
+  if (typeof value === 'boolean') return value
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : ''
+  if (TRUE.has(text)) return true
+  if (FALSE.has(text)) return false
+  ctx.addIssue({ code: 'custom', message: BOOLEAN_EXPECTED })
+  return z.NEVER
+})
+
+/** Decimal digits, no sign, no leading zero: what a person means by a port or a count. */
+const DECIMAL = /^(0|[1-9][0-9]{0,14})$/
+
+/**
+ * A whole-number setting from min to max. Strict on purpose: `z.coerce.number()` takes
+ * '' and ' ' for 0, '0x10' for 16 and '1e3' for 1000, so a typo would silently pick another
+ * port. Only decimal digits are read (surrounding spaces included: refused, not trimmed);
+ * JSON config files may give a real number.
+ */
+export function numberSetting(min: number, max: number) {
+  return z.unknown().transform((value, ctx): number => {
+    const n =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && DECIMAL.test(value)
+          ? Number(value)
+          : NaN
+    if (Number.isSafeInteger(n) && n >= min && n <= max) return n
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a whole number from ${min} to ${max} (decimal digits only)`,
+    })
+    return z.NEVER
+  })
+}
+
+/** One setting given outside the environment and config file (a command-line flag), checked the same way. */
+export function readSetting<T>(setting: z.ZodType<T>, name: string, source: string, value: unknown): T {
+  const result = setting.safeParse(value)
+  if (result.success) return result.data
+  throw new AuthError('CONFIG_INVALID', {
+    message: `Invalid server setting "${name}" (${source}): ${result.error.issues[0]!.message}`,
+  })
+}
+
+export const portSetting = numberSetting(0, 65535)
 
 /**
  * The server's settings: environment variables first, then an optional JSON file
@@ -25,12 +65,13 @@ export const booleanSetting = z.union([
  */
 const schema = z.strictObject({
   host: z.string().default('127.0.0.1'),
-  port: z.coerce.number().int().min(0).max(65535).default(8000),
+  port: portSetting.default(8000),
   /** The only source of absolute links and of the allowed Origin. Default http://localhost:<port>. */
   publicUrl: z.url().optional(),
   secret: z.string().optional(),
   mode: z.enum(['development', 'production', 'test']).optional(),
-  dataDir: z.string().default('./data'),
+  /** Also the core's dataDir (its default: the server derives the database path from it). */
+  dataDir: z.string().default(DEFAULT_DATA_DIR),
   /** sqlite:<path> (default <dataDir>/gatehouse.db) or postgres://… */
   databaseUrl: z.string().optional(),
   /** redis://… — sessions, one-time tokens, throttling shared across instances. */
@@ -89,7 +130,7 @@ export function loadServerConfig(
     const issue = result.error.issues[0]!
     const path = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || '(root)'
     const variable = Object.keys(ENV).find((name) => ENV[name] === path && fromEnv[path] !== undefined)
-    const what = issue.code === 'invalid_union' ? 'expected true/1/yes/on or false/0/no/off' : issue.message
+    const what = issue.message
     throw new AuthError('CONFIG_INVALID', {
       message: `Invalid server setting "${path}"${variable ? ` (${variable})` : ''}: ${what}`,
     })

@@ -1,7 +1,7 @@
 import type { Auth } from '../core/auth.ts'
-import type { DeviceUnlock } from '../core/device-unlock.ts'
 import type { Mailer, OutboxMailer } from '../core/mail/mailer.ts'
-import type { AccountRecovery } from '../core/recovery.ts'
+import type { DeviceUnlock } from '../core/methods/password/device-unlock.ts'
+import type { AccountRecovery } from '../core/methods/password/recovery.ts'
 import type { ServerConfig } from './config.ts'
 
 /** Everything the routes of the server use, built once in createServer(). */

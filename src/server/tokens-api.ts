@@ -1,18 +1,18 @@
 import { type Context, Hono } from 'hono'
-import { jsonBody, loginRequired } from '../adapters/hono.ts'
+import { jsonBody } from '../adapters/hono.ts'
 import type { Auth } from '../core/auth.ts'
 import { field } from '../core/body.ts'
 import type { RequestContext } from '../core/context.ts'
 import { AuthError, errorResponse } from '../core/errors.ts'
-import type { PublicApiKey } from '../core/methods/api-keys/keys.ts'
 import { passwordProof } from '../core/methods/password/password-method.ts'
 import { pendingJson, signIn } from '../core/signin.ts'
 import type { AccessClaims } from '../core/tokens/access.ts'
 import type { TokenPair, TokenService } from '../core/tokens/service.ts'
 import { toPublicUser } from '../core/users.ts'
+import { apiKeyRoutes } from './api/keys.ts'
 import type { Services } from './services.ts'
 
-/** The token routes of API.md: login/refresh/logout for APIs, SPAs and mobile apps, and API keys. */
+/** The token routes of docs/http-api.md: login/refresh/logout for APIs, SPAs and mobile apps, and API keys. */
 export function tokenRoutes(s: Services): Hono {
   const { auth } = s
   const api = new Hono()
@@ -65,47 +65,8 @@ export function tokenRoutes(s: Services): Hono {
     await auth.audit({ type: 'logout', userId: claims.sub, ctx: c.get('gatehouseContext') })
     return c.body(null, 204)
   })
-
   apiKeyRoutes(api, s)
   return api
-}
-
-/** GET, POST and DELETE /keys: the caller's own API keys. */
-function apiKeyRoutes(api: Hono, s: Services): void {
-  const { auth } = s
-  const bearerOrSession = loginRequired({ via: ['session', 'token'] })
-
-  api.get('/keys', bearerOrSession, async (c) => {
-    const keys = await auth.apiKeys.list(c.get('user')!.id)
-    return c.json({ keys: keys.map(publicKey) })
-  })
-
-  api.post('/keys', bearerOrSession, async (c) => {
-    const body = await jsonBody(c)
-    await auth.requireRecentLogin(c.get('authenticated')!, body.password, c.get('gatehouseContext'))
-    const created = await auth.apiKeys.create(c.get('user')!.id, body)
-    await auth.audit({
-      type: 'apikey.create',
-      userId: c.get('user')!.id,
-      data: { key: created.record.id },
-      ctx: c.get('gatehouseContext'),
-    })
-    return c.json({ ...publicKey(created.record), key: created.key }, 201)
-  })
-
-  api.delete('/keys/:id', bearerOrSession, async (c) => {
-    const id = c.req.param('id')
-    if (!/^[A-Za-z0-9]{1,64}$/.test(id) || !(await auth.apiKeys.revoke(c.get('user')!.id, id))) {
-      throw new AuthError('NOT_FOUND')
-    }
-    await auth.audit({
-      type: 'apikey.revoke',
-      userId: c.get('user')!.id,
-      data: { key: id },
-      ctx: c.get('gatehouseContext'),
-    })
-    return c.body(null, 204)
-  })
 }
 
 /** The body is optional on refresh and logout: none (or an empty one) reads as {}. */
@@ -136,17 +97,5 @@ export function jwksRoute(auth: Auth) {
     return new Response(JSON.stringify(await auth.tokens.jwks()), {
       headers: { 'content-type': 'application/jwk-set+json', 'cache-control': 'public, max-age=300' },
     })
-  }
-}
-
-export function publicKey(k: PublicApiKey) {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
-  return {
-    id: k.id,
-    name: k.name,
-    scopes: k.scopes,
-    created_at: iso(k.createdAt),
-    expires_at: iso(k.expiresAt),
-    last_used_at: iso(k.lastUsedAt),
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Raised by `updateUser` when a patch would give a user another user's email.
  * (`createUser` answers conflicts in its result instead, because sign-up expects them.)
- * Stores depend only on the contracts, so this stays here rather than in core/errors.ts;
+ * Stores depend only on the contracts, so this stays here rather than with the core's errors;
  * the core maps `field` to EMAIL_TAKEN / USERNAME_TAKEN.
  */
 export class StoreConflictError extends Error {

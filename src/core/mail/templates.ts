@@ -1,3 +1,5 @@
+import { DEVICE_UNLOCK_DEFAULTS, RECOVERY_DEFAULTS } from '../options.ts'
+import { lifetimeInWords } from './lifetime.ts'
 import type { Mail } from './mailer.ts'
 
 const escapeHtml = (s: string) =>
@@ -12,8 +14,14 @@ ${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n')}
 </body></html>`
 }
 
-export function passwordResetMail(to: string, link: string, appName: string): Mail {
-  const intro = `Someone asked to reset the password of your ${appName} account. If it was you, choose a new password with the link below; it works once and expires in one hour.`
+/** `ttl`: seconds the link works (the recovery's resetTtl). */
+export function passwordResetMail(
+  to: string,
+  link: string,
+  appName: string,
+  ttl: number = RECOVERY_DEFAULTS.resetTtl,
+): Mail {
+  const intro = `Someone asked to reset the password of your ${appName} account. If it was you, choose a new password with the link below; it works once and expires in ${lifetimeInWords(ttl)}.`
   const outro = 'If you did not ask for this, ignore this mail: your password stays as it is.'
   return {
     to,
@@ -23,8 +31,14 @@ export function passwordResetMail(to: string, link: string, appName: string): Ma
   }
 }
 
-export function verifyEmailMail(to: string, link: string, appName: string): Mail {
-  const intro = `Welcome to ${appName}. Confirm that this address is yours with the link below; it expires in 24 hours.`
+/** `ttl`: seconds the link works (the recovery's verifyTtl). */
+export function verifyEmailMail(
+  to: string,
+  link: string,
+  appName: string,
+  ttl: number = RECOVERY_DEFAULTS.verifyTtl,
+): Mail {
+  const intro = `Welcome to ${appName}. Confirm that this address is yours with the link below; it expires in ${lifetimeInWords(ttl)}.`
   return {
     to,
     subject: `Confirm your email for ${appName}`,
@@ -33,8 +47,14 @@ export function verifyEmailMail(to: string, link: string, appName: string): Mail
   }
 }
 
-export function deviceUnlockMail(to: string, link: string, appName: string): Mail {
-  const intro = `Someone asked to sign in to your ${appName} account from a new device while sign-ins from new devices are paused after too many failed attempts. If it was you, open the link below on that device; it works once and expires in 15 minutes. You will still need your password.`
+/** `ttl`: seconds the link works (the device unlock's ttl). */
+export function deviceUnlockMail(
+  to: string,
+  link: string,
+  appName: string,
+  ttl: number = DEVICE_UNLOCK_DEFAULTS.ttl,
+): Mail {
+  const intro = `Someone asked to sign in to your ${appName} account from a new device while sign-ins from new devices are paused after too many failed attempts. If it was you, open the link below on that device; it works once and expires in ${lifetimeInWords(ttl)}. You will still need your password.`
   const outro =
     'If you did not ask for this, ignore this mail. Someone may be guessing your password: consider changing it.'
   return {

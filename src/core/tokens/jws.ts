@@ -13,7 +13,7 @@ export type SigningAlg = 'EdDSA' | 'RS256' | 'ES256'
 /** Algorithms the explicit-key verifier accepts (HS256 only for test vectors and callers that hold a shared secret). */
 export type JwsAlg = SigningAlg | 'HS256'
 
-export const SIGNING_ALGS: readonly SigningAlg[] = ['EdDSA', 'RS256', 'ES256']
+export const SIGNING_ALGS = ['EdDSA', 'RS256', 'ES256'] as const satisfies readonly SigningAlg[]
 
 export interface VerificationKey {
   /** The one algorithm this key verifies (RFC 8725 §3.1: the key decides, not the header). */

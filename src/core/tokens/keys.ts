@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts'
 import { randomToken } from '../crypto/random.ts'
 import { createSecretBox } from '../crypto/secretbox.ts'
 import { AuthError } from '../errors.ts'
+import { TOKEN_LIMITS } from '../options.ts'
 import { SIGNING_ALGS, type SigningAlg, type VerificationKey } from './jws.ts'
 
 /**
@@ -60,24 +61,46 @@ interface Loaded {
 export const KID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/
 
 export function createKeyRing(options: KeyRingOptions): KeyRing {
-  const { store, clock, alg } = options
-  const cacheMs = options.cacheMs ?? 60_000
-  if (!SIGNING_ALGS.includes(alg))
-    throw new AuthError('CONFIG_INVALID', { message: `tokens.alg: one of ${SIGNING_ALGS.join(', ')}` })
-  const boxFor = (kid: string) => createSecretBox(options.secret, `signing-key:${kid}`)
-  // Fails at construction when the secret is unusable, not at the first login.
-  createSecretBox(options.secret, 'signing-key:check')
+  return new SigningKeyRing(options)
+}
 
-  let loaded: Loaded | null = null
-  let loading: Promise<Loaded> | null = null
-  let lastReload = Number.NEGATIVE_INFINITY
-  let signer: { kid: string; key: Promise<SigningKey> } | null = null
-  let bootstrapping: Promise<void> | null = null
+const live = (k: LoadedKey, now: number) => k.record.expiresAt === null || k.record.expiresAt > now
 
-  const live = (k: LoadedKey, now: number) => k.record.expiresAt === null || k.record.expiresAt > now
+/** Current (unretired) keys first, then newest; the kid breaks ties so every instance picks the same signer. */
+function byPreference(a: LoadedKey, b: LoadedKey): number {
+  const retired = (k: LoadedKey) => (k.record.retiredAt === null ? 0 : 1)
+  return (
+    retired(a) - retired(b) ||
+    b.record.createdAt - a.record.createdAt ||
+    (b.record.retiredAt ?? 0) - (a.record.retiredAt ?? 0) ||
+    (a.record.kid < b.record.kid ? 1 : -1)
+  )
+}
 
-  async function load(): Promise<Loaded> {
-    const records = await store.listSigningKeys()
+class SigningKeyRing implements KeyRing {
+  readonly #o: KeyRingOptions
+  readonly #cacheMs: number
+  #loaded: Loaded | null = null
+  #loading: Promise<Loaded> | null = null
+  #lastReload = Number.NEGATIVE_INFINITY
+  #signer: { kid: string; key: Promise<SigningKey> } | null = null
+  #bootstrapping: Promise<void> | null = null
+
+  constructor(options: KeyRingOptions) {
+    this.#o = options
+    this.#cacheMs = options.cacheMs ?? TOKEN_LIMITS.keyCacheMs.default
+    if (!SIGNING_ALGS.includes(options.alg))
+      throw new AuthError('CONFIG_INVALID', { message: `tokens.alg: one of ${SIGNING_ALGS.join(', ')}` })
+    // Fails at construction when the secret is unusable, not at the first login.
+    createSecretBox(options.secret, 'signing-key:check')
+  }
+
+  #boxFor(kid: string) {
+    return createSecretBox(this.#o.secret, `signing-key:${kid}`)
+  }
+
+  async #load(): Promise<Loaded> {
+    const records = await this.#o.store.listSigningKeys()
     const keys: LoadedKey[] = []
     for (const record of records) {
       const publicJwk = JSON.parse(record.publicJwk) as JWK
@@ -86,39 +109,33 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
         throw new AuthError('CONFIG_INVALID', { message: 'signing key is symmetric' })
       keys.push({ record, publicJwk, verify: { alg: record.alg, key } })
     }
-    // Current (unretired) keys first, then newest; the kid breaks ties so every instance picks the same signer.
-    const retired = (k: LoadedKey) => (k.record.retiredAt === null ? 0 : 1)
-    keys.sort(
-      (a, b) =>
-        retired(a) - retired(b) ||
-        b.record.createdAt - a.record.createdAt ||
-        (b.record.retiredAt ?? 0) - (a.record.retiredAt ?? 0) ||
-        (a.record.kid < b.record.kid ? 1 : -1),
-    )
-    return { at: clock(), keys }
+    keys.sort(byPreference)
+    return { at: this.#o.clock(), keys }
   }
 
-  function reload(): Promise<Loaded> {
-    if (!loading) {
-      lastReload = clock()
-      loading = load()
+  #reload(): Promise<Loaded> {
+    if (!this.#loading) {
+      this.#lastReload = this.#o.clock()
+      this.#loading = this.#load()
         .then((l) => {
-          loaded = l
+          this.#loaded = l
           return l
         })
         .finally(() => {
-          loading = null
+          this.#loading = null
         })
     }
-    return loading
+    return this.#loading
   }
 
   /** The cached list, re-read when older than cacheMs; a failed re-read keeps the old list (tried again after cacheMs). */
-  async function current(): Promise<Loaded> {
-    if (!loaded) return reload()
-    if (clock() - loaded.at >= cacheMs && clock() - lastReload >= cacheMs) {
+  async #current(): Promise<Loaded> {
+    const loaded = this.#loaded
+    if (!loaded) return this.#reload()
+    const now = this.#o.clock()
+    if (now - loaded.at >= this.#cacheMs && now - this.#lastReload >= this.#cacheMs) {
       try {
-        return await reload()
+        return await this.#reload()
       } catch {
         return loaded
       }
@@ -126,7 +143,8 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     return loaded
   }
 
-  async function addKey(): Promise<SigningKeyRecord> {
+  async #addKey(): Promise<SigningKeyRecord> {
+    const { alg, clock, store } = this.#o
     const kid = randomToken(16)
     const pair = await generateKeyPair(alg, { extractable: true })
     const publicJwk = { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' }
@@ -134,7 +152,7 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
       kid,
       alg,
       publicJwk: JSON.stringify(publicJwk),
-      privateKeyEncrypted: boxFor(kid).seal(await exportPKCS8(pair.privateKey)),
+      privateKeyEncrypted: this.#boxFor(kid).seal(await exportPKCS8(pair.privateKey)),
       createdAt: clock(),
       retiredAt: null,
       expiresAt: null,
@@ -143,10 +161,10 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     return record
   }
 
-  async function unsealSigner(record: SigningKeyRecord): Promise<SigningKey> {
+  async #unsealSigner(record: SigningKeyRecord): Promise<SigningKey> {
     let pem: string
     try {
-      pem = boxFor(record.kid).open(record.privateKeyEncrypted)
+      pem = this.#boxFor(record.kid).open(record.privateKeyEncrypted)
     } catch (cause) {
       throw new AuthError('CONFIG_INVALID', {
         message: 'A signing key cannot be decrypted: was the secret changed?',
@@ -156,63 +174,64 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     return { kid: record.kid, alg: record.alg, privateKey: await importPKCS8(pem, record.alg) }
   }
 
-  return {
-    async signingKey() {
-      let l = await current()
-      let newest = l.keys.find((k) => k.record.retiredAt === null)
-      if (!newest) {
-        // First start: one key per process even if many requests arrive at once.
-        bootstrapping ??= addKey()
-          .then(() => reload())
-          .then(() => undefined)
-          .finally(() => {
-            bootstrapping = null
-          })
-        await bootstrapping
-        l = loaded!
-        newest = l.keys.find((k) => k.record.retiredAt === null)
-        if (!newest) throw new AuthError('INTERNAL', { message: 'No signing key after creating one.' })
-      }
-      if (signer?.kid !== newest.record.kid) {
-        const key = unsealSigner(newest.record)
-        signer = { kid: newest.record.kid, key }
-        key.catch(() => {
-          if (signer?.key === key) signer = null
-        })
-      }
-      return signer.key
-    },
+  /** The newest unretired key; on an empty store the first one is made (once per process, however many ask). */
+  async #newest(): Promise<LoadedKey> {
+    const found = (await this.#current()).keys.find((k) => k.record.retiredAt === null)
+    if (found) return found
+    this.#bootstrapping ??= this.#addKey()
+      .then(() => this.#reload())
+      .then(() => undefined)
+      .finally(() => {
+        this.#bootstrapping = null
+      })
+    await this.#bootstrapping
+    const created = this.#loaded!.keys.find((k) => k.record.retiredAt === null)
+    if (!created) throw new AuthError('INTERNAL', { message: 'No signing key after creating one.' })
+    return created
+  }
 
-    async verificationKey(kid) {
-      if (!KID_PATTERN.test(kid)) return null
-      let l = await current()
-      let found = l.keys.find((k) => k.record.kid === kid)
-      if (!found && clock() - lastReload >= cacheMs) {
-        // A kid we have not seen: maybe a rotation on another instance. One reload, then no more for cacheMs.
-        l = await reload().catch(() => l)
-        found = l.keys.find((k) => k.record.kid === kid)
-      }
-      return found && live(found, clock()) ? found.verify : null
-    },
+  async signingKey(): Promise<SigningKey> {
+    const newest = await this.#newest()
+    if (this.#signer?.kid !== newest.record.kid) {
+      const key = this.#unsealSigner(newest.record)
+      this.#signer = { kid: newest.record.kid, key }
+      key.catch(() => {
+        if (this.#signer?.key === key) this.#signer = null
+      })
+    }
+    return this.#signer!.key
+  }
 
-    async jwks() {
-      const l = await current()
-      const now = clock()
-      return { keys: l.keys.filter((k) => live(k, now)).map((k) => ({ ...k.publicJwk })) }
-    },
+  async verificationKey(kid: string): Promise<VerificationKey | null> {
+    if (!KID_PATTERN.test(kid)) return null
+    let l = await this.#current()
+    let found = l.keys.find((k) => k.record.kid === kid)
+    if (!found && this.#o.clock() - this.#lastReload >= this.#cacheMs) {
+      // A kid we have not seen: maybe a rotation on another instance. One reload, then no more for cacheMs.
+      l = await this.#reload().catch(() => l)
+      found = l.keys.find((k) => k.record.kid === kid)
+    }
+    return found && live(found, this.#o.clock()) ? found.verify : null
+  }
 
-    async rotate() {
-      const before = await reload()
-      const record = await addKey()
-      const now = clock()
-      const expiresAt = now + options.maxTokenLifetime * 1000 + cacheMs
-      for (const k of before.keys) {
-        if (k.record.retiredAt === null) await store.retireSigningKey(k.record.kid, now, expiresAt)
-        else if (k.record.expiresAt !== null && k.record.expiresAt <= now)
-          await store.deleteSigningKey(k.record.kid)
-      }
-      await reload()
-      return { kid: record.kid, alg: record.alg }
-    },
+  async jwks(): Promise<{ keys: JWK[] }> {
+    const l = await this.#current()
+    const now = this.#o.clock()
+    return { keys: l.keys.filter((k) => live(k, now)).map((k) => ({ ...k.publicJwk })) }
+  }
+
+  async rotate(): Promise<{ kid: string; alg: SigningAlg }> {
+    const { store, clock, maxTokenLifetime } = this.#o
+    const before = await this.#reload()
+    const record = await this.#addKey()
+    const now = clock()
+    const expiresAt = now + maxTokenLifetime * 1000 + this.#cacheMs
+    for (const k of before.keys) {
+      if (k.record.retiredAt === null) await store.retireSigningKey(k.record.kid, now, expiresAt)
+      else if (k.record.expiresAt !== null && k.record.expiresAt <= now)
+        await store.deleteSigningKey(k.record.kid)
+    }
+    await this.#reload()
+    return { kid: record.kid, alg: record.alg }
   }
 }

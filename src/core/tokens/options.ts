@@ -1,11 +1,14 @@
 import type { KeyValueStore, SigningKeyStore } from '../../stores/contracts.ts'
 import { type Clock, systemClock } from '../clock.ts'
 import { AuthError } from '../errors.ts'
+import { DEFAULT_TOKEN_ALG, TOKEN_LIMITS, type TokenLimit } from '../options.ts'
 import type { AdditionalClaims } from './access.ts'
-import { DEFAULT_CLOCK_SKEW } from './claims.ts'
 import { SIGNING_ALGS, type SigningAlg } from './jws.ts'
 
-/** Every option of the token service with its default, validated once; unknown keys are refused by name. */
+/**
+ * Every option of the token service, validated once; unknown keys are refused by name.
+ * Defaults and ranges are TOKEN_LIMITS in ../options.ts, the same ones createAuth applies.
+ */
 export interface TokenServiceOptions {
   kv: KeyValueStore
   signingKeys: SigningKeyStore
@@ -16,26 +19,26 @@ export interface TokenServiceOptions {
   /** `aud` of every token, and the only one accepted. */
   audience: string
   clock?: Clock
-  /** Access-token lifetime, seconds. Default 900 (15 min). */
+  /** Access-token lifetime, seconds. */
   accessTtl?: number
-  /** Absolute lifetime of a refresh family, seconds. Default 2,592,000 (30 days). */
+  /** Absolute lifetime of a refresh family, seconds. */
   refreshTtl?: number
-  /** Algorithm of new signing keys. Default EdDSA (Ed25519). */
+  /** Algorithm of new signing keys. */
   alg?: SigningAlg
-  /** Slack on exp (and nbf/iat), seconds (0–300). Default 0: a token is dead at its exp second. */
+  /** Slack on exp (and nbf/iat), seconds. 0: a token is dead at its exp second. */
   leeway?: number
-  /** Seconds nbf/iat may lie in the future (0–300), for instances whose clocks differ. Default 5. */
+  /** Seconds nbf/iat may lie in the future, for instances whose clocks differ. */
   clockSkew?: number
   /** Extra claims for the access token; may not set a reserved claim. */
   additionalClaims?: AdditionalClaims
   /**
    * Seconds after a refresh during which the token just spent returns the same successor
-   * pair again — for a client whose response was lost to a network error (0–60). Default
-   * 0: presenting a spent token again revokes its family. With a grace window the newest
+   * pair again — for a client whose response was lost to a network error. 0: presenting
+   * a spent token again revokes its family. With a grace window the newest
    * pair is kept sealed (AES-256-GCM under the server secret) beside the family.
    */
   refreshGrace?: number
-  /** How long the signing-key list is cached, ms. Default 60,000. */
+  /** How long the signing-key list is cached, ms. */
   keyCacheMs?: number
   /**
    * Called when a spent refresh token is presented again (its family is already revoked):
@@ -44,35 +47,33 @@ export interface TokenServiceOptions {
   onReuse?: (userId: string) => Promise<void>
   /**
    * Verified access tokens remembered so a token's signature is checked once, not on every
-   * request (see verified-cache.ts). Default 10,000 entries; 0 turns it off.
+   * request (see verified-cache.ts). 0 turns it off.
    */
   verifyCacheSize?: number
 }
 
-const KNOWN = new Set([
+/** The service's option names: the numbers of TOKEN_LIMITS and the rest. */
+const KNOWN = new Set<string>([
+  ...Object.keys(TOKEN_LIMITS),
   'kv',
   'signingKeys',
   'secret',
   'issuer',
   'audience',
   'clock',
-  'accessTtl',
-  'refreshTtl',
   'alg',
-  'leeway',
-  'clockSkew',
   'additionalClaims',
-  'refreshGrace',
-  'keyCacheMs',
   'onReuse',
-  'verifyCacheSize',
 ])
 
 function config(message: string): AuthError {
   return new AuthError('CONFIG_INVALID', { message })
 }
 
-function whole(name: string, value: number, min: number, max: number): number {
+/** The option, or its default, if it is a whole number within its TOKEN_LIMITS range. */
+function whole(options: TokenServiceOptions, name: keyof typeof TOKEN_LIMITS): number {
+  const { min, max, default: fallback }: TokenLimit = TOKEN_LIMITS[name]
+  const value = options[name] ?? fallback
   if (!Number.isInteger(value) || value < min || value > max) {
     throw config(`tokens.${name}: an integer from ${min} to ${max}`)
   }
@@ -102,7 +103,7 @@ export function resolveTokenOptions(options: TokenServiceOptions): ResolvedToken
     if (!KNOWN.has(name)) throw config(`tokens.${name}: unknown option`)
   if (typeof options.issuer !== 'string' || !options.issuer) throw config('tokens.issuer: required')
   if (typeof options.audience !== 'string' || !options.audience) throw config('tokens.audience: required')
-  const alg = options.alg ?? 'EdDSA'
+  const alg = options.alg ?? DEFAULT_TOKEN_ALG
   if (!SIGNING_ALGS.includes(alg)) throw config(`tokens.alg: one of ${SIGNING_ALGS.join(', ')}`)
   return {
     kv: options.kv,
@@ -111,14 +112,14 @@ export function resolveTokenOptions(options: TokenServiceOptions): ResolvedToken
     issuer: options.issuer,
     audience: options.audience,
     clock: options.clock ?? systemClock,
-    accessTtl: whole('accessTtl', options.accessTtl ?? 900, 10, 86_400),
-    refreshTtl: whole('refreshTtl', options.refreshTtl ?? 2_592_000, 60, 31_536_000),
+    accessTtl: whole(options, 'accessTtl'),
+    refreshTtl: whole(options, 'refreshTtl'),
     alg,
-    leeway: whole('leeway', options.leeway ?? 0, 0, 300),
-    clockSkew: whole('clockSkew', options.clockSkew ?? DEFAULT_CLOCK_SKEW, 0, 300),
+    leeway: whole(options, 'leeway'),
+    clockSkew: whole(options, 'clockSkew'),
     additionalClaims: options.additionalClaims,
-    refreshGrace: whole('refreshGrace', options.refreshGrace ?? 0, 0, 60),
-    keyCacheMs: whole('keyCacheMs', options.keyCacheMs ?? 60_000, 1_000, 3_600_000),
-    verifyCacheSize: whole('verifyCacheSize', options.verifyCacheSize ?? 10_000, 0, 1_000_000),
+    refreshGrace: whole(options, 'refreshGrace'),
+    keyCacheMs: whole(options, 'keyCacheMs'),
+    verifyCacheSize: whole(options, 'verifyCacheSize'),
   }
 }

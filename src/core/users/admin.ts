@@ -3,7 +3,7 @@ import type { AccessGuard, User, UserPage, UserPatch } from '../../stores/contra
 import type { Auth } from '../auth.ts'
 import type { RequestContext } from '../context.ts'
 import { AuthError } from '../errors.ts'
-import { type CreateUserInput, validateSignUp } from '../signup.ts'
+import { type CreateUserInput, validateSignUp } from '../methods/password/signup.ts'
 import { normalizeEmail, normalizeUsername } from '../users.ts'
 
 /** The role the admin routes require; guarded changes keep at least one active holder of it. */

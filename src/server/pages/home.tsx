@@ -39,7 +39,7 @@ export function homePages(pages: Hono, s: Services): void {
         <section class="feature-grid">
           <article>
             <h3>Strong passwords</h3>
-            <p class="muted">Argon2id hashing, common and breached passwords refused, no silly rules.</p>
+            <p class="muted">Argon2id hashing, common passwords refused, no silly rules.</p>
           </article>
           <article>
             <h3>Sessions you control</h3>

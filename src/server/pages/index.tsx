@@ -16,7 +16,7 @@ export { renderErrorPage } from './error.tsx'
 
 const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#0172ad"/><path d="M16 6 26 16 16 26 6 16Z" fill="#fff"/></svg>`
 
-/** The server-rendered pages of API.md (hono/jsx, Pico CSS). */
+/** The server-rendered pages of docs/http-api.md (hono/jsx, Pico CSS). */
 export function pageRoutes(s: Services): Hono {
   registerApp(s)
   const pages = new Hono()

@@ -1,12 +1,18 @@
 import type { Context, Hono } from 'hono'
 import { csrfToken } from '../../adapters/hono.ts'
 import { AuthError } from '../../core/errors.ts'
+import { lifetimeInWords } from '../../core/mail/lifetime.ts'
+import { RECOVERY_DEFAULTS } from '../../core/options.ts'
 import type { Services } from '../services.ts'
 import { setFlash } from './flash.ts'
 import { type FormProblem, isFormError, problemFrom } from './form-problem.ts'
 import { CsrfField, echo, Field, FormAlert, Hidden, readForm, str } from './forms.tsx'
 import { noReferrer, requestContext, requireCsrf } from './guards.ts'
 import { Card, currentUser, renderPage } from './layout.tsx'
+
+// The server builds AccountRecovery with its defaults (app.ts), so the pages quote those.
+const RESET_LIFETIME = lifetimeInWords(RECOVERY_DEFAULTS.resetTtl)
+const VERIFY_LIFETIME = lifetimeInWords(RECOVERY_DEFAULTS.verifyTtl)
 
 // ---------------------------------------------------------------- forgot password
 
@@ -58,7 +64,7 @@ export function forgotPasswordPages(pages: Hono, s: Services): void {
         <Card title="Check your email">
           <p>
             If an account uses that address, we have sent it a link to choose a new password. The link works
-            once and expires in one hour.
+            once and expires in {RESET_LIFETIME}.
           </p>
           <p class="muted">Nothing arrived after a few minutes? Check your spam folder, or try again.</p>
           <div class="actions">
@@ -96,7 +102,8 @@ function invalidLink(c: Context): Response | Promise<Response> {
     { title: 'Invalid link', card: true, status: 400 },
     <Card title="This link is invalid or has expired">
       <p>
-        Password reset links work once and expire after one hour. Ask for a new one and use the latest mail.
+        Password reset links work once and expire after {RESET_LIFETIME}. Ask for a new one and use the latest
+        mail.
       </p>
       <a href="/forgot-password" class="button">
         Request a new link
@@ -194,7 +201,8 @@ function invalidConfirmation(c: Context): Response | Promise<Response> {
     { title: 'Invalid link', card: true, status: 400 },
     <Card title="This confirmation link is invalid or has expired">
       <p>
-        Confirmation links work once and expire after 24 hours. Log in and send a new one from your profile.
+        Confirmation links work once and expire after {VERIFY_LIFETIME}. Log in and send a new one from your
+        profile.
       </p>
       <a href={currentUser(c) ? '/profile' : '/login'} class="button">
         {currentUser(c) ? 'Go to your profile' : 'Log in'}

@@ -1,7 +1,9 @@
 import type { Context, Hono } from 'hono'
 import { csrfToken } from '../../adapters/hono.ts'
 import { AuthError } from '../../core/errors.ts'
+import { lifetimeInWords } from '../../core/mail/lifetime.ts'
 import { passwordProof } from '../../core/methods/password/password-method.ts'
+import { RECOVERY_DEFAULTS } from '../../core/options.ts'
 import type { User } from '../../stores/contracts.ts'
 import type { Services } from '../services.ts'
 import { signInWithSession } from '../sign-in.ts'
@@ -145,7 +147,10 @@ export function signupPages(pages: Hono, s: Services): void {
             We sent a confirmation link to <strong>{user.email}</strong>. Open it to activate your account,
             then log in.
           </p>
-          <p class="muted">The link expires in 24 hours. Nothing arrived? Check your spam folder.</p>
+          <p class="muted">
+            The link expires in {lifetimeInWords(RECOVERY_DEFAULTS.verifyTtl)}. Nothing arrived? Check your
+            spam folder.
+          </p>
           <a href="/login" class="button secondary">
             Go to the login page
           </a>

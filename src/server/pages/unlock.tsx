@@ -1,6 +1,8 @@
 import type { Context, Hono } from 'hono'
 import { csrfToken } from '../../adapters/hono.ts'
 import { AuthError } from '../../core/errors.ts'
+import { lifetimeInWords } from '../../core/mail/lifetime.ts'
+import { DEVICE_UNLOCK_DEFAULTS } from '../../core/options.ts'
 import type { Services } from '../services.ts'
 import { setFlash } from './flash.ts'
 import { problemFrom } from './form-problem.ts'
@@ -9,12 +11,15 @@ import { noReferrer, requestContext, requireCsrf } from './guards.ts'
 import { Card, renderPage } from './layout.tsx'
 import { loginPage } from './login.tsx'
 
+// The server builds DeviceUnlock with its defaults (app.ts), so the pages quote those.
+const UNLOCK_LIFETIME = lifetimeInWords(DEVICE_UNLOCK_DEFAULTS.ttl)
+
 function invalidUnlockLink(c: Context): Response | Promise<Response> {
   return renderPage(
     c,
     { title: 'Invalid link', card: true, status: 400 },
     <Card title="This link is invalid or has expired">
-      <p>Sign-in links for a new device work once and expire after 15 minutes.</p>
+      <p>Sign-in links for a new device work once and expire after {UNLOCK_LIFETIME}.</p>
       <a href="/login" class="button">
         Back to login
       </a>
@@ -37,7 +42,7 @@ export function unlockPages(pages: Hono, s: Services): void {
         <Card title="Check your email">
           <p>
             If that is an account, we have sent its address a link that lets this browser sign in. Open it in
-            this browser; it works once and expires in 15 minutes.
+            this browser; it works once and expires in {UNLOCK_LIFETIME}.
           </p>
           <a href="/login" class="button secondary">
             Back to login

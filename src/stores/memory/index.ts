@@ -3,7 +3,7 @@
  * single-process development. The SQL and Redis stores must behave the same
  * (test/store-contract.ts checks all of them). Nothing survives a restart.
  */
-import { type Clock, systemClock } from '../../core/clock.ts'
+import { type Clock, systemClock } from '../clock.ts'
 import type { Stores } from '../contracts.ts'
 import { MemoryApiKeyStore } from './api-keys.ts'
 import { MemoryAuditStore } from './audit.ts'

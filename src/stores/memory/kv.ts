@@ -1,4 +1,4 @@
-import type { Clock } from '../../core/clock.ts'
+import type { Clock } from '../clock.ts'
 import { ttlToMs } from '../common.ts'
 import type { KeyValueStore } from '../contracts.ts'
 

@@ -7,7 +7,7 @@
  * for the user with roles and permissions (`users.getUserById`), since users live in SQL.
  */
 import { Redis } from 'ioredis'
-import { type Clock, systemClock } from '../../core/clock.ts'
+import { type Clock, systemClock } from '../clock.ts'
 import type { KeyValueStore, SessionStore, UserStore } from '../contracts.ts'
 import { redisKeys } from './keys.ts'
 import { RedisKeyValueStore } from './kv.ts'

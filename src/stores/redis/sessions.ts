@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import type { Clock } from '../../core/clock.ts'
+import type { Clock } from '../clock.ts'
 import type { SessionRecord, SessionStore, User, UserStore } from '../contracts.ts'
 import type { RedisKeys } from './keys.ts'
 import { LuaScript } from './lua.ts'

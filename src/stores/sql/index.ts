@@ -3,7 +3,7 @@
  * which engine is behind the URL; every query is written once.
  */
 import { type LogConfig, type Migration, sql } from 'kysely'
-import { type Clock, systemClock } from '../../core/clock.ts'
+import { type Clock, systemClock } from '../clock.ts'
 import type { Stores } from '../contracts.ts'
 import { SqlApiKeyStore } from './api-keys.ts'
 import { SqlAuditStore } from './audit.ts'

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely'
-import type { Clock } from '../../core/clock.ts'
+import type { Clock } from '../clock.ts'
 import { ttlToMs } from '../common.ts'
 import type { KeyValueStore } from '../contracts.ts'
 import { compileOnce } from './compiled.ts'

@@ -9,122 +9,139 @@ import { SEEDED_ROLES } from '../common.ts'
 
 const cascade = 'cascade' as const
 
+/** 0001: users, their identities and roles. */
+// biome-ignore lint/suspicious/noExplicitAny: see initial.up()
+async function createAccountTables(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('users')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('email', 'text', (c) => c.notNull())
+    .addColumn('username', 'text', (c) => c.notNull())
+    .addColumn('username_normalized', 'text', (c) => c.notNull())
+    .addColumn('name', 'text')
+    .addColumn('password_hash', 'text')
+    .addColumn('active', 'integer', (c) => c.notNull().defaultTo(1))
+    .addColumn('email_verified', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_login_at', 'bigint')
+    // Named so a unique violation can be mapped back to the field (see users.ts).
+    .addUniqueConstraint('users_email_unique', ['email'])
+    .addUniqueConstraint('users_username_unique', ['username_normalized'])
+    .execute()
+  await db.schema.createIndex('users_created_at_idx').on('users').columns(['created_at', 'id']).execute()
+
+  await db.schema
+    .createTable('identities')
+    .addColumn('provider', 'text', (c) => c.notNull())
+    .addColumn('subject', 'text', (c) => c.notNull())
+    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete(cascade))
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('identities_pk', ['provider', 'subject'])
+    .execute()
+  await db.schema.createIndex('identities_user_id_idx').on('identities').column('user_id').execute()
+
+  await db.schema
+    .createTable('roles')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .execute()
+  await db
+    .insertInto('roles')
+    .values(SEEDED_ROLES.map((name) => ({ name })))
+    .execute()
+
+  await db.schema
+    .createTable('role_permissions')
+    .addColumn('role', 'text', (c) => c.notNull().references('roles.name').onDelete(cascade))
+    .addColumn('permission', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('role_permissions_pk', ['role', 'permission'])
+    .execute()
+
+  await db.schema
+    .createTable('user_roles')
+    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete(cascade))
+    .addColumn('role', 'text', (c) => c.notNull().references('roles.name').onDelete(cascade))
+    .addPrimaryKeyConstraint('user_roles_pk', ['user_id', 'role'])
+    .execute()
+}
+
+/** 0001: sessions and the key-value table. */
+// biome-ignore lint/suspicious/noExplicitAny: see initial.up()
+async function createSessionTables(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('sessions')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('secret_hash', 'text', (c) => c.notNull())
+    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete(cascade))
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .addColumn('absolute_expires_at', 'bigint', (c) => c.notNull())
+    .addColumn('remember', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('ip', 'text')
+    .addColumn('user_agent', 'text')
+    .execute()
+  await db.schema.createIndex('sessions_user_id_idx').on('sessions').column('user_id').execute()
+
+  await db.schema
+    .createTable('kv')
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .execute()
+  await db.schema.createIndex('kv_expires_at_idx').on('kv').column('expires_at').execute()
+}
+
+/** 0001: the audit trail, signing keys and API keys. */
+// biome-ignore lint/suspicious/noExplicitAny: see initial.up()
+async function createRecordTables(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('audit_events')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('at', 'bigint', (c) => c.notNull())
+    .addColumn('type', 'text', (c) => c.notNull())
+    .addColumn('user_id', 'text') // no foreign key: the trail outlives the user
+    .addColumn('actor_id', 'text')
+    .addColumn('ip', 'text')
+    .addColumn('user_agent', 'text')
+    .addColumn('reason', 'text')
+    .addColumn('data', 'text')
+    .execute()
+  await db.schema.createIndex('audit_events_at_idx').on('audit_events').column('at').execute()
+  await db.schema.createIndex('audit_events_type_idx').on('audit_events').column('type').execute()
+  await db.schema.createIndex('audit_events_user_id_idx').on('audit_events').column('user_id').execute()
+
+  await db.schema
+    .createTable('signing_keys')
+    .addColumn('kid', 'text', (c) => c.primaryKey())
+    .addColumn('alg', 'text', (c) => c.notNull())
+    .addColumn('public_jwk', 'text', (c) => c.notNull())
+    .addColumn('private_key_encrypted', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('retired_at', 'bigint')
+    .addColumn('expires_at', 'bigint')
+    .execute()
+
+  await db.schema
+    .createTable('api_keys')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete(cascade))
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('key_hash', 'text', (c) => c.notNull())
+    .addColumn('scopes', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint')
+    .addColumn('last_used_at', 'bigint')
+    .execute()
+  await db.schema.createIndex('api_keys_user_id_idx').on('api_keys').column('user_id').execute()
+}
+
 const initial: Migration = {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are written against the schema of their time, not today's types
   async up(db: Kysely<any>) {
-    await db.schema
-      .createTable('users')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('email', 'text', (c) => c.notNull())
-      .addColumn('username', 'text', (c) => c.notNull())
-      .addColumn('username_normalized', 'text', (c) => c.notNull())
-      .addColumn('name', 'text')
-      .addColumn('password_hash', 'text')
-      .addColumn('active', 'integer', (c) => c.notNull().defaultTo(1))
-      .addColumn('email_verified', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('created_at', 'bigint', (c) => c.notNull())
-      .addColumn('last_login_at', 'bigint')
-      // Named so a unique violation can be mapped back to the field (see users.ts).
-      .addUniqueConstraint('users_email_unique', ['email'])
-      .addUniqueConstraint('users_username_unique', ['username_normalized'])
-      .execute()
-    await db.schema.createIndex('users_created_at_idx').on('users').columns(['created_at', 'id']).execute()
-
-    await db.schema
-      .createTable('identities')
-      .addColumn('provider', 'text', (c) => c.notNull())
-      .addColumn('subject', 'text', (c) => c.notNull())
-      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete(cascade))
-      .addColumn('created_at', 'bigint', (c) => c.notNull())
-      .addPrimaryKeyConstraint('identities_pk', ['provider', 'subject'])
-      .execute()
-    await db.schema.createIndex('identities_user_id_idx').on('identities').column('user_id').execute()
-
-    await db.schema
-      .createTable('roles')
-      .addColumn('name', 'text', (c) => c.primaryKey())
-      .execute()
-    await db
-      .insertInto('roles')
-      .values(SEEDED_ROLES.map((name) => ({ name })))
-      .execute()
-
-    await db.schema
-      .createTable('role_permissions')
-      .addColumn('role', 'text', (c) => c.notNull().references('roles.name').onDelete(cascade))
-      .addColumn('permission', 'text', (c) => c.notNull())
-      .addPrimaryKeyConstraint('role_permissions_pk', ['role', 'permission'])
-      .execute()
-
-    await db.schema
-      .createTable('user_roles')
-      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete(cascade))
-      .addColumn('role', 'text', (c) => c.notNull().references('roles.name').onDelete(cascade))
-      .addPrimaryKeyConstraint('user_roles_pk', ['user_id', 'role'])
-      .execute()
-
-    await db.schema
-      .createTable('sessions')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('secret_hash', 'text', (c) => c.notNull())
-      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete(cascade))
-      .addColumn('created_at', 'bigint', (c) => c.notNull())
-      .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
-      .addColumn('expires_at', 'bigint', (c) => c.notNull())
-      .addColumn('absolute_expires_at', 'bigint', (c) => c.notNull())
-      .addColumn('remember', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('ip', 'text')
-      .addColumn('user_agent', 'text')
-      .execute()
-    await db.schema.createIndex('sessions_user_id_idx').on('sessions').column('user_id').execute()
-
-    await db.schema
-      .createTable('kv')
-      .addColumn('key', 'text', (c) => c.primaryKey())
-      .addColumn('value', 'text', (c) => c.notNull())
-      .addColumn('expires_at', 'bigint', (c) => c.notNull())
-      .execute()
-    await db.schema.createIndex('kv_expires_at_idx').on('kv').column('expires_at').execute()
-
-    await db.schema
-      .createTable('audit_events')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('at', 'bigint', (c) => c.notNull())
-      .addColumn('type', 'text', (c) => c.notNull())
-      .addColumn('user_id', 'text') // no foreign key: the trail outlives the user
-      .addColumn('actor_id', 'text')
-      .addColumn('ip', 'text')
-      .addColumn('user_agent', 'text')
-      .addColumn('reason', 'text')
-      .addColumn('data', 'text')
-      .execute()
-    await db.schema.createIndex('audit_events_at_idx').on('audit_events').column('at').execute()
-    await db.schema.createIndex('audit_events_type_idx').on('audit_events').column('type').execute()
-    await db.schema.createIndex('audit_events_user_id_idx').on('audit_events').column('user_id').execute()
-
-    await db.schema
-      .createTable('signing_keys')
-      .addColumn('kid', 'text', (c) => c.primaryKey())
-      .addColumn('alg', 'text', (c) => c.notNull())
-      .addColumn('public_jwk', 'text', (c) => c.notNull())
-      .addColumn('private_key_encrypted', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'bigint', (c) => c.notNull())
-      .addColumn('retired_at', 'bigint')
-      .addColumn('expires_at', 'bigint')
-      .execute()
-
-    await db.schema
-      .createTable('api_keys')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete(cascade))
-      .addColumn('name', 'text', (c) => c.notNull())
-      .addColumn('key_hash', 'text', (c) => c.notNull())
-      .addColumn('scopes', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'bigint', (c) => c.notNull())
-      .addColumn('expires_at', 'bigint')
-      .addColumn('last_used_at', 'bigint')
-      .execute()
-    await db.schema.createIndex('api_keys_user_id_idx').on('api_keys').column('user_id').execute()
+    // One DDL step per group of tables, in this order (foreign keys point backwards).
+    await createAccountTables(db)
+    await createSessionTables(db)
+    await createRecordTables(db)
   },
 
   // biome-ignore lint/suspicious/noExplicitAny: see up()

@@ -3,10 +3,10 @@ import type { Auth, Authenticated, StartedSession } from '../../auth.ts'
 import type { RequestContext } from '../../context.ts'
 import { AuthError } from '../../errors.ts'
 import type { Proof } from '../../module.ts'
-import { checkPasswordPolicy } from '../../passwords/index.ts'
 import { limitPerIpPerHour } from '../../protect/hourly-limit.ts'
-import { type SignUpInput, validateSignUp } from '../../signup.ts'
 import { normalizeEmail, normalizeUsername } from '../../users.ts'
+import { checkPasswordPolicy } from './hashing/index.ts'
+import { type SignUpInput, validateSignUp } from './signup.ts'
 
 export interface LoginInput {
   /** Username or email. */

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto'
-import type { User } from '../stores/contracts.ts'
-import type { Auth } from './auth.ts'
-import type { RequestContext } from './context.ts'
-import { AuthError } from './errors.ts'
-import type { Mailer } from './mail/mailer.ts'
-import { deviceUnlockMail } from './mail/templates.ts'
-import { OneTimeTokens } from './one-time-tokens.ts'
-import { limitPerIpPerHour } from './protect/hourly-limit.ts'
+import type { User } from '../../../stores/contracts.ts'
+import type { Auth } from '../../auth.ts'
+import type { RequestContext } from '../../context.ts'
+import { AuthError } from '../../errors.ts'
+import type { Mailer } from '../../mail/mailer.ts'
+import { deviceUnlockMail } from '../../mail/templates.ts'
+import { OneTimeTokens } from '../../one-time-tokens.ts'
+import { limitPerIpPerHour } from '../../protect/hourly-limit.ts'
 
 export interface DeviceUnlockOptions {
   /** Links are built from this, never from the Host header. */

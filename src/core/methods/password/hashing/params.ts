@@ -1,4 +1,4 @@
-import { AuthError } from '../errors.ts'
+import { AuthError } from '../../../errors.ts'
 
 /** argon2id cost parameters, as @node-rs/argon2 names them. */
 export interface Argon2Params {

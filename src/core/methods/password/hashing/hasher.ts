@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { AuthError } from '../errors.ts'
+import { AuthError } from '../../../errors.ts'
 import { utf8ByteLength } from './bytes.ts'
 import { hashPassword } from './hash.ts'
 import { LoginTiming } from './login-timing.ts'

@@ -1,4 +1,4 @@
-import { AuthError } from '../errors.ts'
+import { AuthError } from '../../../errors.ts'
 import { checkInteger } from './params.ts'
 
 export interface AdmissionQueueOptions {

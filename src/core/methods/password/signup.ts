@@ -1,7 +1,7 @@
-import { AuthError } from './errors.ts'
-import type { ResolvedOptions } from './options.ts'
-import { checkPasswordPolicy } from './passwords/index.ts'
-import { isValidEmail } from './users.ts'
+import { AuthError } from '../../errors.ts'
+import type { ResolvedOptions } from '../../options.ts'
+import { isValidEmail } from '../../users.ts'
+import { checkPasswordPolicy } from './hashing/index.ts'
 
 export interface SignUpInput {
   email: string

@@ -1,13 +1,13 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
-import type { User } from '../stores/contracts.ts'
-import type { Auth } from './auth.ts'
-import type { RequestContext } from './context.ts'
-import { AuthError } from './errors.ts'
-import type { Mailer } from './mail/mailer.ts'
-import { passwordResetMail, verifyEmailMail } from './mail/templates.ts'
-import { OneTimeTokens, type TokenEntry } from './one-time-tokens.ts'
-import { limitPerHour, limitPerIpPerHour } from './protect/hourly-limit.ts'
-import { isValidEmail, normalizeEmail } from './users.ts'
+import type { User } from '../../../stores/contracts.ts'
+import type { Auth } from '../../auth.ts'
+import type { RequestContext } from '../../context.ts'
+import { AuthError } from '../../errors.ts'
+import type { Mailer } from '../../mail/mailer.ts'
+import { passwordResetMail, verifyEmailMail } from '../../mail/templates.ts'
+import { OneTimeTokens, type TokenEntry } from '../../one-time-tokens.ts'
+import { limitPerHour, limitPerIpPerHour } from '../../protect/hourly-limit.ts'
+import { isValidEmail, normalizeEmail } from '../../users.ts'
 
 export interface RecoveryOptions {
   /** Links are built from this, never from the Host header. */

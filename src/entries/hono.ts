@@ -1,0 +1,21 @@
+/**
+ * Package entry point "gatehouse/hono": the Hono middleware README.md documents. Only the
+ * names listed here are public (test/exports.test.ts checks the exact set).
+ */
+export {
+  authErrorHandler,
+  type CredentialKind,
+  csrfProtect,
+  csrfToken,
+  freshTokenRequired,
+  gatehouse,
+  type HonoAdapterOptions,
+  jsonBody,
+  login,
+  loginRequired,
+  logout,
+  permissionRequired,
+  roleRequired,
+  tokenRequired,
+  tokenRoleRequired,
+} from '../adapters/hono.ts'

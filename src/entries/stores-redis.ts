@@ -1,0 +1,10 @@
+/**
+ * Package entry point "gatehouse/stores/redis": `createRedisStores()` for sessions and
+ * key-value data in Redis, and `composeStores(sql, redis)` to assemble the full `Stores`.
+ */
+export {
+  composeStores,
+  createRedisStores,
+  type RedisStores,
+  type RedisStoresOptions,
+} from '../stores/redis/index.ts'
