@@ -8,9 +8,10 @@ import { homePages } from './home.tsx'
 import { registerApp } from './layout.tsx'
 import { loginPages, logoutPages } from './login.tsx'
 import { profilePages, sessionPages } from './profile.tsx'
-import { forgotPasswordPages, resetPasswordPages, verifyEmailPages } from './recovery.tsx'
+import { forgotPasswordPages, resetPasswordPages } from './recovery.tsx'
 import { signupPages } from './signup.tsx'
 import { unlockPages } from './unlock.tsx'
+import { verifyEmailPages } from './verify-email.tsx'
 
 export { renderErrorPage } from './error.tsx'
 
