@@ -58,7 +58,43 @@ export async function createServer(
     ? { stores: options.stores, purge: purgerOf(options.stores) }
     : await openServerStores(config, options.clock)
   const { stores } = opened
-  let auth: Auth
+  const auth = await openAuth(config, options, opened, logger)
+  const { mailer, outbox } = await openMailer(config, options, auth, stores, logger)
+  const recovery = new AccountRecovery(auth, mailer, {
+    publicUrl: config.publicUrl,
+    appName: config.appName,
+    onError: (e) => logger.warn(`mail failed: ${(e as Error).message}`),
+  })
+  const unlock = new DeviceUnlock(auth, mailer, {
+    publicUrl: config.publicUrl,
+    appName: config.appName,
+    onError: (e) => logger.warn(`mail failed: ${(e as Error).message}`),
+  })
+  const services: Services = { config, auth, mailer, outbox, recovery, unlock }
+  const app = serverApp(services, stores, logger)
+
+  // Nothing else deletes expired sessions and tokens from SQL tables (Redis expires its own).
+  const purging = opened.purge ? startPurging(opened.purge, logger, options.schedule ?? everyInterval) : null
+
+  return {
+    app,
+    services,
+    close: async () => {
+      await purging?.stop()
+      mailer.close?.()
+      await auth.close()
+    },
+  }
+}
+
+/** createAuth with the server's settings; the stores are closed if it fails. */
+async function openAuth(
+  config: ServerConfig,
+  options: CreateServerOptions,
+  opened: OpenedStores,
+  logger: Logger,
+): Promise<Auth> {
+  const { stores } = opened
   try {
     const url = new URL(config.publicUrl)
     const devOrigins =
@@ -66,7 +102,7 @@ export async function createServer(
         ? [`${url.protocol}//127.0.0.1${url.port ? `:${url.port}` : ''}`]
         : []
     const extra = config.auth as Partial<AuthOptions>
-    auth = await createAuth(
+    return await createAuth(
       {
         ...extra,
         secret: config.secret,
@@ -88,6 +124,16 @@ export async function createServer(
     await stores.close()
     throw error
   }
+}
+
+/** The caller's mailer, else SMTP, else (not in production) the development outbox. */
+async function openMailer(
+  config: ServerConfig,
+  options: CreateServerOptions,
+  auth: Auth,
+  stores: Stores,
+  logger: Logger,
+): Promise<{ mailer: Mailer; outbox: Services['outbox'] }> {
   const production = auth.options.mode === 'production'
   let outbox: Services['outbox'] = null
   let mailer = options.mailer
@@ -105,18 +151,12 @@ export async function createServer(
       logger.warn('SMTP_URL not set: mails go to the development outbox at /dev/outbox and the log.')
     }
   }
-  const recovery = new AccountRecovery(auth, mailer, {
-    publicUrl: config.publicUrl,
-    appName: config.appName,
-    onError: (e) => logger.warn(`mail failed: ${(e as Error).message}`),
-  })
-  const unlock = new DeviceUnlock(auth, mailer, {
-    publicUrl: config.publicUrl,
-    appName: config.appName,
-    onError: (e) => logger.warn(`mail failed: ${(e as Error).message}`),
-  })
-  const services: Services = { config, auth, mailer, outbox, recovery, unlock }
+  return { mailer, outbox }
+}
 
+/** The routes and middleware: headers, body limit, gatehouse(), health, static files, API, pages, errors. */
+function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
+  const { config, auth } = services
   const app = new Hono()
   app.use(securityHeaders({ hsts: auth.options.secure }))
   // Errors answered before a route runs: an HTML page for browsers, docs/http-api.md's JSON error for the rest.
@@ -161,19 +201,7 @@ export async function createServer(
       logger.warn(`${c.req.method} ${c.req.path} failed: ${(error as Error)?.stack ?? String(error)}`)
     return answer(c, e)
   })
-
-  // Nothing else deletes expired sessions and tokens from SQL tables (Redis expires its own).
-  const purging = opened.purge ? startPurging(opened.purge, logger, options.schedule ?? everyInterval) : null
-
-  return {
-    app,
-    services,
-    close: async () => {
-      await purging?.stop()
-      mailer.close?.()
-      await auth.close()
-    },
-  }
+  return app
 }
 
 /** The purge of SQL stores passed in by the caller (createSqlStores), if they have one. */

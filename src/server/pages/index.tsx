@@ -1,11 +1,17 @@
 import { Hono } from 'hono'
 import type { Services } from '../services.ts'
-import { adminPages } from './admin.tsx'
-import { authPages } from './auth.tsx'
+import { adminAuditPages } from './admin-audit.tsx'
+import { adminCreateUser, adminUserActions } from './admin-user-actions.ts'
+import { adminUserPages } from './admin-users.tsx'
 import { devPages } from './dev.tsx'
+import { homePages } from './home.tsx'
 import { registerApp } from './layout.tsx'
-import { profilePages } from './profile.tsx'
-import { recoveryPages } from './recovery.tsx'
+import { loginPages, logoutPages } from './login.tsx'
+import { profilePages, sessionPages } from './profile.tsx'
+import { forgotPasswordPages, resetPasswordPages } from './recovery.tsx'
+import { signupPages } from './signup.tsx'
+import { unlockPages } from './unlock.tsx'
+import { verifyEmailPages } from './verify-email.tsx'
 
 export { renderErrorPage } from './error.tsx'
 
@@ -15,10 +21,20 @@ const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><re
 export function pageRoutes(s: Services): Hono {
   registerApp(s)
   const pages = new Hono()
-  authPages(pages, s)
+  homePages(pages, s)
+  signupPages(pages, s)
+  loginPages(pages, s)
+  unlockPages(pages, s)
+  logoutPages(pages)
   profilePages(pages, s)
-  recoveryPages(pages, s)
-  adminPages(pages, s)
+  sessionPages(pages, s)
+  forgotPasswordPages(pages, s)
+  resetPasswordPages(pages, s)
+  verifyEmailPages(pages, s)
+  adminUserPages(pages, s)
+  adminCreateUser(pages, s)
+  adminUserActions(pages, s)
+  adminAuditPages(pages, s)
   devPages(pages, s)
   pages.get('/favicon.svg', (c) =>
     c.body(FAVICON, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' }),

@@ -34,6 +34,10 @@ export function isAdmin(user: User | null): boolean {
   return hasRole(user, 'admin')
 }
 
+export function displayName(user: User): string {
+  return user.name?.trim() || user.username
+}
+
 const NavLink: FC<{ href: string; path: string; children: Child }> = ({ href, path, children }) => (
   <li>
     <a

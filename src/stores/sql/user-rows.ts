@@ -4,8 +4,12 @@
  * (role, permission) pair. These helpers name the selected columns and fold the
  * rows back into users, so every query that returns a user does it the same way.
  */
+import type { Kysely, Transaction } from 'kysely'
 import { sortedUnique } from '../common.ts'
 import type { User } from '../contracts.ts'
+import type { Database } from './schema.ts'
+
+export type Db = Kysely<Database> | Transaction<Database>
 
 /** User columns, prefixed `u_` so they never collide with the table joined to them. */
 export const userColumns = [
@@ -73,4 +77,13 @@ export function userFromRows(rows: readonly UserRow[]): User | null {
 /** `%`, `_` and `\` in user input are data, not wildcards (paired with `escape '\'`). */
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`)
+}
+
+/** Users with roles and permissions joined: the one shape every user read uses. */
+export function selectUsers(db: Db) {
+  return db
+    .selectFrom('users as u')
+    .leftJoin('user_roles as ur', 'ur.user_id', 'u.id')
+    .leftJoin('role_permissions as rp', 'rp.role', 'ur.role')
+    .select(userColumns)
 }

@@ -1,0 +1,164 @@
+import type { Context, Hono } from 'hono'
+import type { FC } from 'hono/jsx'
+import { AUDIT_TYPES } from '../../core/audit.ts'
+import type { Auth } from '../../core/auth.ts'
+import type { AuditEvent, User } from '../../stores/contracts.ts'
+import type { Services } from '../services.ts'
+import { AdminTabs, Pager, pageParam } from './admin-nav.tsx'
+import { formatTime, isoTime } from './format.ts'
+import { requireAdmin } from './guards.ts'
+import { renderPage } from './layout.tsx'
+
+const EVENTS_PER_PAGE = 50
+
+/** What the audit page shows: its filters, one page of events, and the names of the users in them. */
+interface AuditView {
+  type: string
+  who: string
+  page: number
+  filterUser: User | null
+  events: AuditEvent[]
+  total: number
+  names: Map<string, string>
+}
+
+/** GET /admin/audit: security events, newest first, filtered by type and user. */
+export function adminAuditPages(pages: Hono, s: Services): void {
+  pages.get('/admin/audit', requireAdmin, async (c) => auditPage(c, await loadAudit(c, s.auth)))
+}
+
+async function loadAudit(c: Context, auth: Auth): Promise<AuditView> {
+  const rawType = (c.req.query('type') ?? '').trim()
+  const type = /^[a-z_.]{1,64}$/.test(rawType) ? rawType : ''
+  const who = (c.req.query('user') ?? '').trim().slice(0, 256)
+  const page = pageParam(c.req.query('page'))
+  let filterUser: User | null = null
+  if (who) {
+    filterUser =
+      (await auth.findUserByLogin(who)) ?? (who.length <= 64 ? await auth.users.getUser(who) : null)
+  }
+  const { events, total } =
+    who && !filterUser
+      ? { events: [] as AuditEvent[], total: 0 }
+      : await auth.listAudit({
+          type: type || undefined,
+          userId: filterUser?.id,
+          offset: (page - 1) * EVENTS_PER_PAGE,
+          limit: EVENTS_PER_PAGE,
+        })
+  const names = new Map<string, string>()
+  for (const id of new Set(events.flatMap((e) => [e.userId, e.actorId]).filter((x): x is string => !!x))) {
+    const u = await auth.users.getUser(id)
+    names.set(id, u ? u.username : 'deleted user')
+  }
+  return { type, who, page, filterUser, events, total, names }
+}
+
+/** One event; `nameOf` names the users it mentions. */
+const AuditRow: FC<{ e: AuditEvent; nameOf: (id: string | null) => string | null }> = ({ e, nameOf }) => (
+  <tr data-event={e.type}>
+    <td>
+      <time datetime={isoTime(e.at)}>{formatTime(e.at)}</time>
+    </td>
+    <td>
+      <span class={`badge ${/failure|reuse|deactivate/.test(e.type) ? 'off' : ''}`}>{e.type}</span>
+    </td>
+    <td>{nameOf(e.userId) ?? <span class="muted">—</span>}</td>
+    <td>{e.actorId && e.actorId !== e.userId ? nameOf(e.actorId) : <span class="muted">—</span>}</td>
+    <td>{e.ip ?? <span class="muted">—</span>}</td>
+    <td>{e.reason ? <code>{e.reason}</code> : <span class="muted">—</span>}</td>
+    <td class="details-cell">
+      {e.data ? <code>{JSON.stringify(e.data).slice(0, 200)}</code> : <span class="muted">—</span>}
+    </td>
+  </tr>
+)
+
+function auditPage(c: Context, view: AuditView): Response | Promise<Response> {
+  const { type, who, page, filterUser, events, total, names } = view
+  const nameOf = (id: string | null) => (id ? (names.get(id) ?? id) : null)
+  return renderPage(
+    c,
+    { title: 'Admin · Audit log' },
+    <>
+      <hgroup class="page-heading">
+        <h1>Administration</h1>
+        <p class="muted">Security events, newest first.</p>
+      </hgroup>
+      <AdminTabs active="audit" />
+      <form method="get" action="/admin/audit" class="filter-form" aria-label="Filter the audit log">
+        <label for="audit-type">
+          Event
+          <select id="audit-type" name="type">
+            <option value="" selected={!type}>
+              All events
+            </option>
+            {AUDIT_TYPES.map((t) => (
+              <option value={t} selected={t === type}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label for="audit-user">
+          User
+          <input
+            id="audit-user"
+            type="search"
+            name="user"
+            value={who}
+            placeholder="Username, email or id"
+            autocomplete="off"
+            maxlength={256}
+          />
+        </label>
+        <div class="filter-actions">
+          <button type="submit">Filter</button>
+          {type || who ? (
+            <a href="/admin/audit" class="secondary">
+              Clear
+            </a>
+          ) : null}
+        </div>
+      </form>
+      {who && !filterUser ? (
+        <div class="flash info" role="status">
+          No user matches “{who}”.
+        </div>
+      ) : null}
+      <div class="table-wrap">
+        <table class="striped audit-table">
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Event</th>
+              <th scope="col">User</th>
+              <th scope="col">By</th>
+              <th scope="col">IP</th>
+              <th scope="col">Reason</th>
+              <th scope="col">Details</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.length === 0 ? (
+              <tr>
+                <td colspan={7} class="muted empty">
+                  No events.
+                </td>
+              </tr>
+            ) : null}
+            {events.map((e) => (
+              <AuditRow e={e} nameOf={nameOf} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <Pager
+        path="/admin/audit"
+        page={page}
+        perPage={EVENTS_PER_PAGE}
+        total={total}
+        params={{ type, user: who }}
+      />
+    </>,
+  )
+}

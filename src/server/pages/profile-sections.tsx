@@ -1,0 +1,165 @@
+import type { FC } from 'hono/jsx'
+import type { SessionInfo } from '../../core/sessions.ts'
+import type { User } from '../../stores/contracts.ts'
+import type { FormProblem } from './form-problem.ts'
+import { formatTime, isoTime, timeAgo } from './format.ts'
+import { CsrfField, Field, FormAlert, PostButton } from './forms.tsx'
+
+// The sections of /profile: account details, the password form, the active sessions.
+
+export const AccountDetails: FC<{ user: User; token: string; showVerify: boolean }> = ({
+  user,
+  token,
+  showVerify,
+}) => (
+  <article>
+    <header>
+      <h2 class="section-title">Account details</h2>
+    </header>
+    <dl class="details">
+      <dt>Name</dt>
+      <dd>{user.name ?? <span class="muted">Not set</span>}</dd>
+      <dt>Username</dt>
+      <dd>{user.username}</dd>
+      <dt>Email</dt>
+      <dd>
+        {user.email}{' '}
+        {showVerify ? (
+          user.emailVerified ? (
+            <span class="badge ok">verified</span>
+          ) : (
+            <span class="badge off">not verified</span>
+          )
+        ) : null}
+      </dd>
+      <dt>Roles</dt>
+      <dd>
+        {user.roles.map((r) => (
+          <span class={`badge ${r === 'admin' ? 'admin' : ''}`}>{r}</span>
+        ))}
+      </dd>
+      <dt>Member since</dt>
+      <dd>{formatTime(user.createdAt)}</dd>
+      <dt>Last login</dt>
+      <dd>{formatTime(user.lastLoginAt)}</dd>
+    </dl>
+    {showVerify && !user.emailVerified ? (
+      <form method="post" action="/profile/verify-email">
+        <CsrfField token={token} />
+        <button type="submit" class="secondary outline small">
+          Send a new confirmation link
+        </button>
+      </form>
+    ) : null}
+  </article>
+)
+
+/** `problem` is the password form's last failed submission. */
+export const PasswordForm: FC<{ token: string; minLength: number; problem?: FormProblem | undefined }> = ({
+  token,
+  minLength,
+  problem,
+}) => {
+  const f = problem?.fields ?? {}
+  return (
+    <article id="password">
+      <header>
+        <h2 class="section-title">Change password</h2>
+      </header>
+      <form method="post" action="/profile/password" novalidate>
+        <CsrfField token={token} />
+        <FormAlert message={problem?.message} />
+        <Field
+          idPrefix="pw"
+          name="current_password"
+          label="Current password"
+          type="password"
+          autocomplete="current-password"
+          required
+          error={f.current_password}
+        />
+        <Field
+          idPrefix="pw"
+          name="new_password"
+          label="New password"
+          type="password"
+          autocomplete="new-password"
+          required
+          error={f.new_password}
+          hint={`At least ${minLength} characters.`}
+        />
+        <Field
+          idPrefix="pw"
+          name="confirm_password"
+          label="Confirm new password"
+          type="password"
+          autocomplete="new-password"
+          required
+          error={f.confirm_password}
+        />
+        <button type="submit">Change password</button>
+        <small class="muted block">Your other devices will be signed out.</small>
+      </form>
+    </article>
+  )
+}
+
+/** The user's sessions, this device first; each can be signed out. */
+export const SessionsSection: FC<{
+  sessions: SessionInfo[]
+  currentId: string | null
+  token: string
+  now: number
+}> = ({ sessions, currentId, token, now }) => (
+  <article id="sessions">
+    <header class="section-header">
+      <h2 class="section-title">Active sessions</h2>
+      {sessions.length > 1 && currentId ? (
+        <form method="post" action="/profile/sessions/revoke-others">
+          <CsrfField token={token} />
+          <button type="submit" class="secondary outline small">
+            Sign out all other sessions
+          </button>
+        </form>
+      ) : null}
+    </header>
+    <div class="table-wrap">
+      <table class="striped">
+        <thead>
+          <tr>
+            <th scope="col">Device</th>
+            <th scope="col">IP address</th>
+            <th scope="col">Last seen</th>
+            <th scope="col">Signed in</th>
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {sessions.map((x) => (
+            <tr data-session={x.id}>
+              <td>
+                {x.device}
+                {x.id === currentId ? <span class="badge current">this device</span> : null}
+                {x.remember ? <span class="badge">remembered</span> : null}
+              </td>
+              <td>{x.ip ?? <span class="muted">unknown</span>}</td>
+              <td>
+                <time datetime={isoTime(x.lastSeenAt)} title={formatTime(x.lastSeenAt)}>
+                  {timeAgo(x.lastSeenAt, now)}
+                </time>
+              </td>
+              <td>{formatTime(x.createdAt)}</td>
+              <td class="cell-actions">
+                <PostButton action={`/profile/sessions/${encodeURIComponent(x.id)}/revoke`} token={token}>
+                  {x.id === currentId ? 'Sign out' : 'Revoke'}
+                </PostButton>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  </article>
+)
