@@ -15,7 +15,7 @@ import {
   type GuardRequest,
   type UnauthorizedHandler,
 } from '../core/guards.ts'
-import { type Logger, logUnexpected } from '../core/options.ts'
+import { type Logger, logUnexpected } from '../core/logger.ts'
 import { startSignedInSession } from '../core/signin.ts'
 import { requireToken, type TokenRequirement } from '../core/token-guard.ts'
 import type { AccessClaims } from '../core/tokens/access.ts'

@@ -1,4 +1,4 @@
-import type { Logger } from './options.ts'
+import type { Logger } from './logger.ts'
 
 /**
  * Log lines carry request data (paths, user agents, mail subjects). A control character in

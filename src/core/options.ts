@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { Stores } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
 import { AuthError } from './errors.ts'
+import type { Logger } from './logger.ts'
 import { DEFAULT_ARGON2_PARAMS, DEFAULT_MAX_PASSWORD_BYTES } from './methods/password/hashing/params.ts'
 import type { AuthModule } from './module.ts'
 import type { AdditionalClaims } from './tokens/access.ts'
@@ -251,21 +252,7 @@ const schema = z.strictObject({
     .optional(),
 })
 
-export interface Logger {
-  warn(message: string): void
-  info?(message: string): void
-  /** Unexpected errors (with their stack); falls back to warn. */
-  error?(message: string): void
-}
-
-/** Logs an unexpected (non-AuthError) failure with its stack, in one call. */
-export function logUnexpected(logger: Logger | undefined, where: string, error: unknown): void {
-  const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error)
-  const line = `${where} failed: ${detail}`
-  if (!logger) console.error(`[gatehouse] ${line}`)
-  else if (logger.error) logger.error(line)
-  else logger.warn(line)
-}
+export type { Logger }
 
 export type AuthOptions = z.input<typeof schema>
 export type ParsedOptions = z.output<typeof schema>
