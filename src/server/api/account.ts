@@ -10,7 +10,7 @@ import { bearerOrSession } from './params.ts'
 
 /** Sign-up, password reset, new-device unlock, email verification and logout-all. */
 export function accountRoutes(api: Hono, s: Services): void {
-  const { auth, recovery, config } = s
+  const { auth, recovery } = s
 
   api.post('/auth/signup', async (c) => {
     const body = await jsonBody(c)
@@ -24,7 +24,7 @@ export function accountRoutes(api: Hono, s: Services): void {
       c.get('gatehouseContext'),
     )
     // The account exists now: a failed mail is logged, never a failed sign-up (resend-verification).
-    if (config.emailVerification !== 'off') await recovery.sendVerificationSafely(user)
+    await recovery.sendVerificationSafely(user)
     // Signing up logs in (a session cookie), unless the pipeline's gate wants the address verified first.
     try {
       await signInWithSession(c, passwordProof(user))
@@ -76,7 +76,7 @@ export function accountRoutes(api: Hono, s: Services): void {
   // A new verification mail for the signed-in user (limited per user per hour); 204 also
   // when the address is already verified or verification is off (nothing is sent then).
   api.post('/auth/resend-verification', bearerOrSession, async (c) => {
-    if (config.emailVerification !== 'off') await recovery.resendVerification(c.get('user')!)
+    await recovery.resendVerification(c.get('user')!)
     return c.body(null, 204)
   })
 

@@ -58,10 +58,10 @@ export function homePages(pages: Hono, s: Services): void {
 }
 
 async function dashboardPage(c: Context, s: Services): Promise<Response> {
-  const { auth, config } = s
+  const { auth } = s
   const user = currentUser(c)!
   const sessions = await auth.listSessions(user.id)
-  const unverified = config.emailVerification !== 'off' && !user.emailVerified
+  const unverified = auth.options.emailVerification !== 'off' && !user.emailVerified
   return renderPage(
     c,
     { title: 'Dashboard' },

@@ -18,7 +18,7 @@ async function profilePage(
   s: Services,
   state: { password?: FormProblem; apiKeys?: ApiKeysView } = {},
 ): Promise<Response> {
-  const { auth, config } = s
+  const { auth } = s
   const problem = state.password
   const keyProblem = state.apiKeys?.problem
   const user = currentUser(c)!
@@ -29,7 +29,7 @@ async function profilePage(
   )
   const keys = await keysOf(s, user.id)
   const token = csrfToken(c)
-  const showVerify = config.emailVerification !== 'off'
+  const showVerify = auth.options.emailVerification !== 'off'
   return renderPage(
     c,
     {
@@ -67,7 +67,7 @@ async function profilePage(
 
 /** GET /profile, the password form, a new confirmation mail; the API-key routes. */
 export function profilePages(pages: Hono, s: Services): void {
-  const { auth, config } = s
+  const { auth } = s
 
   pages.get('/profile', requireLogin, (c) => profilePage(c, s))
 
@@ -105,7 +105,7 @@ export function profilePages(pages: Hono, s: Services): void {
 
   pages.post('/profile/verify-email', requireLogin, requireCsrf, async (c) => {
     const user = currentUser(c)!
-    if (config.emailVerification === 'off' || user.emailVerified) return c.redirect('/profile', 303)
+    if (auth.options.emailVerification === 'off' || user.emailVerified) return c.redirect('/profile', 303)
     try {
       await s.recovery.resendVerification(user)
     } catch (error) {

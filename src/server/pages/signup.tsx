@@ -109,7 +109,7 @@ function signupPage(
 
 /** GET and POST /signup: a new account, signed in at once unless its email must be confirmed first. */
 export function signupPages(pages: Hono, s: Services): void {
-  const { auth, config } = s
+  const { auth } = s
 
   pages.get('/signup', (c) => signupPage(c, s, { email: '', username: '', name: '' }))
 
@@ -134,7 +134,7 @@ export function signupPages(pages: Hono, s: Services): void {
       if (isFormError(error)) return signupPage(c, s, values, problemFrom(error))
       throw error
     }
-    if (config.emailVerification !== 'off') await s.recovery.sendVerificationSafely(user)
+    await s.recovery.sendVerificationSafely(user)
     try {
       await signInWithSession(c, passwordProof(user))
     } catch (error) {
@@ -160,7 +160,7 @@ export function signupPages(pages: Hono, s: Services): void {
     setFlash(
       c,
       'success',
-      config.emailVerification === 'optional'
+      auth.options.emailVerification === 'optional'
         ? `Welcome, ${displayName(user)}! Your account is ready. We sent a link to confirm ${user.email}.`
         : `Welcome, ${displayName(user)}! Your account is ready.`,
     )

@@ -139,8 +139,10 @@ export class AccountRecovery {
    * For the request that created the account (API and page sign-up, login awaiting
    * verification): the account exists whatever the mail does, so a failure is logged
    * (logger.warn) and never thrown. False when the mail failed; the user can ask again.
+   * Nothing is sent when `emailVerification` is `off`.
    */
   async sendVerificationSafely(user: User): Promise<boolean> {
+    if (this.auth.options.emailVerification === 'off') return true
     try {
       await this.sendVerification(user)
       return true
@@ -156,7 +158,7 @@ export class AccountRecovery {
    * failed mail is MAIL_UNAVAILABLE (503), since sending it is all this request does.
    */
   async resendVerification(user: User): Promise<boolean> {
-    if (user.emailVerified) return false
+    if (user.emailVerified || this.auth.options.emailVerification === 'off') return false
     await limitPerHour(this.auth.stores.kv, `verify:resend:${user.id}`, this.#o.resendPerHour)
     if (!(await this.sendVerificationSafely(user)))
       throw new AuthError('MAIL_UNAVAILABLE', { retryAfter: 60 })
