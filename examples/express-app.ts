@@ -1,6 +1,6 @@
 // The README's "Add login to your Express app", runnable: `npx tsx examples/express-app.ts`.
 import express from 'express'
-import { createAuth, type Stores, toPublicUser } from 'gatehouse'
+import { createAuth, type Stores, toPublicUser } from 'gatehouse-auth'
 import {
   authErrorHandler,
   gatehouse,
@@ -8,8 +8,8 @@ import {
   loginRequired,
   logout,
   permissionRequired,
-} from 'gatehouse/express'
-import { createSqlStores } from 'gatehouse/stores/sql'
+} from 'gatehouse-auth/express'
+import { createSqlStores } from 'gatehouse-auth/stores/sql'
 
 export async function createApp(stores?: Stores) {
   const auth = await createAuth({

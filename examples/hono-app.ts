@@ -1,6 +1,6 @@
 // The README's "Add login to your Hono app", runnable: `npx tsx examples/hono-app.ts`.
 import { serve } from '@hono/node-server'
-import { createAuth, type Stores, toPublicUser } from 'gatehouse'
+import { createAuth, type Stores, toPublicUser } from 'gatehouse-auth'
 import {
   authErrorHandler,
   csrfProtect,
@@ -11,8 +11,8 @@ import {
   loginRequired,
   logout,
   roleRequired,
-} from 'gatehouse/hono'
-import { createSqlStores } from 'gatehouse/stores/sql'
+} from 'gatehouse-auth/hono'
+import { createSqlStores } from 'gatehouse-auth/stores/sql'
 import { Hono } from 'hono'
 
 export async function createApp(stores?: Stores) {

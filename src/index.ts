@@ -1,6 +1,6 @@
 /**
- * gatehouse — the framework-free core (package entry point "."). Adapters: `gatehouse/hono`,
- * `gatehouse/express`; stores: `gatehouse/stores/*` (src/entries/).
+ * gatehouse — the framework-free core (package entry point "."). Adapters: `gatehouse-auth/hono`,
+ * `gatehouse-auth/express`; stores: `gatehouse/stores/*` (src/entries/).
  *
  * The public surface is what README.md documents, and only that: test/exports.test.ts
  * lists the exact runtime names of every entry point, so an export added here needs its

@@ -5,15 +5,15 @@
  * export fails here. A new public name needs its README line and its place in EXPORTS.
  */
 import { readFileSync } from 'node:fs'
-import type { AuthOptions, Stores, User } from 'gatehouse'
-import * as core from 'gatehouse'
-import * as crypto from 'gatehouse/crypto'
-import * as express from 'gatehouse/express'
-import * as hono from 'gatehouse/hono'
-import * as contracts from 'gatehouse/stores/contracts'
-import * as memory from 'gatehouse/stores/memory'
-import * as redis from 'gatehouse/stores/redis'
-import * as sql from 'gatehouse/stores/sql'
+import type { AuthOptions, Stores, User } from 'gatehouse-auth'
+import * as core from 'gatehouse-auth'
+import * as crypto from 'gatehouse-auth/crypto'
+import * as express from 'gatehouse-auth/express'
+import * as hono from 'gatehouse-auth/hono'
+import * as contracts from 'gatehouse-auth/stores/contracts'
+import * as memory from 'gatehouse-auth/stores/memory'
+import * as redis from 'gatehouse-auth/stores/redis'
+import * as sql from 'gatehouse-auth/stores/sql'
 import { describe, expect, it } from 'vitest'
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
@@ -23,7 +23,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 /** Every runtime export of every entry point: exactly these, no more. */
 const EXPORTS: Record<string, { module: Record<string, unknown>; names: string[] }> = {
-  gatehouse: {
+  'gatehouse-auth': {
     module: core,
     names: [
       'AccountRecovery',
@@ -43,7 +43,7 @@ const EXPORTS: Record<string, { module: Record<string, unknown>; names: string[]
       'verifyAccessToken',
     ],
   },
-  'gatehouse/hono': {
+  'gatehouse-auth/hono': {
     module: hono,
     names: [
       'authErrorHandler',
@@ -61,7 +61,7 @@ const EXPORTS: Record<string, { module: Record<string, unknown>; names: string[]
       'tokenRoleRequired',
     ],
   },
-  'gatehouse/express': {
+  'gatehouse-auth/express': {
     module: express,
     names: [
       'authErrorHandler',
@@ -78,10 +78,10 @@ const EXPORTS: Record<string, { module: Record<string, unknown>; names: string[]
       'tokenRoleRequired',
     ],
   },
-  'gatehouse/stores/memory': { module: memory, names: ['createMemoryStores'] },
-  'gatehouse/stores/sql': { module: sql, names: ['createSqlStores'] },
-  'gatehouse/stores/redis': { module: redis, names: ['composeStores', 'createRedisStores'] },
-  'gatehouse/crypto': {
+  'gatehouse-auth/stores/memory': { module: memory, names: ['createMemoryStores'] },
+  'gatehouse-auth/stores/sql': { module: sql, names: ['createSqlStores'] },
+  'gatehouse-auth/stores/redis': { module: redis, names: ['composeStores', 'createRedisStores'] },
+  'gatehouse-auth/crypto': {
     module: crypto,
     names: [
       'Fernet',
@@ -95,13 +95,13 @@ const EXPORTS: Record<string, { module: Record<string, unknown>; names: string[]
       'verifyItsdangerous',
     ],
   },
-  'gatehouse/stores/contracts': { module: contracts, names: [] },
+  'gatehouse-auth/stores/contracts': { module: contracts, names: [] },
 }
 
 /** `import { a, type B, c } from 'gatehouse…'` statements in README.md's code blocks. */
 function readmeImports(): { from: string; name: string }[] {
   const found: { from: string; name: string }[] = []
-  for (const m of readme.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(gatehouse[^']*)'/g)) {
+  for (const m of readme.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(gatehouse-auth[^']*)'/g)) {
     for (const part of m[1]!.split(',')) {
       const name = part.trim()
       if (name && !name.startsWith('type ')) found.push({ from: m[2]!, name })
@@ -113,7 +113,7 @@ function readmeImports(): { from: string; name: string }[] {
 describe('package entry points', () => {
   it('package.json maps exactly the entry points tested here', () => {
     expect(
-      Object.keys(pkg.exports).map((k) => (k === '.' ? 'gatehouse' : `gatehouse/${k.slice(2)}`)),
+      Object.keys(pkg.exports).map((k) => (k === '.' ? 'gatehouse-auth' : `gatehouse-auth/${k.slice(2)}`)),
     ).toEqual(expect.arrayContaining(Object.keys(EXPORTS)))
     expect(Object.keys(pkg.exports)).toHaveLength(Object.keys(EXPORTS).length)
   })

@@ -1,5 +1,5 @@
 /**
- * Package entry point "gatehouse/crypto" (`gatehouse-auth/crypto` once the package is renamed): what Flet ships beside its login, made
+ * Package entry point "gatehouse-auth/crypto" (`gatehouse-auth/crypto` once the package is renamed): what Flet ships beside its login, made
  * compatible and safer. Fernet and MultiFernet (byte-compatible with Python's
  * cryptography), passphrase `encrypt`/`decrypt` (our versioned envelope, and Flet's
  * format read and written), purpose-bound timed tokens (`sign`/`verify`), and

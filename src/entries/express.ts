@@ -1,5 +1,5 @@
 /**
- * Package entry point "gatehouse/express": the Express middleware README.md documents
+ * Package entry point "gatehouse-auth/express": the Express middleware README.md documents
  * (`req.user`, `req.authSession`, `req.identity`, `req.claims` are typed by the adapter's
  * declaration merging). Only the names listed here are public (test/exports.test.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * Package entry point "gatehouse/hono": the Hono middleware README.md documents. Only the
+ * Package entry point "gatehouse-auth/hono": the Hono middleware README.md documents. Only the
  * names listed here are public (test/exports.test.ts checks the exact set).
  */
 export {

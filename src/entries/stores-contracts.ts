@@ -1,2 +1,2 @@
-/** Package entry point "gatehouse/stores/contracts": the store contracts, types only. */
+/** Package entry point "gatehouse-auth/stores/contracts": the store contracts, types only. */
 export type * from '../stores/contracts.ts'

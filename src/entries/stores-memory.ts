@@ -1,2 +1,2 @@
-/** Package entry point "gatehouse/stores/memory": `createMemoryStores()` (tests, one process). */
+/** Package entry point "gatehouse-auth/stores/memory": `createMemoryStores()` (tests, one process). */
 export { createMemoryStores, type MemoryStoresOptions } from '../stores/memory/index.ts'

@@ -1,5 +1,5 @@
 /**
- * Package entry point "gatehouse/stores/redis": `createRedisStores()` for sessions and
+ * Package entry point "gatehouse-auth/stores/redis": `createRedisStores()` for sessions and
  * key-value data in Redis, and `composeStores(sql, redis)` to assemble the full `Stores`.
  */
 export {
