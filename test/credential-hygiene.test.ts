@@ -40,13 +40,17 @@ describe('minting an API key', () => {
     await s.close()
   })
 
-  it('with a token: a fresh one (from a login) may, a refreshed one needs the password', async () => {
+  it('with a token: a fresh one within five minutes of its login may, a refreshed one needs the password', async () => {
     const s = await createTestServer()
     await signedUp(s, 'bob')
     const pair = await tokens(s, 'bob')
     const api = new Client(s.send)
-    s.clock.advance(6 * 60_000)
+    s.clock.advance(4 * 60_000)
     expect((await api.post('/api/keys', { name: 'fresh' }, bearer(pair.access_token))).status).toBe(201)
+    // Still fresh (a login token) and still alive (15 min), but its login is 6 minutes old.
+    s.clock.advance(2 * 60_000)
+    const late = await api.post('/api/keys', { name: 'late' }, bearer(pair.access_token))
+    expect(await code(late)).toBe('FRESH_LOGIN_REQUIRED')
     const refreshed = (await (
       await api.post('/api/auth/refresh', { refresh_token: pair.refresh_token })
     ).json()) as {

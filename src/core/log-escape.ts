@@ -21,10 +21,11 @@ const ESCAPING = Symbol('gatehouse.escapingLogger')
 /** `logger` with every line escaped; wrapping twice is a no-op, so lines are never escaped twice. */
 export function escapingLogger(logger: Logger): Logger {
   if ((logger as { [ESCAPING]?: true })[ESCAPING]) return logger
-  const info = logger.info
+  const { info, error } = logger
   return {
     [ESCAPING]: true,
     warn: (message: string) => logger.warn(escapeLogLine(String(message))),
     ...(info ? { info: (message: string) => info.call(logger, escapeLogLine(String(message))) } : {}),
+    ...(error ? { error: (message: string) => error.call(logger, escapeLogLine(String(message))) } : {}),
   } as Logger
 }

@@ -1,3 +1,5 @@
+import { escapingLogger } from './log-escape.ts'
+
 /** Where Gatehouse writes; every line it gets is already escaped (log-escape.ts). */
 export interface Logger {
   warn(message: string): void
@@ -9,8 +11,9 @@ export interface Logger {
 /** Logs an unexpected (non-AuthError) failure with its stack, in one call. */
 export function logUnexpected(logger: Logger | undefined, where: string, error: unknown): void {
   const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error)
+  // `where` carries the request path: escaped whichever logger gets it (wrapping twice is a no-op).
+  const out = escapingLogger(logger ?? { warn: (m) => console.error(`[gatehouse] ${m}`) })
   const line = `${where} failed: ${detail}`
-  if (!logger) console.error(`[gatehouse] ${line}`)
-  else if (logger.error) logger.error(line)
-  else logger.warn(line)
+  if (out.error) out.error(line)
+  else out.warn(line)
 }

@@ -112,13 +112,14 @@ export class PasswordMethod {
 
   /**
    * Clears the login throttle of an account (an operator letting in a user locked out by
-   * someone else's guesses): its login counter and its password-change counter. Audited.
+   * someone else's guesses): its login, password-change and re-authentication counters. Audited.
    */
   async clearThrottle(userId: string, actor: User | null, ctx: Partial<RequestContext> = {}): Promise<void> {
     const user = await this.auth.stores.users.getUserById(userId)
     if (!user) throw new AuthError('NOT_FOUND')
     await this.auth.throttle.clearAccount(`user:${user.id}`)
     await this.auth.throttle.clearAccount(`password-change:${user.id}`)
+    await this.auth.throttle.clearAccount(`reauth:${user.id}`)
     await this.auth.audit({ type: 'user.throttle_clear', userId: user.id, actorId: actor?.id ?? null, ctx })
   }
 
@@ -141,7 +142,11 @@ export class PasswordMethod {
       this.auth.clock() - who.session.createdAt <= withinSeconds * 1000
     )
       return
-    if (who.via === 'token' && who.claims?.fresh === true) return
+    // A fresh token (from a login, not a refresh) counts only while its login is recent: a
+    // token lives up to accessTtl, longer than the window.
+    const iat = Number(who.claims?.iat)
+    if (who.via === 'token' && who.claims?.fresh === true && this.auth.clock() / 1000 - iat <= withinSeconds)
+      return
     const required = new AuthError('FRESH_LOGIN_REQUIRED', {
       message: 'Enter your password to confirm it is you.',
       fields: { password: 'Enter your current password.' },
