@@ -74,3 +74,31 @@ for (const [name, make] of Object.entries(apps)) {
     })
   })
 }
+
+describe('a logger handed to authErrorHandler directly', () => {
+  it('gets escaped lines too: a path cannot forge a second log line (Hono and Express)', async () => {
+    for (const framework of ['hono', 'express'] as const) {
+      const { auth } = await setup()
+      const lines: string[] = []
+      const raw = { warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) }
+      let send: (r: Request) => Promise<Response>
+      if (framework === 'hono') {
+        const app = new Hono()
+        app.onError(ho.authErrorHandler({ logger: raw }))
+        app.use(ho.gatehouse(auth))
+        app.get('/a/:x', () => bug())
+        send = sendViaHono(app)
+      } else {
+        const app = express()
+        app.use(ex.gatehouse(auth))
+        app.get('/a/:x', () => bug())
+        app.use(ex.authErrorHandler({ logger: raw }))
+        send = sendViaExpress(app)
+      }
+      const res = await send(new Request('http://localhost:8000/a/x%0A[gatehouse]%20login%20ok%20admin'))
+      expect(res.status).toBe(500)
+      expect(lines, framework).toHaveLength(1)
+      expect(lines[0]!.split('\n'), framework).toHaveLength(1)
+    }
+  })
+})
