@@ -49,3 +49,47 @@ describe.each([
     expect(await auth.listSessions(user.id)).toEqual([])
   })
 })
+
+describe('the server with a module that holds sign-ins', () => {
+  it('sign-up still answers 201 (no session) and the JSON login answers 202 pending', async () => {
+    const { createTestServer } = await import('./helpers/server.ts')
+    const s = await createTestServer({
+      auth: {
+        password: { memoryCost: 8192, timeCost: 1 },
+        modules: [
+          { id: 'second-factor', hooks: { challenge: async () => ({ kind: 'totp', data: { step: 1 } }) } },
+        ],
+      },
+    })
+    const browser = new Client(s.send)
+    const signup = await browser.post('/api/auth/signup', {
+      email: 'cyril@example.com',
+      username: 'cyril',
+      password: PASSWORD,
+    })
+    expect(signup.status).toBe(201)
+    expect((await browser.get('/api/me')).status).toBe(401)
+    const login = await new Client(s.send).post('/api/auth/login', { login: 'cyril', password: PASSWORD })
+    expect(login.status).toBe(202)
+    expect(await login.json()).toEqual({ status: 'pending', challenge: 'totp', step: 1 })
+    await s.close()
+  })
+
+  it('a signedIn hook that throws is logged and the sign-in still completes', async () => {
+    const warnings: string[] = []
+    const auth = await createAuth({
+      mode: 'test',
+      stores: createMemoryStores(),
+      password: { memoryCost: 8192, timeCost: 1 },
+      logger: { warn: (m) => warnings.push(m) },
+      modules: [{ id: 'flaky', hooks: { signedIn: async () => Promise.reject(new Error('webhook down')) } }],
+    })
+    await auth.signUp({ email: 'dee@example.com', username: 'dee', password: PASSWORD })
+    const res = await new Client(sendViaHono(honoApp(auth))).post('/login', {
+      login: 'dee',
+      password: PASSWORD,
+    })
+    expect(res.status).toBe(200)
+    expect(warnings.some((w) => w.includes('signedIn hook failed: webhook down'))).toBe(true)
+  })
+})

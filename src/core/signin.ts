@@ -68,7 +68,14 @@ export async function signIn(
     await auth.recordLogin(user, ctx)
     result = { status: 'signed-in', user, tokens }
   }
-  for (const hooks of auth.modules.hooks) await hooks.signedIn?.(proof, ctx)
+  // The credential is issued: a failing hook is logged, never turned into a lost sign-in.
+  for (const hooks of auth.modules.hooks) {
+    try {
+      await hooks.signedIn?.(proof, ctx)
+    } catch (error) {
+      auth.options.logger.warn(`signedIn hook failed: ${(error as Error)?.message ?? String(error)}`)
+    }
+  }
   return result
 }
 

@@ -1,11 +1,9 @@
 import type { Hono } from 'hono'
 import { jsonBody } from '../../adapters/hono.ts'
 import { field } from '../../core/body.ts'
-import { AuthError } from '../../core/errors.ts'
-import { passwordProof } from '../../core/methods/password/password-method.ts'
 import { toPublicUser } from '../../core/users.ts'
 import type { Services } from '../services.ts'
-import { signInWithSession } from '../sign-in.ts'
+import { signInAfterSignUp } from '../sign-in.ts'
 import { bearerOrSession } from './params.ts'
 
 /** Sign-up, password reset, new-device unlock, email verification and logout-all. */
@@ -25,12 +23,8 @@ export function accountRoutes(api: Hono, s: Services): void {
     )
     // The account exists now: a failed mail is logged, never a failed sign-up (resend-verification).
     await recovery.sendVerificationSafely(user)
-    // Signing up logs in (a session cookie), unless the pipeline's gate wants the address verified first.
-    try {
-      await signInWithSession(c, passwordProof(user))
-    } catch (error) {
-      if (!(error instanceof AuthError && error.code === 'EMAIL_NOT_VERIFIED')) throw error
-    }
+    // Signing up logs in (a session cookie) when the pipeline's gates allow it now.
+    await signInAfterSignUp(c, user)
     return c.json({ user: toPublicUser(user) }, 201)
   })
 

@@ -1,12 +1,10 @@
 import type { Context, Hono } from 'hono'
 import { csrfToken } from '../../adapters/hono.ts'
-import { AuthError } from '../../core/errors.ts'
 import { lifetimeInWords } from '../../core/mail/lifetime.ts'
-import { passwordProof } from '../../core/methods/password/password-method.ts'
 import { RECOVERY_DEFAULTS } from '../../core/options.ts'
 import type { User } from '../../stores/contracts.ts'
 import type { Services } from '../services.ts'
-import { signInWithSession } from '../sign-in.ts'
+import { signInAfterSignUp } from '../sign-in.ts'
 import { setFlash } from './flash.ts'
 import { type FormProblem, isFormError, problemFrom } from './form-problem.ts'
 import { CsrfField, echo, Field, FormAlert, readForm, str } from './forms.tsx'
@@ -135,10 +133,16 @@ export function signupPages(pages: Hono, s: Services): void {
       throw error
     }
     await s.recovery.sendVerificationSafely(user)
-    try {
-      await signInWithSession(c, passwordProof(user))
-    } catch (error) {
-      if (!(error instanceof AuthError && error.code === 'EMAIL_NOT_VERIFIED')) throw error
+    const outcome = await signInAfterSignUp(c, user)
+    if (outcome === 'pending') {
+      setFlash(
+        c,
+        'success',
+        `Welcome, ${displayName(user)}! Your account is ready: log in to finish setting it up.`,
+      )
+      return c.redirect('/login', 303)
+    }
+    if (outcome === 'verify-email') {
       return renderPage(
         c,
         { title: 'Check your email', card: true },
