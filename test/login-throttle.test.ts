@@ -118,6 +118,28 @@ for (const kind of Object.keys(backends)) {
       expect(checks.n).toBe(before)
     })
 
+    it('a cancelled attempt whose counter a success cleared meanwhile leaves no spare attempt', async () => {
+      const auth = await makeAuth(kind, {
+        account: { points: 3, duration: 900 },
+        ip: { points: 1000, duration: 900 },
+      })
+      const attempt = { ip: '198.51.100.7', account: 'user:race', deviceId: null }
+      const a = await auth.throttle.begin(attempt)
+      const b = await auth.throttle.begin(attempt)
+      await auth.throttle.succeeded(b) // clears the account counter
+      await auth.throttle.cancel(a) // must not push it below zero
+      let passed = 0
+      for (let i = 0; i < 6; i++) {
+        try {
+          await auth.throttle.begin(attempt)
+          passed++
+        } catch {
+          // RATE_LIMITED
+        }
+      }
+      expect(passed).toBe(3)
+    })
+
     it('three concurrent bursts from one IP across accounts get at most the IP limit of password checks', async () => {
       const auth = await makeAuth(kind, {
         ip: { points: 50, duration: 900 },

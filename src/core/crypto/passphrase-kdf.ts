@@ -20,7 +20,8 @@ export const FLET_LEGACY_ITERATIONS = 100_000
 /** Below this the passphrase is too cheap to guess; Flet's legacy count is the floor. */
 export const MIN_ITERATIONS = FLET_LEGACY_ITERATIONS
 /** A token names its own count; above this it could make one decryption cost seconds (a DoS), so it is refused. */
-export const MAX_ITERATIONS = 10_000_000
+// A forged token names its own count, and PBKDF2 shares the thread pool with argon2: bound it.
+export const MAX_ITERATIONS = 2_000_000
 export const SALT_BYTES = 16
 
 export function isAllowedIterations(iterations: unknown): iterations is number {

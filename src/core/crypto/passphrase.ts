@@ -31,7 +31,7 @@ export type PassphraseFormat = 'gatehouse' | 'flet'
 export interface PassphraseEncryptOptions {
   /** 'gatehouse' (default): our versioned envelope. 'flet': Flet's exact format, for data Flet must read. */
   format?: PassphraseFormat
-  /** PBKDF2 iterations, 600,000 by default; 100,000 to 10,000,000. */
+  /** PBKDF2 iterations, 600,000 by default; 100,000 to 2,000,000. */
   iterations?: number
 }
 

@@ -211,8 +211,14 @@ async function take(limiter: RateLimiterAbstract, key: string): Promise<Taken> {
 }
 
 /** Gives back the one point an attempt was granted. */
+/**
+ * Returns the point an attempt took — only while its counter still holds points: a success
+ * in between may have cleared the counter, and a reward then would leave it below zero (a
+ * spare attempt).
+ */
 async function giveBack(limiter: RateLimiterAbstract, key: string): Promise<void> {
-  await limiter.reward(key, 1)
+  const res = await limiter.get(key)
+  if (res && res.consumedPoints > 0) await limiter.reward(key, 1)
 }
 
 function retryAfter(res: RateLimiterRes): number {
