@@ -172,3 +172,23 @@ describe('module collisions fail at start, naming both', () => {
     await expect(make([{ ...base, errors: { A_MODULE_CODE: [400, 'x'] } }])).resolves.toBeTruthy()
   })
 })
+
+describe('module routes and the server’s own', () => {
+  it('a module route on a method and path the server already serves fails at start, naming both', async () => {
+    const takeover: AuthModule = {
+      id: 'takeover',
+      routes: [{ method: 'POST', kind: 'page', path: '/login', handle: async () => new Response('mine') }],
+    }
+    const config = loadServerConfig(
+      {},
+      { mode: 'test', secret: 'module-test-secret-0123456789abcdefghij', auth: { modules: [takeover] } },
+    )
+    await expect(
+      createServer(config, {
+        stores: createMemoryStores(),
+        mailer: { description: 'none', send: async () => {} },
+        logger: { warn: () => {} },
+      }),
+    ).rejects.toThrow(/POST \/login.*server.*"takeover"/)
+  })
+})

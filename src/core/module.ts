@@ -86,7 +86,8 @@ export interface ModuleRegistry {
   readonly modules: readonly AuthModule[]
   readonly auditTypes: readonly string[]
   readonly tokenPurposes: readonly string[]
-  readonly routes: readonly ModuleRoute[]
+  /** Each route with the id of the module that contributes it. */
+  readonly routes: readonly { module: string; route: ModuleRoute }[]
   readonly hooks: readonly SignInHooks[]
   /** `<id>/<name>` → migration. */
   readonly migrations: Record<string, ModuleMigration>
@@ -146,7 +147,7 @@ export function composeModules(
     modules,
     auditTypes: [...owners.audit.keys()],
     tokenPurposes: [...owners.purpose.keys()],
-    routes: modules.flatMap((m) => m.routes ?? []),
+    routes: modules.flatMap((m) => (m.routes ?? []).map((route) => ({ module: m.id, route }))),
     hooks: modules.flatMap((m) => (m.hooks ? [m.hooks] : [])),
     migrations,
   }

@@ -71,7 +71,15 @@ export async function createServer(
     onError: (e) => logger.warn(`mail failed: ${(e as Error).message}`),
   })
   const services: Services = { config, auth, mailer, outbox, recovery, unlock }
-  const app = serverApp(services, stores, logger)
+  let app: Hono
+  try {
+    app = serverApp(services, stores, logger)
+  } catch (error) {
+    // A module route that collides with the server's own: nothing may stay open.
+    mailer.close?.()
+    await auth.close()
+    throw error
+  }
 
   // Nothing else deletes expired sessions and tokens from SQL tables (Redis expires its own).
   const purging = opened.purge ? startPurging(opened.purge, logger, options.schedule ?? everyInterval) : null
@@ -186,9 +194,15 @@ function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
     }),
   )
   app.get('/.well-known/jwks.json', jwksRoute(auth))
-  mountModuleRoutes(app, auth)
-  app.route('/api', apiRoutes(services))
-  app.route('/', pageRoutes(services))
+  const api = apiRoutes(services)
+  const pages = pageRoutes(services)
+  const own = [
+    ...api.routes.map((r) => `${r.method} /api${r.path}`),
+    ...pages.routes.map((r) => `${r.method} ${r.path}`),
+  ]
+  mountModuleRoutes(app, auth, own)
+  app.route('/api', api)
+  app.route('/', pages)
 
   app.notFound((c) =>
     c.req.path.startsWith('/api/')

@@ -155,12 +155,19 @@ export function loginPages(pages: Hono, s: Services): void {
       await signInWithSession(c, passwordProof(user), { remember })
     } catch (error) {
       if (!(error instanceof AuthError && error.code === 'EMAIL_NOT_VERIFIED')) throw error
-      await s.recovery.sendVerificationSafely(user)
+      // A new link, within the per-user hourly limit (every correct-password login would mail one).
+      const sent = await s.recovery.resendVerification(user).catch((e: unknown) => {
+        if (e instanceof AuthError && (e.code === 'RATE_LIMITED' || e.code === 'MAIL_UNAVAILABLE'))
+          return false
+        throw e
+      })
       return loginPage(c, s, {
         ...state,
         problem: {
           status: 403,
-          message: `Please confirm your email address first. We sent a new confirmation link to ${user.email}.`,
+          message: sent
+            ? `Please confirm your email address first. We sent a new confirmation link to ${user.email}.`
+            : `Please confirm your email address first: open the confirmation link we sent to ${user.email}.`,
         },
       })
     }
