@@ -2,7 +2,6 @@ import type { Hono } from 'hono'
 import { jsonBody, roleRequired } from '../../adapters/hono.ts'
 import { ADMIN_ROLE } from '../../core/auth.ts'
 import { field } from '../../core/body.ts'
-import { AuthError } from '../../core/errors.ts'
 import { toPublicUser } from '../../core/users.ts'
 import type { Services } from '../services.ts'
 import { idParam, intParam } from './params.ts'
@@ -29,8 +28,7 @@ export function adminRoutes(api: Hono, s: Services): void {
 
   api.post('/admin/users', roleRequired(ADMIN_ROLE), async (c) => {
     const body = await jsonBody(c)
-    if (body.roles !== undefined && !Array.isArray(body.roles))
-      throw new AuthError('VALIDATION_FAILED', { fields: { roles: 'Must be a list of role names.' } })
+    // Validated by the core (roles: known role names), like every other field.
     const user = await auth.createUser(
       {
         email: field(body, 'email'),
@@ -47,16 +45,7 @@ export function adminRoutes(api: Hono, s: Services): void {
   api.patch('/admin/users/:id', roleRequired(ADMIN_ROLE), async (c) => {
     const body = await jsonBody(c)
     const id = idParam(c.req.param('id'))
-    if (body.active !== undefined && typeof body.active !== 'boolean') {
-      throw new AuthError('VALIDATION_FAILED', { fields: { active: 'Must be true or false.' } })
-    }
-    if (
-      body.roles !== undefined &&
-      !(Array.isArray(body.roles) && body.roles.every((r) => typeof r === 'string'))
-    ) {
-      throw new AuthError('VALIDATION_FAILED', { fields: { roles: 'Must be a list of role names.' } })
-    }
-    // One validated, atomic write of roles and active together: all of it or nothing.
+    // The core validates roles and active, then makes one atomic write of roles and active together: all of it or nothing.
     const user = await auth.updateAccess(
       id,
       {
