@@ -56,7 +56,7 @@ export async function createServer(
   )
   const opened: OpenedStores = options.stores
     ? { stores: options.stores, purge: purgerOf(options.stores) }
-    : await openServerStores(config, options.clock)
+    : await openServerStores(config, options.clock, logger)
   const { stores } = opened
   const auth = await openAuth(config, options, opened, logger)
   const { mailer, outbox } = await openMailer(config, options, auth, stores, logger)
