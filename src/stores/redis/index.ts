@@ -72,7 +72,8 @@ export function createRedisStores({
     // A command in flight when the connection drops is retried once after a reconnection, then fails.
     maxRetriesPerRequest: 1,
     // Commands issued while the first connection is being made wait for it (bounded by
-    // commandTimeout); once connected, a command while disconnected fails at once.
+    // commandTimeout); once connected (or known to be down), a command while disconnected
+    // fails at once: there is no offline queue to grow.
     enableOfflineQueue: true,
     // Never give up: the process recovers by itself when Redis returns.
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), maxReconnectDelayMs),
@@ -81,6 +82,8 @@ export function createRedisStores({
   // every failed attempt. One line per outage, one per recovery.
   let down = false
   redis.on('error', (error: Error) => {
+    // Known to be unreachable: from now on a command fails at once rather than waiting.
+    redis.options.enableOfflineQueue = false
     if (down) return
     down = true
     logger.warn(
