@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createRedisStores } from '../src/stores/redis/index.ts'
 import { createMemoryStores } from '../src/stores/memory/index.ts'
+import { createRedisStores } from '../src/stores/redis/index.ts'
 import {
   freePort,
   type GatehouseProcess,
@@ -27,7 +27,10 @@ const dir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-outage-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** The answer and how long it took (ms). */
-async function timed(url: string, init?: RequestInit): Promise<{ status: number; ms: number; res: Response }> {
+async function timed(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; ms: number; res: Response }> {
   const start = performance.now()
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) })
   await res.clone().arrayBuffer()
@@ -89,7 +92,10 @@ describe.skipIf(!available)('Redis outage under gatehouse serve', { timeout: 120
       }
 
       await redis.start()
-      await waitFor('readiness after Redis is back', async () => (await timed(`${url}/readyz`)).status === 200)
+      await waitFor(
+        'readiness after Redis is back',
+        async () => (await timed(`${url}/readyz`)).status === 200,
+      )
       expect((await timed(`${url}/api/auth/login`, login)).status).toBe(200)
       expect((await timed(`${url}/api/me`, bearer)).status).toBe(200)
 

@@ -5,7 +5,6 @@
  * SIGTERM to `npm start` stops the server (npm's child is the server itself), in-flight
  * requests get a configurable grace, and the port is closed.
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -34,7 +33,9 @@ const portOf = (url: string) => Number(new URL(url).port)
 function exitWithin(p: GatehouseProcess, ms: number): Promise<number | null> {
   return Promise.race([
     p.exited,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms)),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms),
+    ),
   ])
 }
 
@@ -73,7 +74,10 @@ describe('gatehouse serve', { timeout: 120_000 }, () => {
   })
 
   it('SIGTERM to `npm start` stops the server: npm and the server exit 0 and the port closes', async () => {
-    const server = await spawnGatehouse(env('npm'), { command: 'npm', args: ['run', 'start', '--', '--port', '0'] })
+    const server = await spawnGatehouse(env('npm'), {
+      command: 'npm',
+      args: ['run', 'start', '--', '--port', '0'],
+    })
     try {
       const port = portOf(server.url)
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
@@ -141,7 +145,8 @@ describe('a form POST failing the Origin check because of the public URL', () =>
     // A forged cross-site POST is refused and says nothing about the configuration.
     expect((await post('https://evil.example', '127.0.0.1:8314')).status).toBe(403)
     expect(warnings.filter((w) => /Origin check/.test(w))).toEqual([])
-    for (let i = 0; i < 3; i++) expect((await post('http://127.0.0.1:8314', '127.0.0.1:8314')).status).toBe(403)
+    for (let i = 0; i < 3; i++)
+      expect((await post('http://127.0.0.1:8314', '127.0.0.1:8314')).status).toBe(403)
     const lines = warnings.filter((w) => /Origin check/.test(w))
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(

@@ -11,7 +11,7 @@ import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
-import { AuthError } from '../src/core/errors.ts'
+import type { AuthError } from '../src/core/errors.ts'
 import { createServer } from '../src/server/app.ts'
 import { loadServerConfig } from '../src/server/config.ts'
 import { StoreConfigError } from '../src/stores/errors.ts'
@@ -85,7 +85,10 @@ describe('SQLite folders', () => {
     expect(existsSync(missing)).toBe(false)
 
     const dataDir = join(dir, 'fresh-data-dir')
-    const server = await createServer(loadServerConfig({ GATEHOUSE_MODE: 'test', GATEHOUSE_DATA_DIR: dataDir }), quiet)
+    const server = await createServer(
+      loadServerConfig({ GATEHOUSE_MODE: 'test', GATEHOUSE_DATA_DIR: dataDir }),
+      quiet,
+    )
     try {
       expect(existsSync(join(dataDir, 'gatehouse.db'))).toBe(true)
     } finally {
@@ -121,7 +124,10 @@ describe('the CLI names the setting and exits 78', { timeout: 120_000 }, () => {
 
 describe('PostgreSQL user by libpq rules', () => {
   it('the URL, then PGUSER, then the operating-system user', () => {
-    expect(postgresUser('postgres://alice@db/x', { PGUSER: 'bob' })).toEqual({ user: 'alice', from: 'the URL' })
+    expect(postgresUser('postgres://alice@db/x', { PGUSER: 'bob' })).toEqual({
+      user: 'alice',
+      from: 'the URL',
+    })
     expect(postgresUser('postgres://db/x?user=carol', { PGUSER: 'bob' })).toEqual({
       user: 'carol',
       from: 'the URL',
@@ -133,27 +139,32 @@ describe('PostgreSQL user by libpq rules', () => {
     })
   })
 
-  it.skipIf(!pgUp)('a URL without a user connects as PGUSER; a user that fails is named in the error', async () => {
-    const host = new URL(PG_URL)
-    const noUser = `postgres://${host.host}${host.pathname}`
-    const saved = process.env.PGUSER
-    try {
-      process.env.PGUSER = decodeURIComponent(host.username) || 'postgres'
-      const stores = await createSqlStores({ url: noUser, migrate: false, poolSize: 1 })
-      const { rows } = await sql<{ u: string }>`select current_user as u`.execute(stores.db)
-      expect(rows[0]!.u).toBe(process.env.PGUSER)
-      await stores.close()
+  it.skipIf(!pgUp)(
+    'a URL without a user connects as PGUSER; a user that fails is named in the error',
+    async () => {
+      const host = new URL(PG_URL)
+      const noUser = `postgres://${host.host}${host.pathname}`
+      const saved = process.env.PGUSER
+      try {
+        process.env.PGUSER = decodeURIComponent(host.username) || 'postgres'
+        const stores = await createSqlStores({ url: noUser, migrate: false, poolSize: 1 })
+        const { rows } = await sql<{ u: string }>`select current_user as u`.execute(stores.db)
+        expect(rows[0]!.u).toBe(process.env.PGUSER)
+        await stores.close()
 
-      process.env.PGUSER = 'gh_no_such_role'
-      const error = await createSqlStores({ url: noUser, migrate: false, poolSize: 1 }).catch((e: Error) => e)
-      expect(error).toBeInstanceOf(Error)
-      expect((error as Error).message).toMatch(/user "gh_no_such_role" \(from PGUSER\)/)
-      expect((error as Error).message).not.toMatch(/no PostgreSQL user name specified/)
-    } finally {
-      if (saved === undefined) delete process.env.PGUSER
-      else process.env.PGUSER = saved
-    }
-  })
+        process.env.PGUSER = 'gh_no_such_role'
+        const error = await createSqlStores({ url: noUser, migrate: false, poolSize: 1 }).catch(
+          (e: Error) => e,
+        )
+        expect(error).toBeInstanceOf(Error)
+        expect((error as Error).message).toMatch(/user "gh_no_such_role" \(from PGUSER\)/)
+        expect((error as Error).message).not.toMatch(/no PostgreSQL user name specified/)
+      } finally {
+        if (saved === undefined) delete process.env.PGUSER
+        else process.env.PGUSER = saved
+      }
+    },
+  )
 })
 
 describe('PostgreSQL timeouts', () => {
