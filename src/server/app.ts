@@ -213,7 +213,7 @@ function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
       if (now - storeFailureLoggedAt >= STORE_FAILURE_LOG_INTERVAL_MS) {
         storeFailureLoggedAt = now
         logger.warn(
-          `${c.req.method} ${c.req.path} answered 503: a store is unavailable (${rootMessage(error)}); further store failures in the next minute are not logged`,
+          `${c.req.method} ${c.req.path} failed (503): a store is unavailable (${rootMessage(error)}); further store failures in the next minute are not logged`,
         )
       }
     } else if (e.status >= 500)

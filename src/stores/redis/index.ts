@@ -79,17 +79,21 @@ export function createRedisStores({
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), maxReconnectDelayMs),
   })
   // Without an 'error' listener ioredis prints "Unhandled error event" with a stack trace on
-  // every failed attempt. One line per outage, one per recovery.
+  // every failed attempt. One line per outage (the first error, or the connection closing),
+  // one per recovery.
   let down = false
-  redis.on('error', (error: Error) => {
+  let closing = false
+  const wentDown = (reason: string) => {
     // Known to be unreachable: from now on a command fails at once rather than waiting.
     redis.options.enableOfflineQueue = false
-    if (down) return
+    if (down || closing) return
     down = true
     logger.warn(
-      `Redis ${masked} is unreachable (${error.message || error.name}); requests that need it answer 503 until it is back. Reconnecting…`,
+      `Redis ${masked} is unreachable (${reason}); requests that need it answer 503 until it is back. Reconnecting…`,
     )
-  })
+  }
+  redis.on('error', (error: Error) => wentDown(error.message || error.name))
+  redis.on('close', () => wentDown('connection closed'))
   redis.on('ready', () => {
     redis.options.enableOfflineQueue = false
     if (!down) return
@@ -115,6 +119,7 @@ export function createRedisStores({
       return deleted
     },
     close: async () => {
+      closing = true
       // QUIT needs a live connection; without one (an outage) just drop the socket.
       if (redis.status === 'ready') {
         const timer = setTimeout(() => redis.disconnect(), commandTimeoutMs)

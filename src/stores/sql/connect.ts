@@ -74,7 +74,7 @@ export async function connectSql({
   }
   throw new StoreConfigError(
     'DATABASE_URL',
-    `Invalid server setting "databaseUrl" (DATABASE_URL): unsupported database URL ${JSON.stringify(scheme(url))}; expected sqlite:<path>, postgres://… or postgresql://…`,
+    `Unsupported database URL ${JSON.stringify(scheme(url))} (DATABASE_URL): expected sqlite:<path>, postgres://… or postgresql://…`,
   )
 }
 
