@@ -114,6 +114,40 @@ describe.skipIf(!available)('Redis outage under gatehouse serve', { timeout: 120
     }
   })
 
+  it('starts while Redis is down: listening, 503 within 3 s, /healthz 200, ready once Redis is up', async () => {
+    const redis = new RedisProcess(await freePort()) // not started yet
+    let server: GatehouseProcess | null = null
+    try {
+      server = await spawnGatehouse({
+        GATEHOUSE_DATA_DIR: join(dir, 'late'),
+        REDIS_URL: redis.url,
+        GATEHOUSE_REDIS_PREFIX: 'outage-late:',
+        GATEHOUSE_SECRET: 'redis-outage-test-secret-0123456789abcdef',
+        GATEHOUSE_MODE: 'development',
+      })
+      const { url } = server
+      const login = json({ login: 'nobody', password: 'correct horse battery' })
+      for (const [name, attempt] of [
+        ['login', () => timed(`${url}/api/auth/login`, login)],
+        ['readyz', () => timed(`${url}/readyz`)],
+      ] as const) {
+        const { status, ms } = await attempt()
+        expect([name, status]).toEqual([name, 503])
+        expect(ms, `${name} took ${ms} ms`).toBeLessThan(3000)
+      }
+      expect((await timed(`${url}/healthz`)).status).toBe(200)
+      await redis.start()
+      await waitFor('readiness once Redis is up', async () => (await timed(`${url}/readyz`)).status === 200)
+      expect((await timed(`${url}/api/auth/login`, login)).status).toBe(401)
+      const log = server.output().out + server.output().err
+      expect(log).not.toMatch(/Unhandled error event/)
+      expect(log.match(/is unreachable/g)).toHaveLength(1)
+    } finally {
+      await server?.kill()
+      await redis.stop()
+    }
+  })
+
   it('createRedisStores: commands fail within the command timeout when Redis never answered, and close() returns', async () => {
     const port = await freePort() // nothing listens there
     const lines: string[] = []
