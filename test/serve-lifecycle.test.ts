@@ -58,9 +58,32 @@ describe('gatehouse serve', { timeout: 120_000 }, () => {
     try {
       expect(fixed.url).toBe(`http://127.0.0.1:${port}`)
       expect(fixed.publicUrl).toBe(`http://localhost:${port}`)
-      // The tokens' issuer is the public URL too.
-      const jwks = await fetch(`${fixed.url}/.well-known/jwks.json`)
-      expect(jwks.status).toBe(200)
+      // A browser on the public URL posts the login form: the Origin check passes (a wrong
+      // password is a 401 page, not a 403 CSRF failure).
+      const page = await fetch(`http://127.0.0.1:${port}/login`, { headers: { accept: 'text/html' } })
+      const cookie = page.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ')
+      const token = /name="csrf_token" value="([^"]+)"/.exec(await page.text())![1]!
+      const posted = await fetch(`http://127.0.0.1:${port}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: {
+          accept: 'text/html',
+          cookie,
+          origin: `http://localhost:${port}`,
+          'sec-fetch-site': 'same-origin',
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({
+          csrf_token: token,
+          login: 'nobody',
+          password: 'wrong password',
+        }).toString(),
+      })
+      expect(posted.status).not.toBe(403)
+      expect(await posted.text()).not.toMatch(/cross-site request check/)
     } finally {
       await fixed.kill()
     }
