@@ -2,9 +2,16 @@ import { Command, Option } from 'commander'
 import { ADMIN_ROLE, createAuth } from '../core/auth.ts'
 import { AuthError } from '../core/errors.ts'
 import { normalizeEmail } from '../core/users.ts'
-import { loadServerConfig, portSetting, readSetting, type ServerConfig } from '../server/config.ts'
+import {
+  loadServerConfig,
+  portSetting,
+  readSetting,
+  type ServerConfig,
+  usesDefaultDatabase,
+} from '../server/config.ts'
 import { openServerStores } from '../server/open-stores.ts'
 import { startServer } from '../server/serve.ts'
+import { StoreConfigError } from '../stores/errors.ts'
 import { createSqlStores, migrationStatus } from '../stores/sql/index.ts'
 import { diagnose } from './doctor.ts'
 import { readPassword } from './read-password.ts'
@@ -14,9 +21,9 @@ const program = new Command('gatehouse')
   .addOption(new Option('-c, --config <file>', 'JSON config file (also GATEHOUSE_CONFIG)'))
   .showHelpAfterError()
 
-function config(): ServerConfig {
+function config(overrides: Record<string, unknown> = {}): ServerConfig {
   const { config: configFile } = program.opts<{ config?: string }>()
-  return loadServerConfig(process.env, configFile ? { configFile } : {})
+  return loadServerConfig(process.env, { ...(configFile ? { configFile } : {}), ...overrides })
 }
 
 /**
@@ -70,18 +77,31 @@ program
   .option('-p, --port <port>', 'port (also PORT)')
   .option('-H, --host <host>', 'interface (also HOST)')
   .action(async (opts: { port?: string; host?: string }) => {
-    const base = config()
-    const running = await startServer({
-      ...base,
+    // The flags take the place of PORT/HOST, so what derives from them (the development
+    // public URL) follows too.
+    const c = config({
       ...(opts.port ? { port: readSetting(portSetting, 'port', '--port', opts.port) } : {}),
       ...(opts.host ? { host: opts.host } : {}),
     })
+    const running = await startServer(c)
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
-        console.log(`Received ${signal}: finishing in-flight requests…`)
-        running.stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
+        console.log(
+          `Received ${signal}: finishing in-flight requests (up to ${c.shutdownGraceSeconds} s), then closing the stores…`,
+        )
+        // A second signal, or stores that will not close, must not keep the process alive.
+        const hard = setTimeout(() => process.exit(1), c.shutdownGraceSeconds * 1000 + 5000)
+        hard.unref()
+        for (const again of ['SIGTERM', 'SIGINT'] as const) process.once(again, () => process.exit(1))
+        running.stop(c.shutdownGraceSeconds * 1000).then(
+          () => {
+            console.log('Gatehouse stopped.')
+            process.exit(0)
+          },
+          (error: unknown) => {
+            console.error(`gatehouse: stopping failed: ${(error as Error)?.message ?? String(error)}`)
+            process.exit(1)
+          },
         )
       })
     }
@@ -92,7 +112,7 @@ program
   .description('apply database migrations and list them')
   .action(async () => {
     const c = config()
-    const stores = await createSqlStores({ url: c.databaseUrl })
+    const stores = await createSqlStores({ url: c.databaseUrl, createDirectory: usesDefaultDatabase(c) })
     for (const m of await migrationStatus(stores.db))
       console.log(`${m.executedAt ? 'applied' : 'pending'}  ${m.name}`)
     await stores.close()
@@ -216,7 +236,9 @@ program
 
 export { program }
 
-program.parseAsync(process.argv).catch((error: unknown) => {
+program.parseAsync(process.argv).catch((caught: unknown) => {
+  const error =
+    caught instanceof StoreConfigError ? new AuthError('CONFIG_INVALID', { message: caught.message }) : caught
   const message = error instanceof AuthError ? error.message : ((error as Error)?.message ?? String(error))
   console.error(`gatehouse: ${message}`)
   if (error instanceof AuthError && error.fields) {

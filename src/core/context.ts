@@ -17,6 +17,8 @@ export interface RequestContext {
   apiKey: string | null
   /** X-CSRF-Token header (double-submit for tokens in cookies, or instead of a form field). */
   csrfHeader: string | null
+  /** Host header: the address the client reached (for explaining an Origin mismatch). */
+  host?: string | null
 }
 
 /** Reads one request header by its lower-case name. */
@@ -62,6 +64,9 @@ class LazyRequestContext implements RequestContext {
   }
   get csrfHeader(): string | null {
     return this.header('x-csrf-token')
+  }
+  get host(): string | null {
+    return this.header('host')
   }
 }
 

@@ -49,8 +49,11 @@ export function toStoreError(cause: unknown): AuthError {
   if (cause instanceof AccessGuardError)
     return new AuthError(cause.reason === 'last-holder' ? 'LAST_ADMIN' : 'FORBIDDEN', { cause })
   if (cause instanceof IdentityTakenError) return new AuthError('CONFLICT', { cause })
-  return new AuthError('STORE_UNAVAILABLE', { cause })
+  return new AuthError('STORE_UNAVAILABLE', { retryAfter: STORE_RETRY_AFTER_SECONDS, cause })
 }
+
+/** Retry-After of a 503 for a store that failed or timed out (the stores reconnect by themselves). */
+export const STORE_RETRY_AFTER_SECONDS = 5
 
 /** Every contract of a Stores bundle guarded (ASVS: fail closed, answer 503 — never a 500 or a pass). */
 export function guardStores(stores: Stores): Stores {

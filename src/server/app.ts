@@ -10,6 +10,7 @@ import { createOutboxMailer, createSmtpMailer, type Mailer } from '../core/mail/
 import { DeviceUnlock } from '../core/methods/password/device-unlock.ts'
 import { AccountRecovery } from '../core/methods/password/recovery.ts'
 import type { AuthOptions, Logger } from '../core/options.ts'
+import { STORE_RETRY_AFTER_SECONDS } from '../core/store-guard.ts'
 import type { Stores } from '../stores/contracts.ts'
 import type { SqlStores } from '../stores/sql/index.ts'
 import { apiRoutes } from './api.ts'
@@ -56,7 +57,7 @@ export async function createServer(
   )
   const opened: OpenedStores = options.stores
     ? { stores: options.stores, purge: purgerOf(options.stores) }
-    : await openServerStores(config, options.clock)
+    : await openServerStores(config, options.clock, logger)
   const { stores } = opened
   const auth = await openAuth(config, options, opened, logger)
   const { mailer, outbox } = await openMailer(config, options, auth, stores, logger)
@@ -177,8 +178,15 @@ function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
     try {
       await stores.ping()
       return c.json({ status: 'ready' })
-    } catch {
-      return errorResponse(new AuthError('STORE_UNAVAILABLE'))
+    } catch (error) {
+      // Which store is missing: `sql`, `redis` (composed stores say), else the one bundle.
+      const named = (error as { stores?: unknown })?.stores
+      const down = Array.isArray(named)
+        ? named
+        : [/^(sqlite|postgres)/.test(stores.description) ? 'sql' : 'stores']
+      const res = errorResponse(new AuthError('STORE_UNAVAILABLE', { retryAfter: STORE_RETRY_AFTER_SECONDS }))
+      const body = (await res.json()) as Record<string, unknown>
+      return c.json({ ...body, status: 'unavailable', stores: down }, 503, Object.fromEntries(res.headers))
     }
   })
   app.get('/static/pico.min.css', (c) =>
@@ -209,13 +217,33 @@ function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
       ? errorResponse(new AuthError('NOT_FOUND'))
       : renderErrorPage(c, new AuthError('NOT_FOUND')),
   )
+  // A store outage fails every request that needs the store: one line (no stack) per
+  // minute at most, not one per request — the Redis client logs the outage and its end.
+  let storeFailureLoggedAt = Number.NEGATIVE_INFINITY
   app.onError((error, c) => {
     const e = toAuthError(error)
-    if (e.status >= 500)
+    if (e.code === 'STORE_UNAVAILABLE') {
+      const now = Date.now()
+      if (now - storeFailureLoggedAt >= STORE_FAILURE_LOG_INTERVAL_MS) {
+        storeFailureLoggedAt = now
+        logger.warn(
+          `${c.req.method} ${c.req.path} failed (503): a store is unavailable (${rootMessage(error)}); further store failures in the next minute are not logged`,
+        )
+      }
+    } else if (e.status >= 500)
       logger.warn(`${c.req.method} ${c.req.path} failed: ${(error as Error)?.stack ?? String(error)}`)
     return answer(c, e)
   })
   return app
+}
+
+const STORE_FAILURE_LOG_INTERVAL_MS = 60_000
+
+/** The innermost cause's message (a store failure wraps the driver's error). */
+function rootMessage(error: unknown): string {
+  let e = error
+  for (let i = 0; i < 5 && e instanceof Error && e.cause !== undefined; i++) e = e.cause
+  return e instanceof Error ? e.message || e.name : String(e)
 }
 
 /** The purge of SQL stores passed in by the caller (createSqlStores), if they have one. */

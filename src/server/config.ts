@@ -73,9 +73,17 @@ const schema = z.strictObject({
   /** Also the core's dataDir (its default: the server derives the database path from it). */
   dataDir: z.string().default(DEFAULT_DATA_DIR),
   /** sqlite:<path> (default <dataDir>/gatehouse.db) or postgres://… */
-  databaseUrl: z.string().optional(),
+  databaseUrl: z
+    .string()
+    .refine((url) => /^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(url), {
+      message: 'expected sqlite:<path>, postgres://… or postgresql://…',
+    })
+    .optional(),
   /** redis://… — sessions, one-time tokens, throttling shared across instances. */
-  redisUrl: z.string().optional(),
+  redisUrl: z
+    .string()
+    .refine(isRedisUrl, { message: 'expected redis://[:password@]host[:port][/db] or rediss://…' })
+    .optional(),
   /** Put before every Redis key, so several deployments can share one Redis. */
   redisPrefix: z
     .string()
@@ -89,11 +97,18 @@ const schema = z.strictObject({
   emailVerification: z.enum(['off', 'optional', 'required']).default('optional'),
   /** Trust X-Forwarded-For from a reverse proxy for the client IP. */
   trustProxy: booleanSetting.default(false),
+  /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are closed. */
+  shutdownGraceSeconds: numberSetting(0, 3600).default(10),
   /** Extra createAuth options (session, password, throttle, signup, roles, csrf, tokens…). */
   auth: z.record(z.string(), z.unknown()).default({}),
 })
 
-export type ServerConfig = z.output<typeof schema> & { databaseUrl: string; publicUrl: string }
+export type ServerConfig = z.output<typeof schema> & {
+  databaseUrl: string
+  publicUrl: string
+  /** The public URL is the default http://localhost:<port> (no PUBLIC_URL): it follows the port actually bound. */
+  publicUrlIsDefault?: boolean
+}
 
 const ENV: Record<string, keyof z.input<typeof schema>> = {
   HOST: 'host',
@@ -110,6 +125,7 @@ const ENV: Record<string, keyof z.input<typeof schema>> = {
   GATEHOUSE_APP_NAME: 'appName',
   GATEHOUSE_EMAIL_VERIFICATION: 'emailVerification',
   GATEHOUSE_TRUST_PROXY: 'trustProxy',
+  GATEHOUSE_SHUTDOWN_GRACE_SECONDS: 'shutdownGraceSeconds',
 }
 
 export function loadServerConfig(
@@ -138,8 +154,32 @@ export function loadServerConfig(
   const c = result.data
   return {
     ...c,
-    publicUrl: c.publicUrl ?? `http://localhost:${c.port}`,
-    databaseUrl: c.databaseUrl ?? `sqlite:${join(c.dataDir, 'gatehouse.db')}`,
+    publicUrl: c.publicUrl ?? defaultPublicUrl(c.port),
+    publicUrlIsDefault: c.publicUrl === undefined,
+    databaseUrl: c.databaseUrl ?? defaultDatabaseUrl(c.dataDir),
+  }
+}
+
+/** The public URL when PUBLIC_URL is not set (development): this machine, on the port served. */
+export function defaultPublicUrl(port: number): string {
+  return `http://localhost:${port}`
+}
+
+function defaultDatabaseUrl(dataDir: string): string {
+  return `sqlite:${join(dataDir, 'gatehouse.db')}`
+}
+
+/** The database is the default file in the data directory, whose folder the server may create. */
+export function usesDefaultDatabase(config: Pick<ServerConfig, 'databaseUrl' | 'dataDir'>): boolean {
+  return config.databaseUrl === defaultDatabaseUrl(config.dataDir)
+}
+
+function isRedisUrl(url: string): boolean {
+  try {
+    const parsed = new URL(url)
+    return (parsed.protocol === 'redis:' || parsed.protocol === 'rediss:') && parsed.hostname !== ''
+  } catch {
+    return false
   }
 }
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { escapeLogLine } from '../core/log-escape.ts'
 import { createServer, type GatehouseServer } from './app.ts'
-import type { ServerConfig } from './config.ts'
+import { defaultPublicUrl, type ServerConfig } from './config.ts'
 
 export interface RunningServer {
   gatehouse: GatehouseServer
@@ -19,16 +19,31 @@ export async function startServer(
   print: (line: string) => void = console.log,
 ): Promise<RunningServer> {
   const log = (line: string) => print(escapeLogLine(line))
-  const gatehouse = await createServer(config)
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: gatehouse.app.fetch, port: config.port, hostname: config.host }, () =>
-      resolve(s as Server),
-    )
+  // The socket is bound first, so a default public URL can name the port actually bound
+  // (`--port 0`); until the service is built, requests are answered 503.
+  let fetch: (request: Request, env: unknown) => Response | Promise<Response> = () =>
+    new Response('Starting', { status: 503, headers: { 'retry-after': '1' } })
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve(
+      { fetch: (request, env) => fetch(request, env), port: config.port, hostname: config.host },
+      () => resolve(s as Server),
+    ) as Server
+    s.once('error', reject)
   })
   server.headersTimeout = 15_000
   server.requestTimeout = 30_000
   const { port } = server.address() as AddressInfo
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+  if (config.publicUrlIsDefault && port !== config.port)
+    config = { ...config, port, publicUrl: defaultPublicUrl(port) }
+  let gatehouse: GatehouseServer
+  try {
+    gatehouse = await createServer(config)
+  } catch (error) {
+    await new Promise((resolve) => server.close(resolve))
+    throw error
+  }
+  fetch = gatehouse.app.fetch
   const { auth, mailer } = gatehouse.services
   log(`Gatehouse listening on ${url} (public URL ${config.publicUrl}, ${auth.options.mode} mode)`)
   log(`  stores: ${auth.stores.description}`)

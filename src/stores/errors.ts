@@ -73,3 +73,17 @@ export class AccessGuardError extends Error {
     )
   }
 }
+
+/**
+ * A store's settings cannot work (a URL of the wrong scheme, a SQLite folder that does not
+ * exist). `setting` names what to fix (`REDIS_URL`, `DATABASE_URL`); the server reports it as
+ * CONFIG_INVALID at start.
+ */
+export class StoreConfigError extends Error {
+  override readonly name = 'StoreConfigError'
+  readonly setting: string
+  constructor(setting: string, message: string) {
+    super(message)
+    this.setting = setting
+  }
+}

@@ -12,6 +12,8 @@ import { csrfTokenFor, passesOriginCheck, verifyCsrfToken } from './csrf.ts'
  */
 export class CsrfTokens {
   readonly #allowedOrigins: ReadonlySet<string>
+  /** Whether the one-time "the public URL is not the address served" line was logged. */
+  #mismatchLogged = false
 
   constructor(private readonly auth: Auth) {
     this.#allowedOrigins = new Set([
@@ -21,10 +23,35 @@ export class CsrfTokens {
   }
 
   /** Origin/Fetch-Metadata check: unsafe cookie-authenticated requests must come from our origin. */
-  passesOriginCheck(ctx: Pick<RequestContext, 'method' | 'origin' | 'secFetchSite'>): boolean {
-    return passesOriginCheck(
+  passesOriginCheck(ctx: Pick<RequestContext, 'method' | 'origin' | 'secFetchSite' | 'host'>): boolean {
+    const passes = passesOriginCheck(
       { method: ctx.method, origin: ctx.origin, secFetchSite: ctx.secFetchSite },
       this.#allowedOrigins,
+    )
+    if (!passes && !this.#mismatchLogged) this.#explainMismatch(ctx)
+    return passes
+  }
+
+  /**
+   * A POST refused because the browser's origin is the address this server was reached at,
+   * not the public URL (e.g. `--port 8314` with PUBLIC_URL left at :8000, or 127.0.0.1 vs
+   * localhost): every form fails, so say why — once, not per request.
+   */
+  #explainMismatch(ctx: Pick<RequestContext, 'origin' | 'host'>): void {
+    if (!ctx.origin || ctx.origin === 'null' || !ctx.host) return
+    let host: string
+    try {
+      host = new URL(ctx.origin).host
+    } catch {
+      return
+    }
+    // The page that posted was served from the very address this request reached: our own
+    // page, under another origin than the public URL's — not a cross-site forgery.
+    if (host !== ctx.host.toLowerCase()) return
+    this.#mismatchLogged = true
+    this.auth.options.logger.warn(
+      `a form POST from ${ctx.origin} failed the Origin check: PUBLIC_URL is ${this.auth.options.origin}. ` +
+        'Browse the public URL, or set PUBLIC_URL (or csrf.trustedOrigins) to the address users open.',
     )
   }
 

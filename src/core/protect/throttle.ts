@@ -6,6 +6,7 @@ import {
 } from 'rate-limiter-flexible'
 import type { KeyValueStore } from '../../stores/contracts.ts'
 import { AuthError } from '../errors.ts'
+import { toStoreError } from '../store-guard.ts'
 import { ipThrottleKey } from './ip.ts'
 
 export interface Limit {
@@ -88,8 +89,10 @@ export class LoginThrottle {
     const make = (name: string, limit: Limit): RateLimiterAbstract => {
       const keyPrefix = `${backend.kind === 'redis' ? (backend.prefix ?? 'gatehouse:') : ''}throttle:${name}`
       const base = { points: limit.points, duration: limit.duration, keyPrefix }
+      // No insuranceLimiter: with Redis down the throttle fails closed, and its errors are
+      // STORE_UNAVAILABLE (503 with Retry-After), never a 500.
       return backend.kind === 'redis'
-        ? new RateLimiterRedis({ ...base, storeClient: backend.client })
+        ? guardLimiter(new RateLimiterRedis({ ...base, storeClient: backend.client }))
         : new RateLimiterMemory(base)
     }
     this.#ip = make('ip', options.ip)
@@ -187,6 +190,24 @@ export class LoginThrottle {
     const generation = await this.#kv.get(generationKey(account))
     return generation ? `${account}#${generation}` : account
   }
+}
+
+/** A limiter whose store failures reject as AuthError STORE_UNAVAILABLE; refusals (RateLimiterRes) pass as they are. */
+function guardLimiter(limiter: RateLimiterAbstract): RateLimiterAbstract {
+  return new Proxy(limiter, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target)
+      if (typeof value !== 'function') return value
+      return async (...args: unknown[]) => {
+        try {
+          return await value.apply(target, args)
+        } catch (error) {
+          if (error instanceof RateLimiterRes) throw error
+          throw toStoreError(error)
+        }
+      }
+    },
+  })
 }
 
 function deviceKey(attempt: LoginAttempt): string {

@@ -38,7 +38,15 @@ export function composeStores(sql: Stores, redis: RedisStores): Stores {
     description: `${sql.description} + ${redis.description}`,
     ...(sql.applyMigrations ? { applyMigrations: (m) => sql.applyMigrations!(m) } : {}),
     ping: async () => {
-      await Promise.all([sql.ping(), redis.ping()])
+      // Both are asked; the error names the ones that did not answer (for /readyz).
+      const results = await Promise.allSettled([sql.ping(), redis.ping()])
+      const down = (['sql', 'redis'] as const).filter((_, i) => results[i]!.status === 'rejected')
+      if (down.length > 0) {
+        const first = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
+        throw Object.assign(new Error(`${down.join(' and ')} unavailable`, { cause: first.reason }), {
+          stores: down,
+        })
+      }
     },
     close: async () => {
       // Close both even if one fails, then report the first failure.

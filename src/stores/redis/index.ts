@@ -9,6 +9,7 @@
 import { Redis } from 'ioredis'
 import { type Clock, systemClock } from '../clock.ts'
 import type { KeyValueStore, SessionStore, UserStore } from '../contracts.ts'
+import { StoreConfigError } from '../errors.ts'
 import { redisKeys } from './keys.ts'
 import { RedisKeyValueStore } from './kv.ts'
 import { RedisSessionStore } from './sessions.ts'
@@ -24,7 +25,21 @@ export interface RedisStoresOptions {
   users: UserStore
   /** Used to turn session deadlines into TTLs; defaults to the system clock. */
   clock?: Clock
+  /** How long (ms) a connection attempt may take before it counts as failed (default 2000). */
+  connectTimeoutMs?: number
+  /**
+   * How long (ms) a command may wait for its answer (default 2000). While Redis is
+   * unreachable, commands fail at once (no offline queue once the first connection is up;
+   * before it, they wait at most this long), so every request that needs Redis answers 503.
+   */
+  commandTimeoutMs?: number
+  /** The longest wait (ms) between two reconnection attempts (default 2000; backoff up to it). */
+  maxReconnectDelayMs?: number
+  /** Where the outage and recovery lines go: one line when Redis goes away, one when it is back. */
+  logger?: { warn(message: string): void; info?(message: string): void }
 }
+
+export const REDIS_DEFAULT_TIMEOUT_MS = 2000
 
 export interface RedisStores {
   sessions: SessionStore
@@ -43,14 +58,54 @@ export function createRedisStores({
   prefix,
   users,
   clock = systemClock,
+  connectTimeoutMs = REDIS_DEFAULT_TIMEOUT_MS,
+  commandTimeoutMs = REDIS_DEFAULT_TIMEOUT_MS,
+  maxReconnectDelayMs = REDIS_DEFAULT_TIMEOUT_MS,
+  logger = { warn: (m: string) => console.warn(`[gatehouse] WARNING: ${m}`) },
 }: RedisStoresOptions): RedisStores {
-  const redis = new Redis(url, { lazyConnect: false })
+  checkRedisUrl(url)
+  const masked = maskRedisUrl(url)
+  const redis = new Redis(url, {
+    lazyConnect: false,
+    connectTimeout: connectTimeoutMs,
+    commandTimeout: commandTimeoutMs,
+    // A command in flight when the connection drops is retried once after a reconnection, then fails.
+    maxRetriesPerRequest: 1,
+    // Commands issued while the first connection is being made wait for it (bounded by
+    // commandTimeout); once connected (or known to be down), a command while disconnected
+    // fails at once: there is no offline queue to grow.
+    enableOfflineQueue: true,
+    // Never give up: the process recovers by itself when Redis returns.
+    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), maxReconnectDelayMs),
+  })
+  // Without an 'error' listener ioredis prints "Unhandled error event" with a stack trace on
+  // every failed attempt. One line per outage (the first error, or the connection closing),
+  // one per recovery.
+  let down = false
+  let closing = false
+  const wentDown = (reason: string) => {
+    // Known to be unreachable: from now on a command fails at once rather than waiting.
+    redis.options.enableOfflineQueue = false
+    if (down || closing) return
+    down = true
+    logger.warn(
+      `Redis ${masked} is unreachable (${reason}); requests that need it answer 503 until it is back. Reconnecting…`,
+    )
+  }
+  redis.on('error', (error: Error) => wentDown(error.message || error.name))
+  redis.on('close', () => wentDown('connection closed'))
+  redis.on('ready', () => {
+    redis.options.enableOfflineQueue = false
+    if (!down) return
+    down = false
+    ;(logger.info ?? logger.warn).call(logger, `Redis ${masked} is reachable again.`)
+  })
   const keys = redisKeys(prefix)
   return {
     sessions: new RedisSessionStore(redis, keys, users, clock),
     kv: new RedisKeyValueStore(redis, keys),
     redis,
-    description: `${maskRedisUrl(url)} (prefix ${prefix})`,
+    description: `${masked} (prefix ${prefix})`,
     ping: async () => {
       await redis.ping()
     },
@@ -64,7 +119,18 @@ export function createRedisStores({
       return deleted
     },
     close: async () => {
-      await redis.quit()
+      closing = true
+      // QUIT needs a live connection; without one (an outage) just drop the socket.
+      if (redis.status === 'ready') {
+        const timer = setTimeout(() => redis.disconnect(), commandTimeoutMs)
+        try {
+          await redis.quit()
+        } catch {
+          redis.disconnect()
+        } finally {
+          clearTimeout(timer)
+        }
+      } else redis.disconnect()
     },
   }
 }
@@ -78,4 +144,17 @@ export function maskRedisUrl(url: string): string {
   } catch {
     return 'redis://(unparseable URL)'
   }
+}
+
+/** A `redis://` or `rediss://` URL, else StoreConfigError naming REDIS_URL (ioredis would take "garbage" for a host name). */
+export function checkRedisUrl(url: string): void {
+  let parsed: URL | null = null
+  try {
+    parsed = new URL(url)
+  } catch {}
+  if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || !parsed.hostname)
+    throw new StoreConfigError(
+      'REDIS_URL',
+      `Invalid server setting "redisUrl" (REDIS_URL): expected redis://[:password@]host[:port][/db] or rediss://…, got ${parsed ? `a ${parsed.protocol} URL` : 'something that is not a URL'}`,
+    )
 }

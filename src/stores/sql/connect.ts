@@ -5,10 +5,12 @@
  */
 import { createHash } from 'node:crypto'
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { userInfo } from 'node:os'
+import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, type LogConfig, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
+import { StoreConfigError } from '../errors.ts'
 import type { Database } from './schema.ts'
 import { BusyRetryingSqliteDialect } from './sqlite-driver.ts'
 
@@ -25,7 +27,22 @@ export interface SqlConnectOptions {
    * retrying off the event loop, before it fails with StoreBusyError (default 3000).
    */
   busyWaitMs?: number
+  /**
+   * SQLite only: create the database file's folder when it is missing (default false: a
+   * folder that does not exist is an error naming it, so a typo never scatters databases).
+   */
+  createDirectory?: boolean
+  /** PostgreSQL only: how long (ms) opening a connection may take (default 2000). */
+  connectTimeoutMs?: number
+  /**
+   * PostgreSQL only: how long (ms) one statement may run — statement_timeout on the server
+   * and query_timeout in the client, so a hung connection fails too (default 5000).
+   */
+  queryTimeoutMs?: number
 }
+
+export const PG_DEFAULT_CONNECT_TIMEOUT_MS = 2000
+export const PG_DEFAULT_QUERY_TIMEOUT_MS = 5000
 
 /** Default total wait for a SQLite lock: long enough for any sane write, short enough to answer. */
 export const DEFAULT_BUSY_WAIT_MS = 3000
@@ -47,12 +64,24 @@ export async function connectSql({
   poolSize = 10,
   log,
   busyWaitMs = DEFAULT_BUSY_WAIT_MS,
+  createDirectory = false,
+  connectTimeoutMs = PG_DEFAULT_CONNECT_TIMEOUT_MS,
+  queryTimeoutMs = PG_DEFAULT_QUERY_TIMEOUT_MS,
 }: SqlConnectOptions): Promise<SqlConnection> {
-  if (url.startsWith('sqlite:')) return connectSqlite(url, log, busyWaitMs)
+  if (url.startsWith('sqlite:')) return connectSqlite(url, log, busyWaitMs, createDirectory)
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    return connectPostgres(url, schema, poolSize, log)
+    return connectPostgres(url, schema, poolSize, log, { connectTimeoutMs, queryTimeoutMs })
   }
-  throw new Error('Unsupported database URL: expected sqlite:<path>, postgres:// or postgresql://')
+  throw new StoreConfigError(
+    'DATABASE_URL',
+    `Unsupported database URL ${JSON.stringify(scheme(url))} (DATABASE_URL): expected sqlite:<path>, postgres://… or postgresql://…`,
+  )
+}
+
+/** Only the scheme of a URL (never its password), for error messages. */
+function scheme(url: string): string {
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)
+  return match ? `${match[1]}:` : '(no scheme)'
 }
 
 /** `sqlite:data/x.db` → `data/x.db`; `sqlite:///abs/x.db` → `/abs/x.db`; `sqlite::memory:` → `:memory:`. */
@@ -61,12 +90,27 @@ export function sqlitePath(url: string): string {
   return rest.startsWith('//') ? rest.slice(2) : rest
 }
 
-function connectSqlite(url: string, log: LogConfig | undefined, busyWaitMs: number): SqlConnection {
+function connectSqlite(
+  url: string,
+  log: LogConfig | undefined,
+  busyWaitMs: number,
+  createDirectory: boolean,
+): SqlConnection {
   const path = sqlitePath(url)
-  if (!path) throw new Error('sqlite: URL has no path')
+  if (!path)
+    throw new StoreConfigError(
+      'DATABASE_URL',
+      'Invalid server setting "databaseUrl" (DATABASE_URL): the sqlite: URL has no path',
+    )
   const onDisk = path !== ':memory:'
   if (onDisk) {
-    mkdirSync(dirname(path), { recursive: true })
+    const folder = dirname(path)
+    if (createDirectory) mkdirSync(folder, { recursive: true })
+    else if (!existsSync(folder))
+      throw new StoreConfigError(
+        'DATABASE_URL',
+        `Invalid server setting "databaseUrl" (DATABASE_URL): the folder ${resolve(folder)} of the SQLite database does not exist; create it first`,
+      )
     ownerOnly(path, true)
   }
   const database = new SQLite(path)
@@ -189,23 +233,51 @@ const pgTypes = {
   },
 }
 
+/**
+ * The user a PostgreSQL URL connects as, by libpq's rules: the URL's user (or `?user=`),
+ * else PGUSER, else the operating-system user. pg alone falls back to $USER, which is often
+ * unset in services and containers ("no PostgreSQL user name specified in startup packet").
+ */
+export function postgresUser(
+  url: string,
+  env: Record<string, string | undefined> = process.env,
+): { user: string; from: 'the URL' | 'PGUSER' | 'the operating-system user' } {
+  let parsed: URL | null = null
+  try {
+    parsed = new URL(url)
+  } catch {}
+  const inUrl = parsed ? decodeURIComponent(parsed.username) || parsed.searchParams.get('user') : null
+  if (inUrl) return { user: inUrl, from: 'the URL' }
+  if (env.PGUSER) return { user: env.PGUSER, from: 'PGUSER' }
+  return { user: userInfo().username, from: 'the operating-system user' }
+}
+
 async function connectPostgres(
   url: string,
   schema: string | undefined,
   max: number,
   log: LogConfig | undefined,
+  timeouts: { connectTimeoutMs: number; queryTimeoutMs: number },
 ): Promise<SqlConnection> {
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new Error('PostgreSQL schema must match [a-z_][a-z0-9_]*')
   }
+  const { user, from } = postgresUser(url)
+  const options = [
+    // Set at connection start, so every pooled connection sees only our schema.
+    ...(schema ? [`-c search_path=${schema}`] : []),
+    `-c statement_timeout=${timeouts.queryTimeoutMs}`,
+  ].join(' ')
   const pool = new pg.Pool({
     connectionString: url,
+    user,
     max,
     types: pgTypes,
-    // Set at connection start, so every pooled connection sees only our schema.
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    options,
     // Fail fast while the database is unreachable instead of queueing requests forever.
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: timeouts.connectTimeoutMs,
+    // A connection that stops answering fails its query too (the server-side timeout needs a live server).
+    query_timeout: timeouts.queryTimeoutMs + 1000,
   })
   // An idle client whose connection drops emits 'error' on the pool; unhandled, that would
   // crash the process. The pool discards the client and the next query reconnects.
@@ -219,14 +291,19 @@ async function connectPostgres(
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) })
   try {
     if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db)
-    return {
-      db,
-      engine: 'postgres',
-      description: maskPostgresUrl(url) + (schema ? ` (schema ${schema})` : ''),
-    }
+    else await sql`select 1`.execute(db)
   } catch (error) {
     await db.destroy()
-    throw error
+    const target = maskPostgresUrl(url)
+    throw new Error(
+      `Cannot connect to PostgreSQL ${target} as user "${user}" (from ${from}): ${(error as Error).message}`,
+      { cause: error },
+    )
+  }
+  return {
+    db,
+    engine: 'postgres',
+    description: maskPostgresUrl(url) + (schema ? ` (schema ${schema})` : ''),
   }
 }
 

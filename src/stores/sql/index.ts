@@ -39,6 +39,12 @@ export interface SqlStoresOptions {
    * 503 STORE_UNAVAILABLE (default 3000).
    */
   busyWaitMs?: number
+  /** SQLite only: create the database file's folder if missing (default false: a missing folder is an error naming it). */
+  createDirectory?: boolean
+  /** PostgreSQL only: connection timeout in ms (default 2000). */
+  connectTimeoutMs?: number
+  /** PostgreSQL only: statement timeout in ms (default 5000). */
+  queryTimeoutMs?: number
 }
 
 export interface SqlStores extends Stores {
@@ -60,8 +66,20 @@ export async function createSqlStores({
   poolSize,
   log,
   busyWaitMs,
+  createDirectory,
+  connectTimeoutMs,
+  queryTimeoutMs,
 }: SqlStoresOptions): Promise<SqlStores> {
-  const connection = await connectSql({ url, schema, poolSize, log, busyWaitMs })
+  const connection = await connectSql({
+    url,
+    schema,
+    poolSize,
+    log,
+    busyWaitMs,
+    createDirectory,
+    connectTimeoutMs,
+    queryTimeoutMs,
+  })
   const { db } = connection
   if (migrate) {
     try {
@@ -102,5 +120,5 @@ export function openSqliteStores(
   path: string,
   options: Omit<SqlStoresOptions, 'url'> = {},
 ): Promise<SqlStores> {
-  return createSqlStores({ ...options, url: `sqlite:${path}` })
+  return createSqlStores({ createDirectory: true, ...options, url: `sqlite:${path}` })
 }
