@@ -78,28 +78,7 @@ export function createRedisStores({
     // Never give up: the process recovers by itself when Redis returns.
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), maxReconnectDelayMs),
   })
-  // Without an 'error' listener ioredis prints "Unhandled error event" with a stack trace on
-  // every failed attempt. One line per outage (the first error, or the connection closing),
-  // one per recovery.
-  let down = false
-  let closing = false
-  const wentDown = (reason: string) => {
-    // Known to be unreachable: from now on a command fails at once rather than waiting.
-    redis.options.enableOfflineQueue = false
-    if (down || closing) return
-    down = true
-    logger.warn(
-      `Redis ${masked} is unreachable (${reason}); requests that need it answer 503 until it is back. Reconnecting…`,
-    )
-  }
-  redis.on('error', (error: Error) => wentDown(error.message || error.name))
-  redis.on('close', () => wentDown('connection closed'))
-  redis.on('ready', () => {
-    redis.options.enableOfflineQueue = false
-    if (!down) return
-    down = false
-    ;(logger.info ?? logger.warn).call(logger, `Redis ${masked} is reachable again.`)
-  })
+  const connection = watchConnection(redis, masked, logger)
   const keys = redisKeys(prefix)
   return {
     sessions: new RedisSessionStore(redis, keys, users, clock),
@@ -119,7 +98,7 @@ export function createRedisStores({
       return deleted
     },
     close: async () => {
-      closing = true
+      connection.closing = true
       // QUIT needs a live connection; without one (an outage) just drop the socket.
       if (redis.status === 'ready') {
         const timer = setTimeout(() => redis.disconnect(), commandTimeoutMs)
@@ -133,6 +112,37 @@ export function createRedisStores({
       } else redis.disconnect()
     },
   }
+}
+
+/**
+ * Without an 'error' listener ioredis prints "Unhandled error event" with a stack trace on
+ * every failed attempt. One line per outage (the first error, or the connection closing),
+ * one per recovery; `closing` silences the outage line of our own close().
+ */
+function watchConnection(
+  redis: Redis,
+  masked: string,
+  logger: NonNullable<RedisStoresOptions['logger']>,
+): { closing: boolean } {
+  const state = { closing: false, down: false }
+  const wentDown = (reason: string) => {
+    // Known to be unreachable: from now on a command fails at once rather than waiting.
+    redis.options.enableOfflineQueue = false
+    if (state.down || state.closing) return
+    state.down = true
+    logger.warn(
+      `Redis ${masked} is unreachable (${reason}); requests that need it answer 503 until it is back. Reconnecting…`,
+    )
+  }
+  redis.on('error', (error: Error) => wentDown(error.message || error.name))
+  redis.on('close', () => wentDown('connection closed'))
+  redis.on('ready', () => {
+    redis.options.enableOfflineQueue = false
+    if (!state.down) return
+    state.down = false
+    ;(logger.info ?? logger.warn).call(logger, `Redis ${masked} is reachable again.`)
+  })
+  return state
 }
 
 /** The URL with any password replaced by `***`. */
