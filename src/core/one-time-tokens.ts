@@ -90,3 +90,10 @@ function wellFormed(token: unknown): token is string {
 function key(purpose: TokenPurpose, token: string): string {
   return `ott:${purpose}:${createHash('sha256').update(token).digest('hex')}`
 }
+
+/** The link a mail carries: `path` on the configured public URL (never the Host header), with `?token=`. */
+export function tokenLink(publicUrl: string, path: string, token: string): string {
+  const url = new URL(path, publicUrl)
+  url.searchParams.set('token', token)
+  return url.toString()
+}

@@ -5,7 +5,7 @@ import type { RequestContext } from '../../context.ts'
 import { AuthError } from '../../errors.ts'
 import type { Mailer } from '../../mail/mailer.ts'
 import { deviceUnlockMail } from '../../mail/templates.ts'
-import { OneTimeTokens } from '../../one-time-tokens.ts'
+import { OneTimeTokens, tokenLink } from '../../one-time-tokens.ts'
 import { DEVICE_UNLOCK_DEFAULTS } from '../../options.ts'
 import { limitPerIpPerHour } from '../../protect/hourly-limit.ts'
 
@@ -75,9 +75,8 @@ export class DeviceUnlock {
     })
     if (limited) return
     const token = await this.tokens.issue('device-unlock', user.id, this.#o.ttl)
-    const url = new URL('/login/unlock', this.#o.publicUrl)
-    url.searchParams.set('token', token)
-    await this.mailer.send(deviceUnlockMail(user.email, url.toString(), this.#o.appName, this.#o.ttl))
+    const link = tokenLink(this.#o.publicUrl, '/login/unlock', token)
+    await this.mailer.send(deviceUnlockMail(user.email, link, this.#o.appName, this.#o.ttl))
   }
 
   /** Is this link still good? (The confirm button is shown only then; nothing is spent.) */

@@ -5,7 +5,7 @@ import type { RequestContext } from '../../context.ts'
 import { AuthError } from '../../errors.ts'
 import type { Mailer } from '../../mail/mailer.ts'
 import { passwordResetMail, verifyEmailMail } from '../../mail/templates.ts'
-import { OneTimeTokens, type TokenEntry } from '../../one-time-tokens.ts'
+import { OneTimeTokens, type TokenEntry, tokenLink } from '../../one-time-tokens.ts'
 import { RECOVERY_DEFAULTS } from '../../options.ts'
 import { limitPerHour, limitPerIpPerHour } from '../../protect/hourly-limit.ts'
 import { isValidEmail, normalizeEmail } from '../../users.ts'
@@ -46,9 +46,7 @@ export class AccountRecovery {
   }
 
   #link(path: string, token: string): string {
-    const url = new URL(path, this.#o.publicUrl)
-    url.searchParams.set('token', token)
-    return url.toString()
+    return tokenLink(this.#o.publicUrl, path, token)
   }
 
   /** Validates the address, applies the per-IP limit, and schedules the mail. */
