@@ -634,6 +634,44 @@ export function runStoreContract(
         expect(await s.sessions.listUserSessions(bob.id)).toEqual([b1])
       })
 
+      it('setSessionData stores, replaces and removes the data getSessionWithUser returns', async () => {
+        const user = await createUser()
+        const session = newSession(user.id)
+        await s.sessions.createSession(session)
+        expect((await s.sessions.getSessionWithUser(session.id))?.session.dataJson).toBeUndefined()
+        // Unicode, quotes and a size near the default limit survive the round trip.
+        const big = JSON.stringify({ cart: ['é', '"q"', '💡'], note: 'x'.repeat(16_000) })
+        await s.sessions.setSessionData(session.id, big)
+        expect((await s.sessions.getSessionWithUser(session.id))?.session).toEqual({ ...session, dataJson: big })
+        await s.sessions.setSessionData(session.id, '{"a":1}')
+        clock.advance(60 * SECOND)
+        await s.sessions.touchSession(session.id, clock(), clock() + HOUR)
+        expect((await s.sessions.getSessionWithUser(session.id))?.session.dataJson).toBe('{"a":1}')
+        // Lists leave the data out.
+        expect((await s.sessions.listUserSessions(user.id))[0]?.dataJson).toBeUndefined()
+        await s.sessions.setSessionData(session.id, null)
+        expect((await s.sessions.getSessionWithUser(session.id))?.session.dataJson).toBeUndefined()
+      })
+
+      it('session data ends with its session, and a write to an ended session brings nothing back', async () => {
+        const user = await createUser()
+        const a = newSession(user.id, { dataJson: '{"k":"created with data"}' })
+        const b = newSession(user.id)
+        await s.sessions.createSession(a)
+        await s.sessions.createSession(b)
+        expect((await s.sessions.getSessionWithUser(a.id))?.session.dataJson).toBe('{"k":"created with data"}')
+        await s.sessions.setSessionData(b.id, '{"k":"b"}')
+        await s.sessions.deleteSession(a.id)
+        await s.sessions.setSessionData(a.id, '{"k":"late"}')
+        await s.sessions.setSessionData('unknown', '{"k":"x"}')
+        expect(await s.sessions.getSessionWithUser(a.id)).toBeNull()
+        expect(await s.sessions.getSessionWithUser('unknown')).toBeNull()
+        expect((await s.sessions.listUserSessions(user.id)).map((x) => x.id)).toEqual([b.id])
+        await s.sessions.deleteUserSessions(user.id)
+        await s.sessions.setSessionData(b.id, '{"k":"late"}')
+        expect(await s.sessions.getSessionWithUser(b.id)).toBeNull()
+      })
+
       it('listUserSessions lists newest activity first', async () => {
         const user = await createUser()
         const other = await createUser()

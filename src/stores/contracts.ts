@@ -111,6 +111,11 @@ export interface SessionRecord {
   remember: boolean
   ip: string | null
   userAgent: string | null
+  /**
+   * The session's data (`session.data` in the adapters) as JSON object text; absent when it
+   * has none. Returned by getSessionWithUser only (session lists leave it out).
+   */
+  dataJson?: string
 }
 
 export interface SessionStore {
@@ -118,6 +123,11 @@ export interface SessionStore {
   /** One round trip: the session and its user (with roles and permissions), or null. */
   getSessionWithUser(id: string): Promise<{ session: SessionRecord; user: User } | null>
   touchSession(id: string, lastSeenAt: number, expiresAt: number): Promise<void>
+  /**
+   * Replaces the session's data (JSON object text; null removes it). An unknown or ended
+   * session is a no-op: data never brings a session back.
+   */
+  setSessionData(id: string, dataJson: string | null): Promise<void>
   deleteSession(id: string): Promise<void>
   /** Deletes every session of a user except `exceptId`; returns how many were deleted. */
   deleteUserSessions(userId: string, exceptId?: string): Promise<number>

@@ -20,6 +20,13 @@ export class MemorySessionStore implements SessionStore {
     if (session) this.state.sessions.set(id, { ...session, lastSeenAt, expiresAt })
   }
 
+  async setSessionData(id: string, dataJson: string | null): Promise<void> {
+    const session = this.state.sessions.get(id)
+    if (!session) return
+    const { dataJson: _old, ...rest } = session
+    this.state.sessions.set(id, dataJson === null ? rest : { ...rest, dataJson })
+  }
+
   async deleteSession(id: string): Promise<void> {
     this.state.sessions.delete(id)
   }
@@ -39,6 +46,6 @@ export class MemorySessionStore implements SessionStore {
     return [...this.state.sessions.values()]
       .filter((s) => s.userId === userId)
       .sort((a, b) => b.lastSeenAt - a.lastSeenAt || b.createdAt - a.createdAt)
-      .map((s) => ({ ...s }))
+      .map(({ dataJson: _data, ...s }) => s)
   }
 }

@@ -30,6 +30,13 @@ if redis.call('PTTL', set) < ttl then redis.call('PEXPIRE', set, ttl) end
 return 1
 `)
 
+// Only an existing session takes data: a write after logout must not bring the hash back.
+const SET_DATA = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] == '' then redis.call('HDEL', KEYS[1], 'data') else redis.call('HSET', KEYS[1], 'data', ARGV[1]) end
+return 1
+`)
+
 const DELETE = new LuaScript(`
 local userId = redis.call('HGET', KEYS[1], 'userId')
 redis.call('DEL', KEYS[1])
@@ -59,14 +66,15 @@ function toHash(s: SessionRecord): string[] {
     ['remember', s.remember ? 1 : 0],
     ['ip', s.ip],
     ['userAgent', s.userAgent],
+    ['data', s.dataJson ?? null],
   ]
   // A missing field reads back as null.
   return fields.filter(([, v]) => v !== null).flatMap(([k, v]) => [k, String(v)])
 }
 
-function fromHash(h: Record<string, string>): SessionRecord | null {
+function fromHash(h: Record<string, string>, withData = false): SessionRecord | null {
   if (!h.id || !h.userId) return null
-  return {
+  const session: SessionRecord = {
     id: h.id,
     secretHash: h.secretHash ?? '',
     userId: h.userId,
@@ -78,6 +86,8 @@ function fromHash(h: Record<string, string>): SessionRecord | null {
     ip: h.ip ?? null,
     userAgent: h.userAgent ?? null,
   }
+  if (withData && h.data !== undefined) session.dataJson = h.data
+  return session
 }
 
 export class RedisSessionStore implements SessionStore {
@@ -103,7 +113,7 @@ export class RedisSessionStore implements SessionStore {
    * A session whose user is gone reads as absent.
    */
   async getSessionWithUser(id: string): Promise<{ session: SessionRecord; user: User } | null> {
-    const session = fromHash(await this.redis.hgetall(this.keys.session(id)))
+    const session = fromHash(await this.redis.hgetall(this.keys.session(id)), true)
     if (!session) return null
     const user = await this.users.getUserById(session.userId)
     return user ? { session, user } : null
@@ -115,6 +125,10 @@ export class RedisSessionStore implements SessionStore {
       [this.keys.session(id)],
       [lastSeenAt, expiresAt, this.clock(), this.keys.userSessionsPrefix],
     )
+  }
+
+  async setSessionData(id: string, dataJson: string | null): Promise<void> {
+    await SET_DATA.run(this.redis, [this.keys.session(id)], [dataJson ?? ''])
   }
 
   async deleteSession(id: string): Promise<void> {

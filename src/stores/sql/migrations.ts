@@ -163,9 +163,22 @@ const initial: Migration = {
   },
 }
 
+/** 0002: per-session data (SessionRecord.dataJson), ended with its row. */
+const sessionData: Migration = {
+  // biome-ignore lint/suspicious/noExplicitAny: see initial.up()
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('sessions').addColumn('data', 'text').execute()
+  },
+  // biome-ignore lint/suspicious/noExplicitAny: see initial.up()
+  async down(db: Kysely<any>) {
+    await db.schema.alterTable('sessions').dropColumn('data').execute()
+  },
+}
+
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_session_data': sessionData,
 }
 
 export interface MigrateOptions {

@@ -49,6 +49,8 @@ export interface SessionsTable {
   remember: number
   ip: string | null
   user_agent: string | null
+  /** Migration 0002: SessionRecord.dataJson. */
+  data: string | null
 }
 
 export interface KvTable {

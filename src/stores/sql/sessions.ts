@@ -19,8 +19,8 @@ const sessionColumns = [
 
 type PrefixedSession = { [K in keyof SessionsTable as `s_${K & string}`]: SessionsTable[K] }
 
-function toSession(r: PrefixedSession): SessionRecord {
-  return {
+function toSession(r: Omit<PrefixedSession, 's_data'> & { s_data?: string | null }): SessionRecord {
+  const session: SessionRecord = {
     id: r.s_id,
     secretHash: r.s_secret_hash,
     userId: r.s_user_id,
@@ -32,6 +32,8 @@ function toSession(r: PrefixedSession): SessionRecord {
     ip: r.s_ip,
     userAgent: r.s_user_agent,
   }
+  if (r.s_data != null) session.dataJson = r.s_data
+  return session
 }
 
 export class SqlSessionStore implements SessionStore {
@@ -53,7 +55,7 @@ export class SqlSessionStore implements SessionStore {
           .innerJoin('users as u', 'u.id', 's.user_id')
           .leftJoin('user_roles as ur', 'ur.user_id', 'u.id')
           .leftJoin('role_permissions as rp', 'rp.role', 'ur.role')
-          .select([...sessionColumns, ...userColumns])
+          .select([...sessionColumns, 's.data as s_data', ...userColumns])
           .where('s.id', '=', id),
       [''],
     )
@@ -73,6 +75,7 @@ export class SqlSessionStore implements SessionStore {
         remember: s.remember ? 1 : 0,
         ip: s.ip,
         user_agent: s.userAgent,
+        data: s.dataJson ?? null,
       })
       .execute()
   }
@@ -90,6 +93,10 @@ export class SqlSessionStore implements SessionStore {
       .set({ last_seen_at: lastSeenAt, expires_at: expiresAt })
       .where('id', '=', id)
       .execute()
+  }
+
+  async setSessionData(id: string, dataJson: string | null): Promise<void> {
+    await this.db.updateTable('sessions').set({ data: dataJson }).where('id', '=', id).execute()
   }
 
   async deleteSession(id: string): Promise<void> {
