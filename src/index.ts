@@ -53,6 +53,14 @@ export type {
 export type { ModuleTokenPurposes, TokenPurpose } from './core/one-time-tokens.ts'
 export type { AuthOptions, Logger, ResolvedOptions } from './core/options.ts'
 export { ThrottledError, type ThrottleScope } from './core/protect/throttle.ts'
+// Per-session storage (README "Session data"): `declare module 'gatehouse-auth' { interface SessionData {…} }`.
+export type {
+  JsonValue,
+  LiveSession,
+  SessionData,
+  SessionDataBag,
+  SessionValue,
+} from './core/session-data.ts'
 export { type SignInResult, signIn, type Transport } from './core/signin.ts'
 export type { AccessClaims } from './core/tokens/access.ts'
 // Tokens for other services (README "Other services verify offline").

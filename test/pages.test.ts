@@ -235,6 +235,8 @@ describe('every page renders', () => {
     await h.user('alice', { name: 'Alice Example' })
     await h.user('root', { admin: true })
     const alice = await h.loggedIn('alice')
+    // A signed-in browser's flash waits in its session's data, not in a cookie.
+    expect(alice.jar.has('gh_flash')).toBe(false)
 
     const dashboard = await alice.html('/dashboard')
     expect(titleOf(dashboard)).toBe('Dashboard · Gatehouse')

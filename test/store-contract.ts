@@ -642,7 +642,10 @@ export function runStoreContract(
         // Unicode, quotes and a size near the default limit survive the round trip.
         const big = JSON.stringify({ cart: ['é', '"q"', '💡'], note: 'x'.repeat(16_000) })
         await s.sessions.setSessionData(session.id, big)
-        expect((await s.sessions.getSessionWithUser(session.id))?.session).toEqual({ ...session, dataJson: big })
+        expect((await s.sessions.getSessionWithUser(session.id))?.session).toEqual({
+          ...session,
+          dataJson: big,
+        })
         await s.sessions.setSessionData(session.id, '{"a":1}')
         clock.advance(60 * SECOND)
         await s.sessions.touchSession(session.id, clock(), clock() + HOUR)
@@ -659,7 +662,9 @@ export function runStoreContract(
         const b = newSession(user.id)
         await s.sessions.createSession(a)
         await s.sessions.createSession(b)
-        expect((await s.sessions.getSessionWithUser(a.id))?.session.dataJson).toBe('{"k":"created with data"}')
+        expect((await s.sessions.getSessionWithUser(a.id))?.session.dataJson).toBe(
+          '{"k":"created with data"}',
+        )
         await s.sessions.setSessionData(b.id, '{"k":"b"}')
         await s.sessions.deleteSession(a.id)
         await s.sessions.setSessionData(a.id, '{"k":"late"}')

@@ -14,10 +14,11 @@ import {
   type UnauthorizedHandler,
 } from '../core/guards.ts'
 import { type Logger, logUnexpected } from '../core/logger.ts'
+import { changedSessionData, type LiveSession } from '../core/session-data.ts'
 import { startSignedInSession } from '../core/signin.ts'
 import { requireToken, type TokenRequirement } from '../core/token-guard.ts'
 import type { AccessClaims } from '../core/tokens/access.ts'
-import type { SessionRecord, User } from '../stores/contracts.ts'
+import type { User } from '../stores/contracts.ts'
 
 export type { CredentialKind } from '../core/guards.ts'
 
@@ -27,7 +28,8 @@ export type { CredentialKind } from '../core/guards.ts'
  */
 export interface GatehouseRequestFields {
   user?: User | null
-  authSession?: SessionRecord | null
+  /** `.data` is the session's per-session storage. */
+  authSession?: LiveSession | null
   authenticated?: Authenticated | null
   gatehouse?: { auth: Auth; ctx: RequestContext }
   /** Verified access-token claims (tokenRequired()). */
@@ -83,9 +85,33 @@ export function gatehouse(auth: Auth, options: ExpressAdapterOptions = {}): Requ
     const who = admission.who
     req.authenticated = who
     req.user = who?.user ?? null
-    req.authSession = who?.session ?? null
+    req.authSession = who?.session ? auth.liveSession(who.session) : null
+    saveBeforeEnd(req, res)
     next()
   }
+}
+
+/**
+ * Saves the session's data, when a route changed it, before the response ends (as
+ * express-session does): the next request already sees it. A failed save turns a response
+ * not yet sent into a 503 rather than losing the write silently.
+ */
+function saveBeforeEnd(req: Request, res: ExpressResponse): void {
+  const end = res.end as (...a: unknown[]) => ExpressResponse
+  res.end = function endAfterSave(this: ExpressResponse, ...args: unknown[]) {
+    res.end = end as ExpressResponse['end']
+    const changed = changedSessionData(req.authSession)
+    if (!changed) return end.apply(this, args)
+    changed.save().then(
+      () => end.apply(this, args),
+      (error: unknown) => {
+        if (res.headersSent) return end.call(this)
+        res.removeHeader('content-length')
+        void sendResponse(res, errorResponse(toAuthError(error)))
+      },
+    )
+    return this
+  } as ExpressResponse['end']
 }
 
 function gate(req: Request): { auth: Auth; ctx: RequestContext } {
@@ -192,7 +218,7 @@ export async function login(
   const started = await startSignedInSession(auth, { user, method: 'app', amr: [] }, options, ctx)
   appendCookies(res, started.cookies)
   req.user = user
-  req.authSession = started.session
+  req.authSession = auth.liveSession(started.session)
 }
 
 export async function logout(req: Request, res: ExpressResponse) {

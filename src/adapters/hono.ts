@@ -16,10 +16,11 @@ import {
   type UnauthorizedHandler,
 } from '../core/guards.ts'
 import { type Logger, logUnexpected } from '../core/logger.ts'
+import { type LiveSession, saveSessionData } from '../core/session-data.ts'
 import { startSignedInSession } from '../core/signin.ts'
 import { requireToken, type TokenRequirement } from '../core/token-guard.ts'
 import type { AccessClaims } from '../core/tokens/access.ts'
-import type { SessionRecord, User } from '../stores/contracts.ts'
+import type { User } from '../stores/contracts.ts'
 
 export type { CredentialKind } from '../core/guards.ts'
 
@@ -28,8 +29,8 @@ declare module 'hono' {
     auth: Auth
     /** The authenticated user, or null (Flask-Login's current_user). */
     user: User | null
-    /** The server-side session when authenticated by cookie. */
-    session: SessionRecord | null
+    /** The server-side session when authenticated by cookie; `.data` is its per-session storage. */
+    session: LiveSession | null
     authenticated: Authenticated | null
     gatehouseContext: RequestContext
     /** Verified access-token claims (tokenRequired()). */
@@ -83,8 +84,10 @@ export function gatehouse(auth: Auth, options: HonoAdapterOptions = {}): Middlew
     const who = admission.who
     c.set('authenticated', who)
     c.set('user', who?.user ?? null)
-    c.set('session', who?.session ?? null)
+    c.set('session', who?.session ? auth.liveSession(who.session) : null)
     await next()
+    // Once per request, and only when the route changed the session's data.
+    await saveSessionData(c.get('session'))
   })
 }
 
@@ -200,7 +203,7 @@ export async function login(c: Context, user: User, options: { remember?: boolea
   )
   for (const cookie of started.cookies) c.header('set-cookie', cookie, { append: true })
   c.set('user', user)
-  c.set('session', started.session)
+  c.set('session', c.get('auth').liveSession(started.session))
 }
 
 /** Flask-Login's logout_user: ends the server session and clears the cookie. */

@@ -17,6 +17,7 @@ import { CsrfTokens } from './protect/csrf-tokens.ts'
 import { DeviceCookies } from './protect/device-cookie.ts'
 import { LoginThrottle, type ThrottleBackend } from './protect/throttle.ts'
 import { resolveOptions } from './resolve.ts'
+import { type LiveSession, type SessionDataBag, withSessionData } from './session-data.ts'
 import type { SessionManager } from './sessions.ts'
 import { startSignedInSession } from './signin.ts'
 import { guardStores } from './store-guard.ts'
@@ -106,6 +107,17 @@ export class Auth {
   /** Who is calling (cookie, bearer token or API key), or null. See authenticate.ts. */
   authenticate(ctx: Parameters<typeof authenticate>[1]): Promise<Authenticated | null> {
     return authenticate(this, ctx)
+  }
+
+  /** The record with its `data` bag, as the adapters hand it to routes (`c.get('session').data`). */
+  liveSession(session: SessionRecord): LiveSession {
+    const { dataMaxBytes } = this.options.session
+    return withSessionData(session, dataMaxBytes, (id, json) => this.sessions.saveData(id, json))
+  }
+
+  /** A session's data without an adapter: get/set/delete, then `await data.save()` (writes only a change). */
+  sessionData(session: SessionRecord): SessionDataBag {
+    return this.liveSession(session).data
   }
 
   /** verifyLogin, then the sign-in pipeline with a session (the page login of Flask-Login). */

@@ -34,6 +34,7 @@ export const ERROR_TABLE = {
   API_KEY_LIMIT: [409, 'This account has reached its limit of API keys; revoke one first.'],
   LAST_ADMIN: [409, 'This change would leave no active administrator.'],
   PAYLOAD_TOO_LARGE: [413, 'The request body is too large.'],
+  SESSION_DATA_TOO_LARGE: [413, 'The session data would exceed its size limit.'],
   UNSUPPORTED_MEDIA_TYPE: [415, 'Unsupported content type.'],
   // 429, 503 — come back later
   RATE_LIMITED: [429, 'Too many attempts. Please try again later.'],

@@ -41,6 +41,13 @@ const sessionSchema = z.strictObject({
   cacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
   /** Live sessions one user may have; a new login past this ends that user's oldest sessions first. */
   maxPerUser: z.number().int().min(1).max(100_000).default(100),
+  /** Bytes of `session.data` (as JSON) one session may hold; a larger set() throws SESSION_DATA_TOO_LARGE. */
+  dataMaxBytes: z
+    .number()
+    .int()
+    .min(256)
+    .max(1024 * 1024)
+    .default(16 * 1024),
 })
 
 const passwordSchema = z.strictObject({

@@ -88,6 +88,14 @@ export class SessionCache {
     if (entry) entry.session = { ...entry.session, lastSeenAt, expiresAt }
   }
 
+  /** The session's data was saved through this process. */
+  setData(id: string, dataJson: string | null): void {
+    const entry = this.#entries.get(id)
+    if (!entry) return
+    const { dataJson: _old, ...session } = entry.session
+    entry.session = dataJson === null ? session : { ...session, dataJson }
+  }
+
   /** The session was revoked. */
   delete(id: string): void {
     this.#generation++

@@ -125,6 +125,12 @@ export class SessionManager {
     return { session, user }
   }
 
+  /** Saves a session's data (session-data.ts), keeping the cached copy in step. */
+  async saveData(id: string, dataJson: string | null): Promise<void> {
+    await this.store.setSessionData(id, dataJson)
+    this.cache?.setData(id, dataJson)
+  }
+
   revoke(id: string): Promise<void> {
     this.cache?.delete(id)
     return this.store.deleteSession(id)

@@ -13,7 +13,7 @@ import type { User } from '../stores/contracts.ts'
 function setSession(c: Context, user: User, started: StartedSession): void {
   for (const cookie of started.cookies) c.header('set-cookie', cookie, { append: true })
   c.set('user', user)
-  c.set('session', started.session)
+  c.set('session', c.get('auth').liveSession(started.session))
 }
 
 export async function signInWithSession(c: Context, proof: Proof, options: { remember?: boolean } = {}) {

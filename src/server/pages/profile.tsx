@@ -94,6 +94,8 @@ export function profilePages(pages: Hono, s: Services): void {
         requestContext(c),
       )
       cookies = rotated?.cookies ?? []
+      // The flash below belongs to the session that replaced this one.
+      if (rotated) c.set('session', auth.liveSession(rotated.session))
     } catch (error) {
       if (isFormError(error)) return profilePage(c, s, { password: problemFrom(error) })
       throw error
