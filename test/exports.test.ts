@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import type { AuthOptions, Stores, User } from 'gatehouse-auth'
 import * as core from 'gatehouse-auth'
+import * as client from 'gatehouse-auth/client'
 import * as crypto from 'gatehouse-auth/crypto'
 import * as express from 'gatehouse-auth/express'
 import * as hono from 'gatehouse-auth/hono'
@@ -96,6 +97,10 @@ const EXPORTS: Record<string, { module: Record<string, unknown>; names: string[]
     ],
   },
   'gatehouse-auth/stores/contracts': { module: contracts, names: [] },
+  'gatehouse-auth/client': {
+    module: client,
+    names: ['GatehouseClient', 'GatehouseClientError', 'challengeOf', 'createClient', 'createVerifier'],
+  },
 }
 
 /** `import { a, type B, c } from 'gatehouse…'` statements in README.md's code blocks. */

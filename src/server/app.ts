@@ -14,6 +14,7 @@ import { STORE_RETRY_AFTER_SECONDS } from '../core/store-guard.ts'
 import type { Stores } from '../stores/contracts.ts'
 import type { SqlStores } from '../stores/sql/index.ts'
 import { apiRoutes } from './api.ts'
+import { clientScriptRoute } from './client-script.ts'
 import type { ServerConfig } from './config.ts'
 import { securityHeaders } from './headers.ts'
 import { mountModuleRoutes } from './module-routes.ts'
@@ -201,6 +202,7 @@ function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
       'cache-control': 'public, max-age=3600',
     }),
   )
+  app.get('/client.js', clientScriptRoute())
   app.get('/.well-known/jwks.json', jwksRoute(auth))
   const api = apiRoutes(services)
   const pages = pageRoutes(services)
