@@ -41,6 +41,7 @@ async function openAuth() {
       {
         ...(c.auth as object),
         secret: c.secret,
+        previousSecrets: c.previousSecrets,
         mode: c.mode,
         publicUrl: c.publicUrl,
         dataDir: c.dataDir,

@@ -34,7 +34,7 @@ export function tokenServiceFor(
   return createTokenService({
     kv: guarded.kv,
     signingKeys: guarded.signingKeys,
-    secret: options.secret,
+    secret: options.secrets,
     issuer: t.issuer ?? options.origin,
     audience: t.audience ?? options.origin,
     clock: options.clock,

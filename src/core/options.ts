@@ -219,6 +219,11 @@ const rolesDefault = {
 const schema = z.strictObject({
   /** Signs CSRF tokens, device cookies, and encrypts keys. At least 32 characters. */
   secret: z.string().optional(),
+  /**
+   * Secrets used before `secret` (GATEHOUSE_PREVIOUS_SECRETS): what they sealed or tagged —
+   * private signing keys, refresh tokens, provider tokens — still opens; nothing new uses them.
+   */
+  previousSecrets: z.array(z.string()).default([]),
   mode: z.enum(['development', 'production', 'test']).optional(),
   /** The one source of absolute links and of the allowed Origin; never the Host header. */
   publicUrl: z.url().default('http://localhost:8000'),
@@ -267,6 +272,8 @@ export type ParsedOptions = z.output<typeof schema>
 /** Options after validation, with derived values computed once. */
 export interface ResolvedOptions extends Omit<ParsedOptions, 'secret' | 'mode' | 'clock' | 'logger'> {
   secret: string
+  /** `secret` then `previousSecrets`: hand this to createSecretBox for data at rest (the first seals, any opens). */
+  secrets: readonly string[]
   mode: 'development' | 'production' | 'test'
   clock: Clock
   logger: Logger

@@ -45,6 +45,11 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
     secret =
       mode === 'test' ? randomBytes(32).toString('base64url') : loadOrCreateDevSecret(parsed.dataDir, logger)
   }
+  for (const previous of parsed.previousSecrets) {
+    if (previous.length < MIN_SECRET_LENGTH && mode === 'production')
+      fail('previousSecrets', `each must be at least ${MIN_SECRET_LENGTH} characters`)
+    if (previous === secret) fail('previousSecrets', 'must not repeat the current secret')
+  }
   if (!secure) {
     if (mode === 'production')
       fail('publicUrl', 'must be https in production (cookies would travel in clear)')
@@ -66,6 +71,7 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
   return {
     ...parsed,
     secret,
+    secrets: [secret, ...new Set(parsed.previousSecrets)],
     mode,
     logger,
     clock: parsed.clock ?? systemClock,

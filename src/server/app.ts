@@ -116,6 +116,7 @@ async function openAuth(
       {
         ...extra,
         secret: config.secret,
+        previousSecrets: config.previousSecrets,
         mode: config.mode,
         emailVerification: config.emailVerification,
         publicUrl: config.publicUrl,

@@ -60,6 +60,18 @@ export function readSetting<T>(setting: z.ZodType<T>, name: string, source: stri
 export const portSetting = numberSetting(0, 65535)
 
 /**
+ * Secrets used before GATEHOUSE_SECRET, newest first: a comma list in the environment, a list
+ * in the config file. An empty entry (`a,,b`, a trailing comma) is refused: it is a typo that
+ * would otherwise drop a secret still needed to open data.
+ */
+const secretListSetting = z.unknown().transform((value, ctx): string[] => {
+  const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value
+  if (Array.isArray(list) && list.every((s) => typeof s === 'string' && s.trim() !== '')) return list
+  ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of secrets, no empty entry' })
+  return z.NEVER
+})
+
+/**
  * The server's settings: environment variables first, then an optional JSON file
  * (GATEHOUSE_CONFIG or --config), then these defaults. Validated once; unknown keys fail.
  */
@@ -69,6 +81,8 @@ const schema = z.strictObject({
   /** The only source of absolute links and of the allowed Origin. Default http://localhost:<port>. */
   publicUrl: z.url().optional(),
   secret: z.string().optional(),
+  /** GATEHOUSE_PREVIOUS_SECRETS: what they sealed (signing keys, refresh tokens) still opens after a secret change. */
+  previousSecrets: secretListSetting.default([]),
   mode: z.enum(['development', 'production', 'test']).optional(),
   /** Also the core's dataDir (its default: the server derives the database path from it). */
   dataDir: z.string().default(DEFAULT_DATA_DIR),
@@ -115,6 +129,7 @@ const ENV: Record<string, keyof z.input<typeof schema>> = {
   PORT: 'port',
   PUBLIC_URL: 'publicUrl',
   GATEHOUSE_SECRET: 'secret',
+  GATEHOUSE_PREVIOUS_SECRETS: 'previousSecrets',
   GATEHOUSE_MODE: 'mode',
   GATEHOUSE_DATA_DIR: 'dataDir',
   DATABASE_URL: 'databaseUrl',

@@ -2,7 +2,7 @@ import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type J
 import type { SigningKeyRecord, SigningKeyStore } from '../../stores/contracts.ts'
 import type { Clock } from '../clock.ts'
 import { randomToken } from '../crypto/random.ts'
-import { createSecretBox } from '../crypto/secretbox.ts'
+import { createSecretBox, type SecretInput } from '../crypto/secretbox.ts'
 import { AuthError } from '../errors.ts'
 import { TOKEN_LIMITS } from '../options.ts'
 import { SIGNING_ALGS, type SigningAlg, type VerificationKey } from './jws.ts'
@@ -14,7 +14,8 @@ import { SIGNING_ALGS, type SigningAlg, type VerificationKey } from './jws.ts'
  */
 export interface KeyRingOptions {
   store: SigningKeyStore
-  secret: string | Uint8Array
+  /** The current secret seals new keys; previous ones (a list) still open the keys they sealed. */
+  secret: SecretInput
   clock: Clock
   /** Algorithm of newly generated keys. */
   alg: SigningAlg

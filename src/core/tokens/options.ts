@@ -1,5 +1,6 @@
 import type { KeyValueStore, SigningKeyStore } from '../../stores/contracts.ts'
 import { type Clock, systemClock } from '../clock.ts'
+import type { SecretInput } from '../crypto/secretbox.ts'
 import { AuthError } from '../errors.ts'
 import { DEFAULT_TOKEN_ALG, TOKEN_LIMITS, type TokenLimit } from '../options.ts'
 import type { AdditionalClaims } from './access.ts'
@@ -12,8 +13,12 @@ import { SIGNING_ALGS, type SigningAlg } from './jws.ts'
 export interface TokenServiceOptions {
   kv: KeyValueStore
   signingKeys: SigningKeyStore
-  /** Server secret (≥ 32 bytes): encrypts the private signing keys and keys the refresh-token tags. */
-  secret: string | Uint8Array
+  /**
+   * Server secret (≥ 32 bytes): encrypts the private signing keys and keys the refresh-token
+   * tags. A list is the current secret followed by previous ones: the first seals and tags,
+   * any opens and verifies (rotation, GATEHOUSE_PREVIOUS_SECRETS).
+   */
+  secret: SecretInput
   /** `iss` of every token, and the only one accepted. */
   issuer: string
   /** `aud` of every token, and the only one accepted. */
@@ -83,7 +88,7 @@ function whole(options: TokenServiceOptions, name: keyof typeof TOKEN_LIMITS): n
 export interface ResolvedTokenOptions {
   kv: KeyValueStore
   signingKeys: SigningKeyStore
-  secret: string | Uint8Array
+  secret: SecretInput
   issuer: string
   audience: string
   clock: Clock

@@ -42,6 +42,8 @@ export interface RefreshContext {
   leeway: number
   /** HMAC key for the tags (derived from the server secret). */
   macKey: Uint8Array
+  /** Keys of previous secrets: their tags still verify (rotation), new tags use macKey. */
+  previousMacKeys?: readonly Uint8Array[]
   /** Seals the successor pair kept for the grace window. */
   box: SecretBox
 }
@@ -80,8 +82,8 @@ const key = {
 
 const FORMAT = /^([A-Za-z0-9_-]{22})\.([1-9][0-9]{0,8})\.([A-Za-z0-9_-]{43})$/
 
-function tag(ctx: RefreshContext, familyId: string, n: number): string {
-  return createHmac('sha256', ctx.macKey).update(`${familyId}.${n}`).digest('base64url')
+function tag(ctx: RefreshContext, familyId: string, n: number, key = ctx.macKey): string {
+  return createHmac('sha256', key).update(`${familyId}.${n}`).digest('base64url')
 }
 
 export function refreshToken(ctx: RefreshContext, familyId: string, n: number): string {
@@ -97,7 +99,8 @@ export function parseRefreshToken(
   if (!m) return null
   const [, familyId, num, given] = m as unknown as [string, string, string, string]
   const n = Number(num)
-  return constantTimeEqual(given, tag(ctx, familyId, n)) ? { familyId, n } : null
+  const keys = [ctx.macKey, ...(ctx.previousMacKeys ?? [])]
+  return keys.some((k) => constantTimeEqual(given, tag(ctx, familyId, n, k))) ? { familyId, n } : null
 }
 
 function parse<T>(raw: string | null): T | null {

@@ -1,7 +1,7 @@
 import type { JWK } from 'jose'
 import type { KeyValueStore, User } from '../../stores/contracts.ts'
 import { deriveKey } from '../crypto/kdf.ts'
-import { createSecretBox } from '../crypto/secretbox.ts'
+import { createSecretBox, secretList } from '../crypto/secretbox.ts'
 import { AuthError } from '../errors.ts'
 import { guardStore } from '../store-guard.ts'
 import { type AccessClaims, issueAccessToken, verifyAccessJwt } from './access.ts'
@@ -84,13 +84,15 @@ class JwtTokenService implements TokenService {
       maxTokenLifetime: o.accessTtl + o.leeway,
       cacheMs: o.keyCacheMs,
     })
+    const [current, ...previous] = secretList(options.secret)
     this.#ctx = {
       kv: this.#kv,
       clock: o.clock,
       ttl: o.refreshTtl,
       grace: o.refreshGrace,
       leeway: o.leeway,
-      macKey: deriveKey(options.secret, 'refresh-token/v1'),
+      macKey: deriveKey(current!, 'refresh-token/v1'),
+      previousMacKeys: previous.map((s) => deriveKey(s, 'refresh-token/v1')),
       box: createSecretBox(options.secret, 'refresh-grace'),
     }
   }
