@@ -21,8 +21,8 @@ import { Client, ORIGIN } from './helpers/client.ts'
 import { probeRedis, requireService } from './helpers/services.ts'
 import { REDIS_URL } from './helpers/stores.ts'
 
-// Declaration merging types the keys an app uses (README "Session data").
-declare module '../src/core/session-data.ts' {
+// Declaration merging types the keys an app uses, as README "Session data" shows it.
+declare module 'gatehouse-auth' {
   interface SessionData {
     cart: string[]
   }
@@ -245,6 +245,10 @@ describe('session.data without an adapter (Auth) and its rules', () => {
     const user = await auth.signUp({ email: 'ada@example.com', username: 'ada', password: PASSWORD }, {})
     const { session } = await auth.startSession(user)
     const data = auth.sessionData(session)
+    // @ts-expect-error: `cart` is declared as string[] (declaration merging)
+    expect(() => data.set('cart', 5)).not.toThrow()
+    const cart: string[] | undefined = data.get('cart')
+    expect(cart).toBe(5)
     data.set('cart', ['a'])
     data.set('note', 'x')
     data.delete('note')
