@@ -7,7 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import * as ex from '../src/adapters/express.ts'
 import { authErrorHandler as expressErrorHandler } from '../src/adapters/express.ts'
+import * as ho from '../src/adapters/hono.ts'
 import { type Auth, createAuth } from '../src/core/auth.ts'
 import { fakeClock } from '../src/core/clock.ts'
 import { SessionDataBag } from '../src/core/session-data.ts'
@@ -70,6 +72,12 @@ function appFor(framework: 'hono' | 'express', auth: Auth): Send {
       data.set('cart', [...(data.get('cart') ?? []), String((await c.req.json()).item)])
       return c.json({ cart: data.get('cart') })
     })
+    app.post('/login-and-greet', async (c) => {
+      const user = await auth.verifyLogin((await c.req.json()) as never, c.get('gatehouseContext'))
+      await ho.login(c, user)
+      c.get('session')!.data.set('greeting', 'hello')
+      return c.body(null, 204)
+    })
     return sendViaHono(app)
   }
   const app = expressApp(auth)
@@ -92,6 +100,16 @@ function appFor(framework: 'hono' | 'express', auth: Auth): Send {
     const data = req.authSession!.data
     data.set('cart', [...(data.get('cart') ?? []), String(req.body.item)])
     res.json({ cart: data.get('cart') })
+  })
+  router.post('/login-and-greet', async (req, res, next) => {
+    try {
+      const user = await auth.verifyLogin(req.body, req.gatehouse!.ctx)
+      await ex.login(req, res, user)
+      req.authSession!.data.set('greeting', 'hello')
+      res.status(204).end()
+    } catch (error) {
+      next(error)
+    }
   })
   // The shared app's error handler comes before these routes: one more after them.
   router.use(expressErrorHandler())
@@ -174,6 +192,27 @@ describe.each(['hono', 'express'] as const)('session.data through %s', (framewor
     expect(await read(c, 'secret')).toBeNull()
     expect((await c.post('/login', { login: 'ada', password: PASSWORD })).status).toBe(200)
     expect(await read(c, 'secret')).toBeNull()
+  })
+
+  it('a save the store cannot take answers 503 STORE_UNAVAILABLE, not a silent loss', async () => {
+    const stores = createMemoryStores()
+    auth = await makeAuth(stores)
+    const c = await signedIn(appFor(framework, auth), auth)
+    stores.sessions.setSessionData = async () => {
+      throw new Error('connection refused')
+    }
+    const res = await put(c, 'k', 'v')
+    expect(res.status).toBe(503)
+    expect((await res.json()).error.code).toBe('STORE_UNAVAILABLE')
+  })
+
+  it("data set right after login() belongs to the new session, and the old session's does not follow", async () => {
+    auth = await makeAuth(createMemoryStores())
+    const c = await signedIn(appFor(framework, auth), auth)
+    await put(c, 'before', 'old session')
+    expect((await c.post('/login-and-greet', { login: 'ada', password: PASSWORD })).status).toBe(204)
+    expect(await read(c, 'greeting')).toBe('hello')
+    expect(await read(c, 'before')).toBeNull()
   })
 
   it("one session's data is not another's", async () => {

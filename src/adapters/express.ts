@@ -86,7 +86,7 @@ export function gatehouse(auth: Auth, options: ExpressAdapterOptions = {}): Requ
     req.authenticated = who
     req.user = who?.user ?? null
     req.authSession = who?.session ? auth.liveSession(who.session) : null
-    saveBeforeEnd(req, res)
+    if (req.authSession) saveBeforeEnd(req, res)
     next()
   }
 }
@@ -96,7 +96,12 @@ export function gatehouse(auth: Auth, options: ExpressAdapterOptions = {}): Requ
  * express-session does): the next request already sees it. A failed save turns a response
  * not yet sent into a 503 rather than losing the write silently.
  */
+const SAVES_BEFORE_END = Symbol('gatehouse.savesBeforeEnd')
+
 function saveBeforeEnd(req: Request, res: ExpressResponse): void {
+  const flagged = res as ExpressResponse & { [SAVES_BEFORE_END]?: true }
+  if (flagged[SAVES_BEFORE_END]) return
+  flagged[SAVES_BEFORE_END] = true
   const end = res.end as (...a: unknown[]) => ExpressResponse
   res.end = function endAfterSave(this: ExpressResponse, ...args: unknown[]) {
     res.end = end as ExpressResponse['end']
@@ -219,6 +224,7 @@ export async function login(
   appendCookies(res, started.cookies)
   req.user = user
   req.authSession = auth.liveSession(started.session)
+  saveBeforeEnd(req, res)
 }
 
 export async function logout(req: Request, res: ExpressResponse) {
