@@ -219,10 +219,7 @@ const rolesDefault = {
 const schema = z.strictObject({
   /** Signs CSRF tokens, device cookies, and encrypts keys. At least 32 characters. */
   secret: z.string().optional(),
-  /**
-   * Secrets used before `secret` (GATEHOUSE_PREVIOUS_SECRETS): what they sealed or tagged —
-   * private signing keys, refresh tokens, provider tokens — still opens; nothing new uses them.
-   */
+  /** Secrets used before `secret`: what they sealed or tagged still opens; nothing new uses them. */
   previousSecrets: z.array(z.string()).default([]),
   mode: z.enum(['development', 'production', 'test']).optional(),
   /** The one source of absolute links and of the allowed Origin; never the Host header. */
