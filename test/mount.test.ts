@@ -4,6 +4,9 @@
  * their links and redirects, the mails' links, the refresh cookie's path — and the app's own
  * routes protected beside them.
  */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import express from 'express'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
@@ -11,9 +14,13 @@ import * as ex from '../src/adapters/express.ts'
 import { gatehouseRouter } from '../src/adapters/express-mount.ts'
 import * as ho from '../src/adapters/hono.ts'
 import { gatehouseRoutes } from '../src/adapters/hono-mount.ts'
-import { type Auth, createAuth } from '../src/core/auth.ts'
+import type { Auth } from '../src/core/auth.ts'
 import type { Mail, Mailer } from '../src/core/mail/mailer.ts'
 import type { AuthOptions } from '../src/core/options.ts'
+import { defaultDatabaseUrl } from '../src/entries/wiring.ts'
+// The package's entry point: createAuth with its wiring (default stores, auth.handler).
+import { createAuth } from '../src/index.ts'
+import { loadServerConfig } from '../src/server/config.ts'
 import { createMemoryStores } from '../src/stores/memory/index.ts'
 import { type Send, sendViaExpress, sendViaHono } from './helpers/apps.ts'
 import { Client, ORIGIN } from './helpers/client.ts'
@@ -185,5 +192,27 @@ describe('auth.handler', () => {
     expect(() => gatehouseRoutes(auth)).toThrow(/"mailer"/)
     expect(() => gatehouseRouter(auth)).toThrow(/"mailer"/)
     await auth.close()
+  })
+})
+
+describe('one default database for the library and the CLI', () => {
+  it("createAuth() without stores opens DATABASE_URL, else <dataDir>/gatehouse.db: the CLI's default", async () => {
+    expect(defaultDatabaseUrl({})).toBe(loadServerConfig({}).databaseUrl)
+    expect(defaultDatabaseUrl({ DATABASE_URL: 'postgres://db/app' })).toBe(
+      loadServerConfig({ DATABASE_URL: 'postgres://db/app' }).databaseUrl,
+    )
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'gatehouse-default-')), 'data')
+    const saved = process.env.DATABASE_URL
+    delete process.env.DATABASE_URL
+    try {
+      const auth = await createAuth({ mode: 'test', dataDir })
+      expect(auth.stores.description).toContain(join(dataDir, 'gatehouse.db'))
+      expect(existsSync(join(dataDir, 'gatehouse.db'))).toBe(true)
+      await auth.signUp(ADA)
+      await auth.close()
+    } finally {
+      if (saved !== undefined) process.env.DATABASE_URL = saved
+      rmSync(dataDir, { recursive: true, force: true })
+    }
   })
 })

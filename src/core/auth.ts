@@ -5,8 +5,6 @@ import { authenticate } from './authenticate.ts'
 import { BrowserSessions } from './browser-sessions.ts'
 import { sessionManagerFor, tokenCookiesFor, tokenServiceFor } from './compose.ts'
 import type { RequestContext } from './context.ts'
-import { openDefaultStores } from './default-stores.ts'
-import { handleRequest } from './handler.ts'
 import { ApiKeys } from './methods/api-keys/index.ts'
 import { apiKeysModule } from './methods/api-keys/module.ts'
 import { PasswordHasher } from './methods/password/hashing/index.ts'
@@ -25,6 +23,7 @@ import { guardStores } from './store-guard.ts'
 import type { TokenCookies } from './token-cookies.ts'
 import type { TokenService } from './tokens/service.ts'
 import { type AccessOptions, ADMIN_ROLE, UserAdmin } from './users/admin.ts'
+import { handleRequest, openDefaultStores } from './wiring.ts'
 
 export type { AccessOptions, CreateUserInput, LoginInput, SignUpInput }
 export { ADMIN_ROLE }

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { gatehouse } from '../adapters/hono.ts'
 import type { Auth } from '../core/auth.ts'
 import { tokenCookiesFor } from '../core/compose.ts'
-import { AuthError, toAuthError } from '../core/errors.ts'
+import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
 import { logUnexpected } from '../core/logger.ts'
 import { createOutboxMailer, type Mailer, type OutboxMailer } from '../core/mail/mailer.ts'
 import { DeviceUnlock } from '../core/methods/password/device-unlock.ts'
@@ -94,4 +94,10 @@ function buildApp(auth: Auth, prefix: string, pages: boolean): Hono {
     return answer(c, e)
   })
   return app
+}
+
+/** `auth.handler`: the JSON API under the `basePath` option; a path it does not serve is a JSON 404. */
+export async function handleRequest(auth: Auth, request: Request): Promise<Response> {
+  const response = await embeddedApp(auth, auth.options.basePath).fetch(request)
+  return response.headers.has(UNMATCHED) ? errorResponse(new AuthError('NOT_FOUND')) : response
 }
