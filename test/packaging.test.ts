@@ -128,7 +128,9 @@ describe.skipIf(!enabled)('the npm package, installed from its tarball into a fr
     // dist/ is fresh (test/helpers/build-dist.ts); packing without `prepare` leaves it in place for
     // the suites running beside this one.
     work = mkdtempSync(join(tmpdir(), 'gatehouse-pack-'))
-    const [packed] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], repo)) as {
+    const [packed] = JSON.parse(
+      npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], repo),
+    ) as {
       filename: string
       files: { path: string }[]
     }[]
