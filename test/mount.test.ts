@@ -167,6 +167,36 @@ describe.each([
   })
 })
 
+describe('the client IP behind a mount', () => {
+  it('is the Hono option clientIp, or Express req.ip (its trust proxy setting)', async () => {
+    const { auth } = await newAuth()
+    const hono = new Hono()
+    hono.route('/auth', gatehouseRoutes(auth, { clientIp: (c) => c.req.header('x-test-ip') ?? null }))
+    const viaHono = new Client(sendViaHono(hono), '198.51.100.7')
+    await viaHono.post('/auth/api/auth/signup', ADA)
+    const listed = await (await viaHono.get('/auth/api/me/sessions')).json()
+    expect(listed.sessions[0].ip).toBe('198.51.100.7')
+
+    const app = express()
+    app.set('trust proxy', true)
+    app.use('/auth', gatehouseRouter(auth))
+    const viaExpress = new Client(sendViaExpress(app))
+    const login = await viaExpress.post(
+      '/auth/api/auth/login',
+      { login: 'ada', password: ADA.password },
+      { 'x-forwarded-for': '203.0.113.9' },
+    )
+    const { access_token } = await login.json()
+    const sessions = await viaExpress.request('GET', '/auth/api/me/sessions', {
+      headers: { authorization: `Bearer ${access_token}` },
+    })
+    expect(sessions.status).toBe(200)
+    const audit = await auth.listAudit({ offset: 0, limit: 20 })
+    expect(audit.events.find((e) => e.type === 'login.success' && e.ip === '203.0.113.9')).toBeDefined()
+    await auth.close()
+  })
+})
+
 describe('auth.handler', () => {
   it('answers Fetch Requests under basePath (a Next.js route handler)', async () => {
     const { auth } = await newAuth({ basePath: '/api/gatehouse' })

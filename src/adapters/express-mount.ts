@@ -27,6 +27,7 @@ async function serve(auth: Auth, options: EmbedOptions, req: Request, res: Respo
       : await embeddedApp(auth, req.baseUrl, options).fetch(toFetchRequest(req, body), {
           // What gatehouse() reads of a Node request (the socket's address), with the unstripped URL.
           incoming: { socket: req.socket, headers: req.headers, method: req.method, url: req.originalUrl },
+          gatehouseClientIp: req.ip ?? null,
         })
   if (response.headers.has(UNMATCHED)) return next()
   res.status(response.status)

@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { gatehouse } from '../adapters/hono.ts'
 import type { Auth } from '../core/auth.ts'
@@ -15,6 +15,16 @@ import type { Services } from './services.ts'
 export interface EmbedOptions {
   /** The HTML pages too (login, sign-up, profile, admin…), under the same prefix. Default false. */
   pages?: boolean
+  /**
+   * Hono: the client IP for throttling and the session list, as for gatehouse(); default the
+   * socket address. Express passes `req.ip` (so its `trust proxy` setting applies).
+   */
+  clientIp?: (c: Context) => string | null
+}
+
+/** The client IP a framework adapter already knows (Express's `req.ip`), passed in the env. */
+export interface EmbedEnv {
+  gatehouseClientIp?: string | null
 }
 
 /** Marks the answer to a path the mount has no route for: the framework goes on to the app's routes. */
@@ -35,7 +45,7 @@ export function embeddedApp(auth: Auth, prefix: string, options: EmbedOptions = 
   apps.set(auth, built)
   let app = built.get(key)
   if (!app) {
-    app = buildApp(auth, prefix, pages)
+    app = buildApp(auth, prefix, pages, options.clientIp)
     built.set(key, app)
   }
   return app
@@ -63,7 +73,7 @@ export function mountMailer(auth: Auth): { mailer: Mailer; outbox: OutboxMailer 
   return { mailer: outbox, outbox }
 }
 
-function buildApp(auth: Auth, prefix: string, pages: boolean): Hono {
+function buildApp(auth: Auth, prefix: string, pages: boolean, clientIp: EmbedOptions['clientIp']): Hono {
   const { options } = auth
   const { mailer, outbox } = mountMailer(auth)
   // Links in mails point at the pages under the prefix.
@@ -82,7 +92,14 @@ function buildApp(auth: Auth, prefix: string, pages: boolean): Hono {
   const app = new Hono()
   app.use(securityHeaders({ hsts: options.secure }))
   app.use(bodyLimit({ maxSize: 64 * 1024, onError: (c) => answer(c, new AuthError('PAYLOAD_TOO_LARGE')) }))
-  app.use(gatehouse(auth, { onError: answer }))
+  const ip = (c: Context) => {
+    const given = (c.env as EmbedEnv | undefined)?.gatehouseClientIp
+    if (given !== undefined) return given
+    if (clientIp) return clientIp(c)
+    const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
+    return incoming?.socket?.remoteAddress ?? null
+  }
+  app.use(gatehouse(auth, { onError: answer, clientIp: ip }))
   mountGatehouse(app, services, { prefix, pages })
   app.notFound((c) =>
     c.req.path.startsWith(`${prefix}/api/`) ? notFound(c, prefix) : c.body(null, 404, { [UNMATCHED]: '1' }),
