@@ -4,9 +4,9 @@ import type { Stores } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
 import { AuthError } from './errors.ts'
 import type { Logger } from './logger.ts'
-import type { Mailer } from './mail/mailer.ts'
 import { DEFAULT_ARGON2_PARAMS, DEFAULT_MAX_PASSWORD_BYTES } from './methods/password/hashing/params.ts'
 import type { AuthModule } from './module.ts'
+import { mountOptions } from './mount-options.ts'
 import type { AdditionalClaims } from './tokens/access.ts'
 import { DEFAULT_CLOCK_SKEW } from './tokens/claims.ts'
 import { SIGNING_ALGS } from './tokens/jws.ts'
@@ -218,29 +218,13 @@ const schema = z.strictObject({
   publicUrl: z.url().default('http://localhost:8000'),
   /** Where development files live (generated secret, SQLite file). */
   dataDir: z.string().default(DEFAULT_DATA_DIR),
-  /** Default: SQLite at DATABASE_URL, else <dataDir>/gatehouse.db — the CLI's default too (createAuth). */
+  /** Default: DATABASE_URL, else SQLite in <dataDir>/gatehouse.db — the CLI's (src/entries/wiring.ts). */
   stores: z
     .custom<Stores>((v) => typeof v === 'object' && v !== null && 'users' in v && 'sessions' in v, {
       message: 'must be a Stores object (createSqlStores, createMemoryStores, …)',
     })
     .optional(),
-  /**
-   * Where `auth.handler` serves the routes (docs/http-api.md's paths under it), e.g. '/api/auth'
-   * for a Next.js `app/api/auth/[...all]/route.ts`. The Hono and Express mounts use the path
-   * they are mounted at instead.
-   */
-  basePath: z
-    .string()
-    .regex(/^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/, { message: "expected '' or a path like /auth" })
-    .default(''),
-  /** Sends the mounted routes' mails (reset, verification, unlock links); required in production by the mounts. */
-  mailer: z
-    .custom<Mailer>((v) => typeof v === 'object' && v !== null && typeof (v as Mailer).send === 'function', {
-      message: 'must be a Mailer ({ description, send(mail) })',
-    })
-    .optional(),
-  /** The product name in mails and on the mounted pages. */
-  appName: z.string().min(1).max(60).default('Gatehouse'),
+  ...mountOptions,
   clock: z.custom<Clock>((v) => typeof v === 'function').optional(),
   /** Where loginRequired() sends HTML requests. */
   loginPath: z.string().startsWith('/').default('/login'),
