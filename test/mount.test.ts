@@ -231,7 +231,8 @@ describe('one default database for the library and the CLI', () => {
     expect(defaultDatabaseUrl({ DATABASE_URL: 'postgres://db/app' })).toBe(
       loadServerConfig({ DATABASE_URL: 'postgres://db/app' }).databaseUrl,
     )
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'gatehouse-default-')), 'data')
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-default-'))
+    const dataDir = join(dir, 'data')
     const saved = process.env.DATABASE_URL
     delete process.env.DATABASE_URL
     try {
@@ -242,7 +243,7 @@ describe('one default database for the library and the CLI', () => {
       await auth.close()
     } finally {
       if (saved !== undefined) process.env.DATABASE_URL = saved
-      rmSync(dataDir, { recursive: true, force: true })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })
