@@ -1,45 +1,34 @@
-// The README's "Add login to your Express app", runnable: `npx tsx examples/express-app.ts`.
+// The README's "Add login to your Express app", with a route of the app's own that validates
+// its input (400 VALIDATION_FAILED). Run: `npx tsx examples/express-app.ts`.
 import express from 'express'
-import { createAuth, type Stores, toPublicUser } from 'gatehouse-auth'
+import { AuthError, createAuth, type Stores } from 'gatehouse-auth'
 import {
   authErrorHandler,
   gatehouse,
-  login,
+  gatehouseRouter,
   loginRequired,
-  logout,
   permissionRequired,
 } from 'gatehouse-auth/express'
-import { createSqlStores } from 'gatehouse-auth/stores/sql'
 
 export async function createApp(stores?: Stores) {
-  const auth = await createAuth({
-    secret: process.env.GATEHOUSE_SECRET,
-    publicUrl: process.env.PUBLIC_URL ?? 'http://localhost:3000',
-    stores: stores ?? (await createSqlStores({ url: 'sqlite:data/app.db' })),
-  })
+  const auth = await createAuth({ publicUrl: process.env.PUBLIC_URL ?? 'http://localhost:3000', stores })
   const app = express()
-  app.use(express.json({ limit: '64kb' }), express.urlencoded({ extended: false }))
-  app.use(gatehouse(auth)) // req.user, req.authSession (req.session stays express-session's)
-
-  app.post('/login', async (req, res) => {
-    const user = await auth.verifyLogin(
-      { login: String(req.body?.login), password: String(req.body?.password) },
-      req.gatehouse!.ctx,
-    )
-    await login(req, res, user, { remember: req.body.remember === true })
-    res.json({ user: toPublicUser(user) })
-  })
-  app.post('/logout', async (req, res) => {
-    await logout(req, res)
-    res.status(204).end()
-  })
+  app.use(gatehouse(auth)).use('/auth', gatehouseRouter(auth)) // req.user, req.authSession
   app.get('/private', loginRequired(), (req, res) => {
-    res.send(`Hello ${req.user!.username}`)
+    res.send(`Hello ${req.user?.username}`)
   })
   app.get('/reports', permissionRequired('content:read'), (_req, res) => {
     res.send('reports')
   })
-  app.use(authErrorHandler())
+  app.post('/notes', loginRequired(), express.json({ limit: '64kb' }), (req, res) => {
+    const title: unknown = req.body?.title
+    if (typeof title !== 'string' || title.trim() === '' || title.length > 200)
+      throw new AuthError('VALIDATION_FAILED', {
+        fields: { title: 'Enter a title (at most 200 characters).' },
+      })
+    res.status(201).json({ note: { title: title.trim(), owner: req.user!.username } })
+  })
+  app.use(authErrorHandler()) // AuthError → its JSON error; anything else is logged with its stack → 500
   return { app, auth }
 }
 

@@ -9,6 +9,9 @@
  * exported with them.
  */
 
+// The entry point's wiring: createAuth's default stores and auth.handler's routes.
+import './entries/wiring.ts'
+
 export { can, hasAnyRole, hasRole } from './core/access.ts'
 export type { AuditInput, AuditType, ModuleAuditTypes } from './core/audit.ts'
 // createAuth and the Auth object it returns (README "Add login…", "Options").

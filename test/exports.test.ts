@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest'
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  exports: Record<string, string>
+  exports: Record<string, Record<string, string>>
 }
 
 /** Every runtime export of every entry point: exactly these, no more. */
@@ -52,6 +52,7 @@ const EXPORTS: Record<string, { module: Record<string, unknown>; names: string[]
       'csrfToken',
       'freshTokenRequired',
       'gatehouse',
+      'gatehouseRoutes',
       'jsonBody',
       'login',
       'loginRequired',
@@ -70,6 +71,7 @@ const EXPORTS: Record<string, { module: Record<string, unknown>; names: string[]
       'csrfToken',
       'freshTokenRequired',
       'gatehouse',
+      'gatehouseRouter',
       'login',
       'loginRequired',
       'logout',

@@ -12,7 +12,7 @@ import { passwordModule } from './methods/password/module.ts'
 import { type LoginInput, PasswordMethod, passwordProof } from './methods/password/password-method.ts'
 import type { CreateUserInput, SignUpInput } from './methods/password/signup.ts'
 import { composeModules, type ModuleRegistry, migrateModules } from './module.ts'
-import type { AuthOptions, ResolvedOptions } from './options.ts'
+import { type AuthOptions, parseOptions, type ResolvedOptions } from './options.ts'
 import { CsrfTokens } from './protect/csrf-tokens.ts'
 import { DeviceCookies } from './protect/device-cookie.ts'
 import { LoginThrottle, type ThrottleBackend } from './protect/throttle.ts'
@@ -24,6 +24,7 @@ import { guardStores } from './store-guard.ts'
 import type { TokenCookies } from './token-cookies.ts'
 import type { TokenService } from './tokens/service.ts'
 import { type AccessOptions, ADMIN_ROLE, UserAdmin } from './users/admin.ts'
+import { handleRequest, openDefaultStores } from './wiring.ts'
 
 export type { AccessOptions, CreateUserInput, LoginInput, SignUpInput }
 export { ADMIN_ROLE }
@@ -172,6 +173,9 @@ export class Auth {
   readonly deleteUser: UserAdmin['deleteUser'] = (...a) => this.users.deleteUser(...a)
   readonly revokeApiKeys: ApiKeys['revokeAll'] = (userId) => this.apiKeys.revokeAll(userId)
 
+  /** docs/http-api.md's JSON API under `basePath`, for any Fetch-API framework (README "Any Fetch framework"). */
+  readonly handler = (request: Request): Promise<Response> => handleRequest(this, request)
+
   can = can
   hasRole = hasRole
   hasAnyRole = hasAnyRole
@@ -194,8 +198,17 @@ export class Auth {
  * Validates the options once, syncs the configured roles into the store, applies the
  * modules' migrations, and returns the Auth object.
  */
-export async function createAuth(options: AuthOptions, extras: CreateAuthExtras = {}): Promise<Auth> {
-  const resolved = resolveOptions(options)
+export async function createAuth(options: AuthOptions = {}, extras: CreateAuthExtras = {}): Promise<Auth> {
+  // The options are checked before a default database is opened; a bad option opens nothing.
+  parseOptions(options)
+  const stores = options.stores ?? (await openDefaultStores(options.dataDir))
+  let resolved: ResolvedOptions
+  try {
+    resolved = resolveOptions({ ...options, stores })
+  } catch (error) {
+    if (!options.stores) await stores.close()
+    throw error
+  }
   for (const [role, permissions] of Object.entries(resolved.roles)) {
     await resolved.stores.users.defineRole(role, permissions)
   }

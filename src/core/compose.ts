@@ -50,7 +50,11 @@ export function tokenServiceFor(
 }
 
 /** Token cookies with double-submit CSRF; null unless `tokens.location` includes "cookies". */
-export function tokenCookiesFor(options: ResolvedOptions, tokens: TokenService | null): TokenCookies | null {
+export function tokenCookiesFor(
+  options: ResolvedOptions,
+  tokens: TokenService | null,
+  refreshPath?: string,
+): TokenCookies | null {
   const t = options.tokens
   if (!tokens || !t.location.includes('cookies')) return null
   return new TokenCookies({
@@ -58,5 +62,6 @@ export function tokenCookiesFor(options: ResolvedOptions, tokens: TokenService |
     secure: options.secure,
     accessTtl: t.accessTtl,
     refreshTtl: t.refreshTtl,
+    ...(refreshPath ? { refreshPath } : {}),
   })
 }

@@ -91,9 +91,13 @@ function key(purpose: TokenPurpose, token: string): string {
   return `ott:${purpose}:${createHash('sha256').update(token).digest('hex')}`
 }
 
-/** The link a mail carries: `path` on the configured public URL (never the Host header), with `?token=`. */
+/**
+ * The link a mail carries: `path` on the configured public URL (never the Host header), with
+ * `?token=`. A public URL with a path (routes mounted under a prefix) keeps it: the path goes after it.
+ */
 export function tokenLink(publicUrl: string, path: string, token: string): string {
-  const url = new URL(path, publicUrl)
+  const base = new URL(publicUrl)
+  const url = new URL(`${base.pathname.replace(/\/$/, '')}${path}`, base)
   url.searchParams.set('token', token)
   return url.toString()
 }

@@ -6,6 +6,7 @@ import { AuthError } from './errors.ts'
 import type { Logger } from './logger.ts'
 import { DEFAULT_ARGON2_PARAMS, DEFAULT_MAX_PASSWORD_BYTES } from './methods/password/hashing/params.ts'
 import type { AuthModule } from './module.ts'
+import { mountOptions } from './mount-options.ts'
 import type { AdditionalClaims } from './tokens/access.ts'
 import { DEFAULT_CLOCK_SKEW } from './tokens/claims.ts'
 import { SIGNING_ALGS } from './tokens/jws.ts'
@@ -226,9 +227,13 @@ const schema = z.strictObject({
   publicUrl: z.url().default('http://localhost:8000'),
   /** Where development files live (generated secret, SQLite file). */
   dataDir: z.string().default(DEFAULT_DATA_DIR),
-  stores: z.custom<Stores>((v) => typeof v === 'object' && v !== null && 'users' in v && 'sessions' in v, {
-    message: 'must be a Stores object (createSqlStores, createMemoryStores, …)',
-  }),
+  /** Default: DATABASE_URL, else SQLite in <dataDir>/gatehouse.db — the CLI's (src/entries/wiring.ts). */
+  stores: z
+    .custom<Stores>((v) => typeof v === 'object' && v !== null && 'users' in v && 'sessions' in v, {
+      message: 'must be a Stores object (createSqlStores, createMemoryStores, …)',
+    })
+    .optional(),
+  ...mountOptions,
   clock: z.custom<Clock>((v) => typeof v === 'function').optional(),
   /** Where loginRequired() sends HTML requests. */
   loginPath: z.string().startsWith('/').default('/login'),
@@ -267,7 +272,9 @@ export type AuthOptions = z.input<typeof schema>
 export type ParsedOptions = z.output<typeof schema>
 
 /** Options after validation, with derived values computed once. */
-export interface ResolvedOptions extends Omit<ParsedOptions, 'secret' | 'mode' | 'clock' | 'logger'> {
+export interface ResolvedOptions
+  extends Omit<ParsedOptions, 'secret' | 'mode' | 'clock' | 'logger' | 'stores'> {
+  stores: Stores
   secret: string
   /** `secret` then `previousSecrets`: hand this to createSecretBox for data at rest (the first seals, any opens). */
   secrets: readonly string[]

@@ -68,8 +68,11 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
     if (!(role in parsed.roles)) fail('signup.defaultRoles', `names an undefined role "${role}"`)
   }
 
+  // createAuth opens the default stores when none are given; resolveOptions alone needs them.
+  const stores = parsed.stores ?? fail('stores', 'is required (createSqlStores, createMemoryStores, …)')
   return {
     ...parsed,
+    stores,
     secret,
     secrets: [secret, ...new Set(parsed.previousSecrets)],
     mode,

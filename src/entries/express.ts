@@ -19,3 +19,4 @@ export {
   tokenRequired,
   tokenRoleRequired,
 } from '../adapters/express.ts'
+export { type GatehouseRouterOptions, gatehouseRouter } from '../adapters/express-mount.ts'

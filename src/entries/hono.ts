@@ -19,3 +19,4 @@ export {
   tokenRequired,
   tokenRoleRequired,
 } from '../adapters/hono.ts'
+export { type GatehouseRoutesOptions, gatehouseRoutes } from '../adapters/hono-mount.ts'

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { gatehouse } from '../adapters/hono.ts'
@@ -13,16 +11,13 @@ import type { AuthOptions, Logger } from '../core/options.ts'
 import { STORE_RETRY_AFTER_SECONDS } from '../core/store-guard.ts'
 import type { Stores } from '../stores/contracts.ts'
 import type { SqlStores } from '../stores/sql/index.ts'
-import { apiRoutes } from './api.ts'
 import { clientScriptRoute } from './client-script.ts'
 import type { ServerConfig } from './config.ts'
 import { securityHeaders } from './headers.ts'
-import { mountModuleRoutes } from './module-routes.ts'
+import { answerError, mountGatehouse, notFound } from './mount.ts'
 import { type OpenedStores, openServerStores } from './open-stores.ts'
-import { pageRoutes, renderErrorPage } from './pages/index.tsx'
 import { everyInterval, type Schedule, startPurging } from './purge-schedule.ts'
 import type { Services } from './services.ts'
-import { jwksRoute } from './tokens-api.ts'
 
 export interface CreateServerOptions {
   logger?: Logger
@@ -39,10 +34,6 @@ export interface GatehouseServer {
   services: Services
   close(): Promise<void>
 }
-
-const requireFromHere = createRequire(import.meta.url)
-const picoCss = readFileSync(requireFromHere.resolve('@picocss/pico/css/pico.min.css'), 'utf8')
-const appCss = readFileSync(new URL('./static/app.css', import.meta.url), 'utf8')
 
 /** Builds the whole service: stores, auth, mailer, API, pages. No socket (see serve.ts). */
 export async function createServer(
@@ -75,7 +66,7 @@ export async function createServer(
   const services: Services = { config, auth, mailer, outbox, recovery, unlock }
   let app: Hono
   try {
-    app = serverApp(services, stores, logger)
+    app = serverApp(services, config, stores, logger)
   } catch (error) {
     // A module route that collides with the server's own: nothing may stay open.
     mailer.close?.()
@@ -165,13 +156,13 @@ async function openMailer(
   return { mailer, outbox }
 }
 
-/** The routes and middleware: headers, body limit, gatehouse(), health, static files, API, pages, errors. */
-function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
-  const { config, auth } = services
+/** The routes and middleware: headers, body limit, gatehouse(), health, then the mount (mount.ts), errors. */
+function serverApp(services: Services, config: ServerConfig, stores: Stores, logger: Logger): Hono {
+  const { auth } = services
   const app = new Hono()
   app.use(securityHeaders({ hsts: auth.options.secure }))
   // Errors answered before a route runs: an HTML page for browsers, docs/http-api.md's JSON error for the rest.
-  const answer = (c: Context, e: AuthError) => (wantsPage(c) ? renderErrorPage(c, e) : errorResponse(e))
+  const answer = (c: Context, e: AuthError) => answerError(c, e)
   app.use(bodyLimit({ maxSize: 64 * 1024, onError: (c) => answer(c, new AuthError('PAYLOAD_TOO_LARGE')) }))
   app.use(gatehouse(auth, { clientIp: config.trustProxy ? forwardedIp : undefined, onError: answer }))
 
@@ -191,35 +182,11 @@ function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
       return c.json({ ...body, status: 'unavailable', stores: down }, 503, Object.fromEntries(res.headers))
     }
   })
-  app.get('/static/pico.min.css', (c) =>
-    c.body(picoCss, 200, {
-      'content-type': 'text/css; charset=utf-8',
-      'cache-control': 'public, max-age=86400',
-    }),
-  )
-  app.get('/static/app.css', (c) =>
-    c.body(appCss, 200, {
-      'content-type': 'text/css; charset=utf-8',
-      'cache-control': 'public, max-age=3600',
-    }),
-  )
   app.get('/client.js', clientScriptRoute())
-  app.get('/.well-known/jwks.json', jwksRoute(auth))
-  const api = apiRoutes(services)
-  const pages = pageRoutes(services)
-  const own = [
-    ...api.routes.map((r) => `${r.method} /api${r.path}`),
-    ...pages.routes.map((r) => `${r.method} ${r.path}`),
-  ]
-  mountModuleRoutes(app, auth, own)
-  app.route('/api', api)
-  app.route('/', pages)
+  // The same routes a library app mounts under its prefix (gatehouseRoutes), here at the root.
+  mountGatehouse(app, services, { prefix: '', pages: true })
 
-  app.notFound((c) =>
-    c.req.path.startsWith('/api/')
-      ? errorResponse(new AuthError('NOT_FOUND'))
-      : renderErrorPage(c, new AuthError('NOT_FOUND')),
-  )
+  app.notFound((c) => notFound(c))
   // A store outage fails every request that needs the store: one line (no stack) per
   // minute at most, not one per request — the Redis client logs the outage and its end.
   let storeFailureLoggedAt = Number.NEGATIVE_INFINITY
@@ -253,11 +220,6 @@ function rootMessage(error: unknown): string {
 function purgerOf(stores: Stores): (() => Promise<unknown>) | undefined {
   const purge = (stores as Partial<SqlStores>).purgeExpired
   return typeof purge === 'function' ? () => purge.call(stores) : undefined
-}
-
-/** A browser page (not the JSON API) is asking. */
-function wantsPage(c: Context): boolean {
-  return !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')
 }
 
 /**

@@ -10,7 +10,7 @@ import { AuthError } from '../core/errors.ts'
  * own (`serverRoutes`, "METHOD /path"). Page routes that accept forms check the synchronizer
  * token themselves (`auth.verifyCsrfToken`); the Origin check has already run.
  */
-export function mountModuleRoutes(app: Hono, auth: Auth, serverRoutes: readonly string[]): void {
+export function mountModuleRoutes(app: Hono, auth: Auth, serverRoutes: readonly string[], prefix = ''): void {
   const taken = new Set(serverRoutes)
   for (const { module, route } of auth.modules.routes) {
     const path = route.kind === 'api' ? `/api${route.path}` : route.path
@@ -19,7 +19,7 @@ export function mountModuleRoutes(app: Hono, auth: Auth, serverRoutes: readonly 
       throw new AuthError('CONFIG_INVALID', {
         message: `Route ${route.method} ${path} is claimed by the server and by module "${module}"`,
       })
-    app.on(route.method, path, (c) =>
+    app.on(route.method, `${prefix}${path}`, (c) =>
       route.handle({
         auth,
         request: c.req.raw,

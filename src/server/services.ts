@@ -2,11 +2,13 @@ import type { Auth } from '../core/auth.ts'
 import type { Mailer, OutboxMailer } from '../core/mail/mailer.ts'
 import type { DeviceUnlock } from '../core/methods/password/device-unlock.ts'
 import type { AccountRecovery } from '../core/methods/password/recovery.ts'
+import type { TokenCookies } from '../core/token-cookies.ts'
 import type { ServerConfig } from './config.ts'
 
 /** Everything the routes of the server use, built once in createServer(). */
 export interface Services {
-  config: ServerConfig
+  /** What the routes read of the settings (a library mount has no ServerConfig: src/server/embed.ts). */
+  config: Pick<ServerConfig, 'appName' | 'publicUrl'>
   auth: Auth
   mailer: Mailer
   /** Only in development with no SMTP_URL. */
@@ -14,4 +16,6 @@ export interface Services {
   recovery: AccountRecovery
   /** "Sign in from a new device" links for throttled accounts. */
   unlock: DeviceUnlock
+  /** Token cookies whose refresh cookie is narrowed to the mount's <prefix>/api/auth; default auth.tokenCookies. */
+  tokenCookies?: TokenCookies | null
 }

@@ -6,6 +6,7 @@ import type { RequestContext } from '../core/context.ts'
 import { AuthError, errorResponse } from '../core/errors.ts'
 import { passwordProof } from '../core/methods/password/password-method.ts'
 import { pendingJson, signIn } from '../core/signin.ts'
+import type { TokenCookies } from '../core/token-cookies.ts'
 import type { AccessClaims } from '../core/tokens/access.ts'
 import type { TokenPair, TokenService } from '../core/tokens/service.ts'
 import { toPublicUser } from '../core/users.ts'
@@ -15,6 +16,8 @@ import type { Services } from './services.ts'
 /** The token routes of docs/http-api.md: login/refresh/logout for APIs, SPAs and mobile apps, and API keys. */
 export function tokenRoutes(s: Services): Hono {
   const { auth } = s
+  // A mount under a prefix narrows the refresh cookie to its own <prefix>/api/auth.
+  const cookies = s.tokenCookies ?? auth.tokenCookies
   const api = new Hono()
   const tokens = (): TokenService => {
     if (!auth.tokens) throw new AuthError('NOT_FOUND')
@@ -31,17 +34,17 @@ export function tokenRoutes(s: Services): Hono {
     )
     const result = await signIn(auth, passwordProof(user), { kind: 'tokens' }, ctx)
     if (result.status === 'pending') return c.json(pendingJson(result.challenge), 202)
-    setTokenCookies(c, auth, result.tokens)
+    setTokenCookies(c, cookies, result.tokens)
     return c.json({ ...result.tokens, user: toPublicUser(user) })
   })
 
   api.post('/auth/refresh', async (c) => {
     const body = await optionalJsonBody(c)
-    const token = field(body, 'refresh_token') || refreshFromCookie(auth, c.get('gatehouseContext'))
+    const token = field(body, 'refresh_token') || refreshFromCookie(auth, cookies, c.get('gatehouseContext'))
     if (!token) throw new AuthError('VALIDATION_FAILED', { fields: { refresh_token: 'Required.' } })
     try {
       const pair = await tokens().refresh(token, (id) => auth.users.getUser(id))
-      setTokenCookies(c, auth, pair)
+      setTokenCookies(c, cookies, pair)
       return c.json(pair)
     } catch (error) {
       if (error instanceof AuthError && error.code === 'TOKEN_REUSED') {
@@ -58,10 +61,9 @@ export function tokenRoutes(s: Services): Hono {
     const claims = who.claims as unknown as AccessClaims
     const body = await optionalJsonBody(c)
     await tokens().revokeAccess(claims)
-    const refresh = field(body, 'refresh_token') || auth.tokenCookies?.read(c.req.header('cookie')).refresh
+    const refresh = field(body, 'refresh_token') || cookies?.read(c.req.header('cookie')).refresh
     if (refresh) await tokens().revokeFamilyOf(refresh)
-    if (auth.tokenCookies)
-      for (const cookie of auth.tokenCookies.clear()) c.header('set-cookie', cookie, { append: true })
+    if (cookies) for (const cookie of cookies.clear()) c.header('set-cookie', cookie, { append: true })
     await auth.audit({ type: 'logout', userId: claims.sub, ctx: c.get('gatehouseContext') })
     return c.body(null, 204)
   })
@@ -75,16 +77,15 @@ function optionalJsonBody(c: Context): Promise<Record<string, unknown>> {
   return empty ? Promise.resolve({}) : jsonBody(c)
 }
 
-function setTokenCookies(c: Context, auth: Auth, pair: TokenPair) {
-  if (auth.tokenCookies)
-    for (const cookie of auth.tokenCookies.set(pair)) c.header('set-cookie', cookie, { append: true })
+function setTokenCookies(c: Context, cookies: TokenCookies | null, pair: TokenPair) {
+  if (cookies) for (const cookie of cookies.set(pair)) c.header('set-cookie', cookie, { append: true })
 }
 
 /** The refresh-token cookie, only with its CSRF echo and from our origin. */
-function refreshFromCookie(auth: Auth, ctx: RequestContext): string | null {
-  const token = auth.tokenCookies?.read(ctx.cookie).refresh
+function refreshFromCookie(auth: Auth, cookies: TokenCookies | null, ctx: RequestContext): string | null {
+  const token = cookies?.read(ctx.cookie).refresh
   if (!token) return null
-  if (!auth.passesOriginCheck(ctx) || !auth.tokenCookies!.verifyCsrf(token, ctx.csrfHeader)) {
+  if (!auth.passesOriginCheck(ctx) || !cookies!.verifyCsrf(token, ctx.csrfHeader)) {
     throw new AuthError('CSRF_FAILED')
   }
   return token

@@ -9,9 +9,9 @@ import { STORED_HASH_LIMITS } from './params.ts'
  * and `plain` forms are refused: they were never safe, and such accounts should reset.
  */
 export type ParsedWerkzeug =
-  | { scheme: 'werkzeug-pbkdf2'; digest: Digest; iterations: number; salt: string; expected: Buffer }
-  | { scheme: 'werkzeug-scrypt'; n: number; r: number; p: number; salt: string; expected: Buffer }
-  | { scheme: 'werkzeug-hmac'; digest: Digest | 'md5'; salt: string; expected: Buffer }
+  | { scheme: 'werkzeug-pbkdf2'; digest: Digest; iterations: number; salt: string; expected: Uint8Array }
+  | { scheme: 'werkzeug-scrypt'; n: number; r: number; p: number; salt: string; expected: Uint8Array }
+  | { scheme: 'werkzeug-hmac'; digest: Digest | 'md5'; salt: string; expected: Uint8Array }
 
 type Digest = keyof typeof DIGEST_BYTES
 const DIGEST_BYTES = { sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64 } as const
