@@ -9,6 +9,7 @@ import { escapingLogger } from '../core/log-escape.ts'
 import { createOutboxMailer, createSmtpMailer, type Mailer } from '../core/mail/mailer.ts'
 import { DeviceUnlock } from '../core/methods/password/device-unlock.ts'
 import { AccountRecovery } from '../core/methods/password/recovery.ts'
+import type { OAuthOptions } from '../core/methods/oauth/index.ts'
 import type { AuthOptions, Logger } from '../core/options.ts'
 import { STORE_RETRY_AFTER_SECONDS } from '../core/store-guard.ts'
 import type { Stores } from '../stores/contracts.ts'
@@ -17,6 +18,7 @@ import { apiRoutes } from './api.ts'
 import type { ServerConfig } from './config.ts'
 import { securityHeaders } from './headers.ts'
 import { mountModuleRoutes } from './module-routes.ts'
+import { oauthModuleFrom } from './oauth-config.ts'
 import { type OpenedStores, openServerStores } from './open-stores.ts'
 import { pageRoutes, renderErrorPage } from './pages/index.tsx'
 import { everyInterval, type Schedule, startPurging } from './purge-schedule.ts'
@@ -29,6 +31,8 @@ export interface CreateServerOptions {
   stores?: Stores
   mailer?: Mailer
   clock?: AuthOptions['clock']
+  /** A fetch for the sign-in providers' requests (tests route hosts to local servers). */
+  oauthFetch?: OAuthOptions['fetch']
   /** Runs the periodic purge of expired rows (SQL stores); default an unref'd setInterval. */
   schedule?: Schedule
 }
@@ -111,6 +115,12 @@ async function openAuth(
         ? [`${url.protocol}//127.0.0.1${url.port ? `:${url.port}` : ''}`]
         : []
     const extra = config.auth as Partial<AuthOptions>
+    const oauthModule = oauthModuleFrom(config.oauth, {
+      production: config.mode === 'production',
+      publicUrl: config.publicUrl,
+      logger,
+      ...(options.oauthFetch ? { fetch: options.oauthFetch } : {}),
+    })
     return await createAuth(
       {
         ...extra,
@@ -122,6 +132,7 @@ async function openAuth(
         stores,
         clock: options.clock,
         logger,
+        modules: [...(extra.modules ?? []), ...(oauthModule ? [oauthModule] : [])],
         csrf: {
           ...(extra.csrf ?? {}),
           trustedOrigins: [...(extra.csrf?.trustedOrigins ?? []), ...devOrigins],
