@@ -5,6 +5,7 @@ import { authenticate } from './authenticate.ts'
 import { BrowserSessions } from './browser-sessions.ts'
 import { sessionManagerFor, tokenCookiesFor, tokenServiceFor } from './compose.ts'
 import type { RequestContext } from './context.ts'
+import { AuthError } from './errors.ts'
 import { ApiKeys } from './methods/api-keys/index.ts'
 import { apiKeysModule } from './methods/api-keys/module.ts'
 import { PasswordHasher } from './methods/password/hashing/index.ts'
@@ -159,6 +160,18 @@ export class Auth {
   readonly updateUser: UserAdmin['updateUser'] = (...a) => this.users.updateUser(...a)
   readonly deleteUser: UserAdmin['deleteUser'] = (...a) => this.users.deleteUser(...a)
   readonly revokeApiKeys: ApiKeys['revokeAll'] = (userId) => this.apiKeys.revokeAll(userId)
+
+  /**
+   * A valid access token of a sign-in provider for the user (the oauth module): refreshed
+   * first when it expires within a minute, once for all concurrent callers.
+   */
+  providerToken(userId: string, provider: string): Promise<string> {
+    const oauth = this.modules.modules.find((m) => m.id === 'oauth') as
+      | { providerToken?: (auth: Auth, userId: string, provider: string) => Promise<string> }
+      | undefined
+    if (!oauth?.providerToken) return Promise.reject(new AuthError('NOT_FOUND'))
+    return oauth.providerToken(this, userId, provider)
+  }
 
   can = can
   hasRole = hasRole
