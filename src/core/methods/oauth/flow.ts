@@ -63,6 +63,9 @@ export class ProviderFlow {
       throw providerError(error)
     }
     config.timeout = timeout
+    // openid-client trusts TLS for an ID token from the token endpoint and skips its
+    // signature; SECURITY.md wants it verified through the JWKS all the same.
+    if (spec.oidc) oidc.enableNonRepudiationChecks(config)
     if (options.fetch) config[oidc.customFetch] = options.fetch
     return config
   }
