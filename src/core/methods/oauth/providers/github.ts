@@ -36,9 +36,7 @@ export function githubProvider(s: GithubSettings): ProviderSpec {
       const id = user.id
       if (typeof id !== 'number' && typeof id !== 'string') throw new Error('GitHub user without id')
       const emails = await getJson(`${api}/user/emails`)
-      const primary = Array.isArray(emails)
-        ? emails.map(obj).find((e) => e.primary === true && e.verified === true)
-        : undefined
+      const primary = Array.isArray(emails) ? emails.map(obj).find((e) => e.primary === true) : undefined
       let groups: string[] = []
       if (s.groups) {
         const teams = await getJson(`${api}/user/teams`)
@@ -52,9 +50,10 @@ export function githubProvider(s: GithubSettings): ProviderSpec {
       return {
         subject: String(id),
         issuer: web,
-        // Only an address GitHub verified: a public profile email may be anything.
+        // The primary address from /user/emails, with GitHub's word on it: /user's public
+        // email is null when private, and says nothing about verification.
         email: primary ? str(primary.email) : null,
-        emailVerified: primary !== undefined,
+        emailVerified: primary?.verified === true,
         name: str(user.name),
         username: str(user.login),
         groups,
