@@ -28,6 +28,8 @@ export interface EvilIdp {
   claims: Record<string, unknown>
   /** Overrides the ID token's iss (Entra: the tenant's issuer). */
   tokenIssuer: string | null
+  /** Refresh tokens presented at its token endpoint; it answers without a new refresh token. */
+  refreshes: string[]
   close(): Promise<void>
 }
 
@@ -54,6 +56,7 @@ export async function startEvilIdp(options: { clientId: string; issuer?: (url: s
     mode: 'good',
     claims: {},
     tokenIssuer: null,
+    refreshes: [],
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 
@@ -119,10 +122,20 @@ export async function startEvilIdp(options: { clientId: string; issuer?: (url: s
     }
     if (u.pathname.endsWith('/token')) {
       const form = new URLSearchParams(await body(req))
+      if (form.get('grant_type') === 'refresh_token') {
+        idp.refreshes.push(form.get('refresh_token') ?? '')
+        return json(200, { access_token: `evil-access-${idp.refreshes.length}`, token_type: 'Bearer', expires_in: 300 })
+      }
       const nonce = nonces.get(form.get('code') ?? '')
       if (nonce === undefined || !form.get('code_verifier')) return json(400, { error: 'invalid_grant' })
       nonces.delete(form.get('code')!)
-      return json(200, { access_token: 'evil-access', token_type: 'Bearer', expires_in: 300, id_token: await idToken(nonce) })
+      return json(200, {
+        access_token: 'evil-access',
+        refresh_token: 'evil-refresh',
+        token_type: 'Bearer',
+        expires_in: 300,
+        id_token: await idToken(nonce),
+      })
     }
     if (u.pathname.endsWith('/jwks')) return json(200, { keys: [jwk] })
     json(404, { error: 'not_found' })

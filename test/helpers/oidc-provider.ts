@@ -34,6 +34,8 @@ export interface Idp {
   refreshGrants: number
   /** Refresh grants refused. */
   refreshFailures: number
+  /** Refresh grants answer a new refresh token (default true); false: none, the old one stays valid. */
+  rotateRefreshTokens: boolean
   close(): Promise<void>
 }
 
@@ -61,7 +63,7 @@ export async function startIdp(options: { clients: IdpClient[]; accounts: Record
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const idp = { issuer, accounts: options.accounts, autoLogin: null, autoDeny: false, refreshGrants: 0, refreshFailures: 0 } as unknown as Idp
+  const idp = { issuer, accounts: options.accounts, autoLogin: null, autoDeny: false, refreshGrants: 0, refreshFailures: 0, rotateRefreshTokens: true } as unknown as Idp
   const provider = new Provider(issuer, {
     clients: options.clients.map((c) => ({
       ...c,
@@ -82,12 +84,12 @@ export async function startIdp(options: { clients: IdpClient[]; accounts: Record
       groups: ['groups'],
     },
     scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
-    features: { devInteractions: { enabled: false } },
+    features: { devInteractions: { enabled: false }, revocation: { enabled: true } },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     cookies: { keys: ['test-idp-cookie-key-0123456789'] },
     conformIdTokenClaims: false,
     issueRefreshToken: async () => true,
-    rotateRefreshToken: true,
+    rotateRefreshToken: () => idp.rotateRefreshTokens,
     ttl: { AccessToken: options.accessTokenTtl ?? 3600 },
   })
   provider.on('grant.success', (ctx: GrantCtx) => {

@@ -82,6 +82,8 @@ export class ProviderTokens {
   }
 
   private async grant(account: LinkedAccount): Promise<string> {
+    // Dropped before (or never given): nothing to refresh with, nothing new to record.
+    if (!account.accessToken && !account.refreshToken) throw new AuthError('OAUTH_TOKEN_REVOKED')
     const flow = this.flows.get(account.provider)
     if (!flow || !account.refreshToken) return this.drop(account, 'no_refresh_token')
     let grant: Grant
