@@ -16,9 +16,10 @@ import type { Logger } from '../core/options.ts'
 import { booleanSetting, numberSetting } from './config.ts'
 
 /** The environment variables of API.md "Sign-in with providers" (also the config file's `oauth` keys). */
-const NAMES = /^(GITHUB_|GOOGLE_|AZURE_|AUTH0_|OIDC_[A-Z0-9_]+|GATEHOUSE_OAUTH_|GATEHOUSE_APP_REDIRECT_URIS$)/
+const NAMES =
+  /^(GITHUB_(CLIENT_ID|CLIENT_SECRET|URL|GROUPS)|GOOGLE_(CLIENT_ID|CLIENT_SECRET)|AZURE_(CLIENT_ID|CLIENT_SECRET|TENANT_ID|ALLOWED_TENANTS|GROUPS)|AUTH0_(DOMAIN|CLIENT_ID|CLIENT_SECRET|AUDIENCE)|OIDC_[A-Z0-9]+_(ISSUER|CLIENT_ID|CLIENT_SECRET|LABEL|SCOPE|GROUPS_CLAIM)|GATEHOUSE_OAUTH_(GROUP_ROLES|TIMEOUT_SECONDS)|GATEHOUSE_APP_REDIRECT_URIS)$/
 
-/** The OAuth variables present in the environment. */
+/** The OAuth variables present in the environment (others, like CI's GITHUB_TOKEN, are not ours). */
 export function oauthFromEnv(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(env)) if (NAMES.test(name) && value) out[name] = value

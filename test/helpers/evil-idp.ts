@@ -18,6 +18,8 @@ export type EvilMode =
   | 'expired'
   | 'alg-none'
   | 'foreign-key'
+  /** The token endpoint answers 502 (the provider is down after the redirect). */
+  | 'token-down'
 
 export interface EvilIdp {
   url: string
@@ -122,6 +124,10 @@ export async function startEvilIdp(options: { clientId: string; issuer?: (url: s
     }
     if (u.pathname.endsWith('/token')) {
       const form = new URLSearchParams(await body(req))
+      if (idp.mode === 'token-down') {
+        res.writeHead(502, { 'content-type': 'text/html' })
+        return res.end('<h1>502 Bad Gateway</h1>')
+      }
       if (form.get('grant_type') === 'refresh_token') {
         idp.refreshes.push(form.get('refresh_token') ?? '')
         return json(200, { access_token: `evil-access-${idp.refreshes.length}`, token_type: 'Bearer', expires_in: 300 })
