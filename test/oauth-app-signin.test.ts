@@ -131,7 +131,7 @@ describe('app sign-in', () => {
   it('refuses a redirect URI that is not allow-listed, or a plain challenge, before any redirect', async () => {
     const client = new Client(server.send)
     const verifier = randomPKCECodeVerifier()
-    for (const query of [
+    for (const query of <Record<string, string>[]>[
       { redirect_uri: 'https://evil.example/cb', code_challenge: s256(verifier), code_challenge_method: 'S256' },
       { redirect_uri: APP, code_challenge: verifier, code_challenge_method: 'plain' },
       { redirect_uri: APP },

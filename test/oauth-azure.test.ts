@@ -5,6 +5,7 @@
  * AZURE_ALLOWED_TENANTS. The Microsoft host is routed to a local hand-made issuer (the
  * server's `oauthFetch`), so the code path is the real one for login.microsoftonline.com.
  */
+import type { CustomFetchOptions } from 'openid-client'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Client } from './helpers/client.ts'
 import { type EvilIdp, startEvilIdp } from './helpers/evil-idp.ts'
@@ -23,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => entra.close())
 
 const settings = (extra: Record<string, string> = {}) => ({
-  oauthFetch: (url: string, options: RequestInit) => fetch(route(url), options),
+  oauthFetch: (url: string, options: CustomFetchOptions) => fetch(route(url), options as RequestInit),
   oauth: {
     AZURE_CLIENT_ID: 'azure-app',
     AZURE_CLIENT_SECRET: 'azure-secret-0123456789',

@@ -215,6 +215,28 @@ describe('sign-in with an OpenID provider', () => {
     expect(events).toHaveLength(2)
   })
 
+  it('an OAuth-only user sets a password without a current one, only within a fresh sign-in', async () => {
+    account('ida', 'ida@example.com')
+    idp.autoLogin = 'ida'
+    const client = new Client(server.send)
+    await signInVia(client, idp.issuer, '/auth/oauth/test')
+    const html = await (await client.get('/profile', HTML)).text()
+    expect(html).toContain('Set a password')
+    expect(html).not.toContain('name="current_password"')
+    server.clock.advance(6 * 60_000)
+    const stale = await profileForm(client, '/profile/password', { new_password: 'a long new passphrase 7', confirm_password: 'a long new passphrase 7' })
+    expect(stale.status).toBe(401)
+    expect(await stale.text()).toContain('Sign in again with your provider')
+    await signInVia(client, idp.issuer, '/auth/oauth/test')
+    const res = await profileForm(client, '/profile/password', { new_password: 'a long new passphrase 7', confirm_password: 'a long new passphrase 7' })
+    expect(res.status).toBe(303)
+    const id = (await me(client))!.id
+    expect((await server.services.auth.stores.users.getUserById(id))?.passwordHash).not.toBeNull()
+    // Now the provider is not the last way in.
+    expect((await client.delete('/api/me/providers/test')).status).toBe(204)
+    expect(await (await client.get('/profile', HTML)).text()).toContain('name="current_password"')
+  })
+
   it('the module is the same in the library: its service lists linked accounts', async () => {
     expect(oauthModuleOf(server.services.auth).providers.map((p) => p.id)).toEqual(['test', 'corp'])
   })

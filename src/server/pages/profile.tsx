@@ -50,7 +50,12 @@ async function profilePage(
 
       <div class="profile-grid">
         <AccountDetails user={user} token={token} showVerify={showVerify} />
-        <PasswordForm token={token} minLength={auth.options.password.minLength} problem={problem} />
+        <PasswordForm
+          token={token}
+          minLength={auth.options.password.minLength}
+          problem={problem}
+          hasPassword={user.passwordHash !== null}
+        />
       </div>
 
       <SessionsSection sessions={sessions} currentId={currentId} token={token} now={now} />
