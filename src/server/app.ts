@@ -21,6 +21,7 @@ import { mountModuleRoutes } from './module-routes.ts'
 import { oauthModuleFrom } from './oauth-config.ts'
 import { type OpenedStores, openServerStores } from './open-stores.ts'
 import { pageRoutes, renderErrorPage } from './pages/index.tsx'
+import { oauthOf } from './pages/providers.tsx'
 import { everyInterval, type Schedule, startPurging } from './purge-schedule.ts'
 import type { Services } from './services.ts'
 import { jwksRoute } from './tokens-api.ts'
@@ -178,7 +179,8 @@ async function openMailer(
 function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
   const { config, auth } = services
   const app = new Hono()
-  app.use(securityHeaders({ hsts: auth.options.secure }))
+  const oauth = oauthOf(auth)
+  app.use(securityHeaders({ hsts: auth.options.secure, formActions: () => oauth?.authorizationOrigins() ?? [] }))
   // Errors answered before a route runs: an HTML page for browsers, docs/http-api.md's JSON error for the rest.
   const answer = (c: Context, e: AuthError) => (wantsPage(c) ? renderErrorPage(c, e) : errorResponse(e))
   app.use(bodyLimit({ maxSize: 64 * 1024, onError: (c) => answer(c, new AuthError('PAYLOAD_TOO_LARGE')) }))

@@ -33,6 +33,16 @@ export class ProviderFlow {
     private readonly options: FlowOptions,
   ) {}
 
+  /** The origin of the authorization endpoint: the issuer's (or the metadata's), and the discovered one once known. */
+  authorizationOrigins(): string[] {
+    const known = this.spec.metadata?.authorization_endpoint ?? this.spec.issuer
+    const origins = known ? [new URL(known).origin] : []
+    if (this.#discovered) origins.push(this.#discovered)
+    return origins
+  }
+
+  #discovered: string | null = null
+
   config(): Promise<oidc.Configuration> {
     if (!this.#config) {
       this.#config = this.#load()
@@ -63,6 +73,8 @@ export class ProviderFlow {
       throw providerError(error)
     }
     config.timeout = timeout
+    const endpoint = config.serverMetadata().authorization_endpoint
+    if (endpoint) this.#discovered = new URL(endpoint).origin
     // openid-client trusts TLS for an ID token from the token endpoint and skips its
     // signature; SECURITY.md wants it verified through the JWKS all the same.
     if (spec.oidc) oidc.enableNonRepudiationChecks(config)

@@ -51,6 +51,8 @@ export interface OAuthModule extends AuthModule {
   readonly providers: readonly ProviderSpec[]
   /** The module's work for an Auth built with it. */
   service(auth: Auth): OAuthService
+  /** Where the providers' authorization endpoints are (the CSP's form-action: the link forms redirect there). */
+  authorizationOrigins(): string[]
   /** A valid provider access token for the user (refreshed when it expires within 60 s). */
   providerToken(auth: Auth, userId: string, provider: string): Promise<string>
 }
@@ -94,6 +96,7 @@ export function oauth(options: OAuthOptions): OAuthModule {
     routes: oauthRoutes((input) => service(input.auth)),
     providers: options.providers,
     service,
+    authorizationOrigins: () => [...new Set([...flows.values()].flatMap((f) => f.authorizationOrigins()))],
     providerToken: (auth, userId, provider) => service(auth).tokens.accessToken(userId, provider),
   }
 }
