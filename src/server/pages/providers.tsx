@@ -33,7 +33,7 @@ export function ProviderButtons(props: { auth: Auth; next?: string }) {
   if (providers.length === 0) return null
   const query = props.next ? `?next=${encodeURIComponent(props.next)}` : ''
   return (
-    <nav class="provider-buttons" aria-label="Sign in with a provider">
+    <div class="provider-buttons" role="group" aria-label="Sign in with a provider">
       <p class="muted provider-divider">or</p>
       {providers.map((p) => (
         <a
@@ -45,7 +45,7 @@ export function ProviderButtons(props: { auth: Auth; next?: string }) {
           <Mark mark={p.mark} /> Continue with {p.name}
         </a>
       ))}
-    </nav>
+    </div>
   )
 }
 
