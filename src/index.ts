@@ -50,6 +50,20 @@ export type {
   Proof,
   SignInHooks,
 } from './core/module.ts'
+// Sign-in with providers (README "Sign-in with providers").
+export {
+  auth0Provider,
+  azureProvider,
+  customProvider,
+  githubProvider,
+  googleProvider,
+  type OAuthModule,
+  type OAuthOptions,
+  oauth,
+  oidcProvider,
+  type Profile,
+  type ProviderSpec,
+} from './core/methods/oauth/index.ts'
 export type { ModuleTokenPurposes, TokenPurpose } from './core/one-time-tokens.ts'
 export type { AuthOptions, Logger, ResolvedOptions } from './core/options.ts'
 export { ThrottledError, type ThrottleScope } from './core/protect/throttle.ts'
