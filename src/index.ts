@@ -37,19 +37,6 @@ export type { UnauthorizedHandler } from './core/guards.ts'
 // Logging (README "Options": `logger`, every line escaped).
 export { escapingLogger } from './core/log-escape.ts'
 export type { Mail, Mailer } from './core/mail/mailer.ts'
-export { DeviceUnlock, type DeviceUnlockOptions } from './core/methods/password/device-unlock.ts'
-// Recovery and unlock links (README "The library": AccountRecovery; "Sign in from a new device").
-export { AccountRecovery, type RecoveryOptions } from './core/methods/password/recovery.ts'
-// Sign-in methods as modules (README "Writing a sign-in method").
-export type {
-  AuthModule,
-  ModuleMigration,
-  ModuleRoute,
-  ModuleRouteInput,
-  PendingChallenge,
-  Proof,
-  SignInHooks,
-} from './core/module.ts'
 // Sign-in with providers (README "Sign-in with providers").
 export {
   auth0Provider,
@@ -64,6 +51,19 @@ export {
   type Profile,
   type ProviderSpec,
 } from './core/methods/oauth/index.ts'
+export { DeviceUnlock, type DeviceUnlockOptions } from './core/methods/password/device-unlock.ts'
+// Recovery and unlock links (README "The library": AccountRecovery; "Sign in from a new device").
+export { AccountRecovery, type RecoveryOptions } from './core/methods/password/recovery.ts'
+// Sign-in methods as modules (README "Writing a sign-in method").
+export type {
+  AuthModule,
+  ModuleMigration,
+  ModuleRoute,
+  ModuleRouteInput,
+  PendingChallenge,
+  Proof,
+  SignInHooks,
+} from './core/module.ts'
 export type { ModuleTokenPurposes, TokenPurpose } from './core/one-time-tokens.ts'
 export type { AuthOptions, Logger, ResolvedOptions } from './core/options.ts'
 export { ThrottledError, type ThrottleScope } from './core/protect/throttle.ts'

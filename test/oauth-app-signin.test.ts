@@ -19,7 +19,11 @@ let server: TestServer
 beforeAll(async () => {
   idp = await startIdp({
     clients: [
-      { client_id: 'gh-test', client_secret: 'test-secret-0123456789', redirect_uris: ['http://localhost:8000/auth/oauth/test/callback'] },
+      {
+        client_id: 'gh-test',
+        client_secret: 'test-secret-0123456789',
+        redirect_uris: ['http://localhost:8000/auth/oauth/test/callback'],
+      },
     ],
     accounts: { alice: { email: 'alice@example.com', email_verified: true } },
   })
@@ -79,9 +83,15 @@ describe('app sign-in', () => {
     const res = await exchange({ code, code_verifier: verifier })
     expect(res.status).toBe(200)
     const pair = await res.json()
-    expect(pair).toMatchObject({ token_type: 'Bearer', expires_in: expect.any(Number), user: { email: 'alice@example.com' } })
+    expect(pair).toMatchObject({
+      token_type: 'Bearer',
+      expires_in: expect.any(Number),
+      user: { email: 'alice@example.com' },
+    })
     const meRes = await server.send(
-      new Request('http://localhost:8000/api/me', { headers: { authorization: `Bearer ${pair.access_token}` } }),
+      new Request('http://localhost:8000/api/me', {
+        headers: { authorization: `Bearer ${pair.access_token}` },
+      }),
     )
     expect((await meRes.json()).user.email).toBe('alice@example.com')
     const refreshed = await server.send(
@@ -119,11 +129,17 @@ describe('app sign-in', () => {
   })
 
   it('malformed requests: unknown code, missing verifier, a bad body', async () => {
-    await expectInvalidGrant(await exchange({ code: 'x'.repeat(43), code_verifier: randomPKCECodeVerifier() }))
+    await expectInvalidGrant(
+      await exchange({ code: 'x'.repeat(43), code_verifier: randomPKCECodeVerifier() }),
+    )
     const { code } = await appCode()
     await expectInvalidGrant(await exchange({ code }))
     const bad = await server.send(
-      new Request('http://localhost:8000/api/auth/oauth/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }),
+      new Request('http://localhost:8000/api/auth/oauth/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{',
+      }),
     )
     expect(bad.status).toBe(400)
   })
@@ -132,7 +148,11 @@ describe('app sign-in', () => {
     const client = new Client(server.send)
     const verifier = randomPKCECodeVerifier()
     for (const query of <Record<string, string>[]>[
-      { redirect_uri: 'https://evil.example/cb', code_challenge: s256(verifier), code_challenge_method: 'S256' },
+      {
+        redirect_uri: 'https://evil.example/cb',
+        code_challenge: s256(verifier),
+        code_challenge_method: 'S256',
+      },
       { redirect_uri: APP, code_challenge: verifier, code_challenge_method: 'plain' },
       { redirect_uri: APP },
     ]) {

@@ -1,18 +1,23 @@
 /** The server's sign-in provider settings: read from the environment or the config file, validated once, failing closed. */
-import { createServer as createTcpServer, type Server } from 'node:net'
+
 import type { AddressInfo } from 'node:net'
+import { createServer as createTcpServer, type Server } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadServerConfig } from '../src/server/config.ts'
 import { oauthModuleFrom } from '../src/server/oauth-config.ts'
 import { Client } from './helpers/client.ts'
 import { type EvilIdp, startEvilIdp } from './helpers/evil-idp.ts'
-import { HTML, errorCodeOf, me, signInVia, userCount } from './helpers/oauth.ts'
+import { errorCodeOf, HTML, me, signInVia, userCount } from './helpers/oauth.ts'
 import { createTestServer } from './helpers/server.ts'
 
 const quiet = { warn: () => {} }
 const dev = { production: false, publicUrl: 'http://localhost:8000', logger: quiet }
 const prod = { ...dev, production: true, publicUrl: 'https://auth.example.com' }
-const oidc = (issuer: string) => ({ OIDC_CORP_ISSUER: issuer, OIDC_CORP_CLIENT_ID: 'id', OIDC_CORP_CLIENT_SECRET: 'secret' })
+const oidc = (issuer: string) => ({
+  OIDC_CORP_ISSUER: issuer,
+  OIDC_CORP_CLIENT_ID: 'id',
+  OIDC_CORP_CLIENT_SECRET: 'secret',
+})
 
 describe('provider settings', () => {
   it('reads the variables of API.md from the environment, and nothing else', () => {
@@ -68,14 +73,22 @@ describe('provider settings', () => {
   })
 
   it('GitHub Enterprise Server: the API under <GITHUB_URL>/api/v3', () => {
-    const m = oauthModuleFrom({ GITHUB_CLIENT_ID: 'gh', GITHUB_CLIENT_SECRET: 's', GITHUB_URL: 'https://git.corp.example/' }, prod)
-    expect(m.providers[0]!.metadata?.authorization_endpoint).toBe('https://git.corp.example/login/oauth/authorize')
+    const m = oauthModuleFrom(
+      { GITHUB_CLIENT_ID: 'gh', GITHUB_CLIENT_SECRET: 's', GITHUB_URL: 'https://git.corp.example/' },
+      prod,
+    )
+    expect(m.providers[0]!.metadata?.authorization_endpoint).toBe(
+      'https://git.corp.example/login/oauth/authorize',
+    )
   })
 
   it('production refuses http:// issuers, naming the setting', () => {
     expect(() => oauthModuleFrom(oidc('http://127.0.0.1:9000'), prod)).toThrow(/OIDC_CORP_ISSUER.*https/)
     expect(() =>
-      oauthModuleFrom({ GITHUB_CLIENT_ID: 'gh', GITHUB_CLIENT_SECRET: 's', GITHUB_URL: 'http://git.corp' }, prod),
+      oauthModuleFrom(
+        { GITHUB_CLIENT_ID: 'gh', GITHUB_CLIENT_SECRET: 's', GITHUB_URL: 'http://git.corp' },
+        prod,
+      ),
     ).toThrow(/GITHUB_URL/)
   })
 
@@ -92,12 +105,24 @@ describe('provider settings', () => {
   it('bad settings fail at start with the name', () => {
     expect(() => oauthModuleFrom({ GITHUB_CLIENT_IDD: 'x' }, dev)).toThrow(/GITHUB_CLIENT_IDD/)
     expect(() => oauthModuleFrom({ FOO: 'x' }, dev)).toThrow(/oauth\.FOO/)
-    expect(() => oauthModuleFrom({ GATEHOUSE_OAUTH_GROUP_ROLES: 'admins=admin' }, dev)).toThrow(/GATEHOUSE_OAUTH_GROUP_ROLES/)
-    expect(() => oauthModuleFrom({ AUTH0_CLIENT_ID: 'a', AUTH0_CLIENT_SECRET: 's' }, dev)).toThrow(/AUTH0_DOMAIN/)
-    expect(() => oauthModuleFrom({ OIDC_CORP_ISSUER: 'https://idp.example' }, dev)).toThrow(/OIDC_CORP_CLIENT_ID/)
-    expect(() => oauthModuleFrom({ GATEHOUSE_APP_REDIRECT_URIS: 'not a uri' }, dev)).toThrow(/GATEHOUSE_APP_REDIRECT_URIS/)
-    expect(() => oauthModuleFrom({ GATEHOUSE_OAUTH_TIMEOUT_SECONDS: '0' }, dev)).toThrow(/GATEHOUSE_OAUTH_TIMEOUT_SECONDS/)
-    expect(() => oauthModuleFrom({ GITHUB_CLIENT_ID: 'a', GITHUB_CLIENT_SECRET: 's', GITHUB_GROUPS: 'maybe' }, dev)).toThrow(/GITHUB_GROUPS/)
+    expect(() => oauthModuleFrom({ GATEHOUSE_OAUTH_GROUP_ROLES: 'admins=admin' }, dev)).toThrow(
+      /GATEHOUSE_OAUTH_GROUP_ROLES/,
+    )
+    expect(() => oauthModuleFrom({ AUTH0_CLIENT_ID: 'a', AUTH0_CLIENT_SECRET: 's' }, dev)).toThrow(
+      /AUTH0_DOMAIN/,
+    )
+    expect(() => oauthModuleFrom({ OIDC_CORP_ISSUER: 'https://idp.example' }, dev)).toThrow(
+      /OIDC_CORP_CLIENT_ID/,
+    )
+    expect(() => oauthModuleFrom({ GATEHOUSE_APP_REDIRECT_URIS: 'not a uri' }, dev)).toThrow(
+      /GATEHOUSE_APP_REDIRECT_URIS/,
+    )
+    expect(() => oauthModuleFrom({ GATEHOUSE_OAUTH_TIMEOUT_SECONDS: '0' }, dev)).toThrow(
+      /GATEHOUSE_OAUTH_TIMEOUT_SECONDS/,
+    )
+    expect(() =>
+      oauthModuleFrom({ GITHUB_CLIENT_ID: 'a', GITHUB_CLIENT_SECRET: 's', GITHUB_GROUPS: 'maybe' }, dev),
+    ).toThrow(/GITHUB_GROUPS/)
   })
 
   it('a custom OAuth 2 provider from the config file', () => {
@@ -157,7 +182,9 @@ describe('a provider that does not answer', () => {
   })
 
   it('a token endpoint answering 502 after the redirect: OAUTH_PROVIDER_UNAVAILABLE, no session, no user', async () => {
-    const server = await createTestServer({ oauth: { OIDC_EVIL_ISSUER: evil.url, OIDC_EVIL_CLIENT_ID: 'gh-evil', OIDC_EVIL_CLIENT_SECRET: 's' } })
+    const server = await createTestServer({
+      oauth: { OIDC_EVIL_ISSUER: evil.url, OIDC_EVIL_CLIENT_ID: 'gh-evil', OIDC_EVIL_CLIENT_SECRET: 's' },
+    })
     try {
       evil.mode = 'token-down'
       const client = new Client(server.send)

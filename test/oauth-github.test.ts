@@ -69,13 +69,23 @@ describe('GitHub (Enterprise Server layout through GITHUB_URL)', () => {
     const token = await server.services.auth.providerToken(user!.id, 'github')
     expect(token).toMatch(/^gho_/)
     // What an app does with it: call the GitHub API as the user.
-    const teams = await fetch(`${gh.url}/api/v3/user/teams`, { headers: { authorization: `Bearer ${token}` } })
+    const teams = await fetch(`${gh.url}/api/v3/user/teams`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
     expect((await teams.json()).map((t: { slug: string }) => t.slug)).toEqual(['admins', 'devs'])
   })
 
   it('an unverified primary address does not link to a local account', async () => {
-    await server.services.auth.createUser({ email: 'octocat@github.example', username: 'octo', password: 'a long passphrase 1', emailVerified: true })
-    gh.next = { ...octo, emails: [{ email: 'octocat@github.example', primary: true, verified: false, visibility: null }] }
+    await server.services.auth.createUser({
+      email: 'octocat@github.example',
+      username: 'octo',
+      password: 'a long passphrase 1',
+      emailVerified: true,
+    })
+    gh.next = {
+      ...octo,
+      emails: [{ email: 'octocat@github.example', primary: true, verified: false, visibility: null }],
+    }
     const client = new Client(server.send)
     const { res } = await signInVia(client, gh.url, '/auth/oauth/github')
     expect(res.status).toBe(409)

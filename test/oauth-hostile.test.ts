@@ -81,7 +81,11 @@ describe('the state of an attempt', () => {
   it('missing state', async () => {
     const client = new Client(server.send)
     const back = await callbackFor(client)
-    await expectRefused(client, await client.get(withParam(back, 'state', null), HTML), 'OAUTH_STATE_MISMATCH')
+    await expectRefused(
+      client,
+      await client.get(withParam(back, 'state', null), HTML),
+      'OAUTH_STATE_MISMATCH',
+    )
   })
 
   it('altered state', async () => {
@@ -89,7 +93,11 @@ describe('the state of an attempt', () => {
     const back = await callbackFor(client)
     const state = back.searchParams.get('state')!
     const altered = (state[0] === 'A' ? 'B' : 'A') + state.slice(1)
-    await expectRefused(client, await client.get(withParam(back, 'state', altered), HTML), 'OAUTH_STATE_MISMATCH')
+    await expectRefused(
+      client,
+      await client.get(withParam(back, 'state', altered), HTML),
+      'OAUTH_STATE_MISMATCH',
+    )
   })
 
   it('expired state (ten minutes and a second later, fake clock)', async () => {
@@ -123,7 +131,11 @@ describe('the state of an attempt', () => {
     const client = new Client(server.send)
     const back = await callbackFor(client)
     expect(back.searchParams.get('iss')).toBe(idp.issuer)
-    await expectRefused(client, await client.get(withParam(back, 'iss', evil.url), HTML), 'OAUTH_INVALID_RESPONSE')
+    await expectRefused(
+      client,
+      await client.get(withParam(back, 'iss', evil.url), HTML),
+      'OAUTH_INVALID_RESPONSE',
+    )
   })
 
   it('a callback replayed after success (by someone else, or by the same browser)', async () => {

@@ -90,10 +90,16 @@ describe('sign-in with an OpenID provider', () => {
     expect(stored?.emailVerified).toBe(true)
     const linked = await (await client.get('/api/me/providers')).json()
     expect(linked.providers).toEqual([
-      expect.objectContaining({ provider: 'test', email: 'alice@example.com', linked_at: expect.any(String) }),
+      expect.objectContaining({
+        provider: 'test',
+        email: 'alice@example.com',
+        linked_at: expect.any(String),
+      }),
     ])
     const { events } = await server.services.auth.listAudit({ offset: 0, limit: 50 })
-    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['oauth.signup', 'oauth.link', 'oauth.login']))
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['oauth.signup', 'oauth.link', 'oauth.login']),
+    )
   })
 
   it('a returning identity signs in the same user, without a second account', async () => {
@@ -111,7 +117,12 @@ describe('sign-in with an OpenID provider', () => {
 
   it('links to a local account only when both emails are verified', async () => {
     const auth = server.services.auth
-    const local = await auth.createUser({ email: 'carol@example.com', username: 'carol', password: 'a long passphrase 1', emailVerified: true })
+    const local = await auth.createUser({
+      email: 'carol@example.com',
+      username: 'carol',
+      password: 'a long passphrase 1',
+      emailVerified: true,
+    })
     account('carol', 'carol@example.com', true)
     idp.autoLogin = 'carol'
     const client = new Client(server.send)
@@ -121,7 +132,12 @@ describe('sign-in with an OpenID provider', () => {
   })
 
   it('refuses to link through an unverified provider email (no session, no user)', async () => {
-    await server.services.auth.createUser({ email: 'dan@example.com', username: 'dan', password: 'a long passphrase 1', emailVerified: true })
+    await server.services.auth.createUser({
+      email: 'dan@example.com',
+      username: 'dan',
+      password: 'a long passphrase 1',
+      emailVerified: true,
+    })
     account('dan', 'dan@example.com', false)
     idp.autoLogin = 'dan'
     const client = new Client(server.send)
@@ -133,7 +149,12 @@ describe('sign-in with an OpenID provider', () => {
   })
 
   it('refuses to link to a local account whose own email is unverified', async () => {
-    await server.services.auth.createUser({ email: 'erin@example.com', username: 'erin', password: 'a long passphrase 1', emailVerified: false })
+    await server.services.auth.createUser({
+      email: 'erin@example.com',
+      username: 'erin',
+      password: 'a long passphrase 1',
+      emailVerified: false,
+    })
     account('erin', 'erin@example.com', true)
     idp.autoLogin = 'erin'
     const client = new Client(server.send)
@@ -179,7 +200,12 @@ describe('sign-in with an OpenID provider', () => {
   })
 
   it('a user with a password may unlink their only provider', async () => {
-    await server.services.auth.createUser({ email: 'gus@example.com', username: 'gus', password: 'a long passphrase 1', emailVerified: true })
+    await server.services.auth.createUser({
+      email: 'gus@example.com',
+      username: 'gus',
+      password: 'a long passphrase 1',
+      emailVerified: true,
+    })
     const client = new Client(server.send)
     await passwordLogin(client, 'gus', 'a long passphrase 1')
     account('gus', 'gus@example.com')
@@ -224,11 +250,17 @@ describe('sign-in with an OpenID provider', () => {
     expect(html).toContain('Set a password')
     expect(html).not.toContain('name="current_password"')
     server.clock.advance(6 * 60_000)
-    const stale = await profileForm(client, '/profile/password', { new_password: 'a long new passphrase 7', confirm_password: 'a long new passphrase 7' })
+    const stale = await profileForm(client, '/profile/password', {
+      new_password: 'a long new passphrase 7',
+      confirm_password: 'a long new passphrase 7',
+    })
     expect(stale.status).toBe(401)
     expect(await stale.text()).toContain('Sign in again with your provider')
     await signInVia(client, idp.issuer, '/auth/oauth/test')
-    const res = await profileForm(client, '/profile/password', { new_password: 'a long new passphrase 7', confirm_password: 'a long new passphrase 7' })
+    const res = await profileForm(client, '/profile/password', {
+      new_password: 'a long new passphrase 7',
+      confirm_password: 'a long new passphrase 7',
+    })
     expect(res.status).toBe(303)
     const id = (await me(client))!.id
     expect((await server.services.auth.stores.users.getUserById(id))?.passwordHash).not.toBeNull()

@@ -2,7 +2,12 @@
 import { readFileSync } from 'node:fs'
 import { calculatePKCECodeChallenge } from 'openid-client'
 import { describe, expect, it } from 'vitest'
-import { isValidVerifier, readAppRequest, s256, verifierMatches } from '../src/core/methods/oauth/app-signin.ts'
+import {
+  isValidVerifier,
+  readAppRequest,
+  s256,
+  verifierMatches,
+} from '../src/core/methods/oauth/app-signin.ts'
 
 interface Case {
   id: string
@@ -11,7 +16,9 @@ interface Case {
   code_challenge_method: 'S256' | 'plain'
   expect: 'match' | 'mismatch' | 'invalid_verifier'
 }
-const { cases } = JSON.parse(readFileSync(new URL('./fixtures/pkce.json', import.meta.url), 'utf8')) as { cases: Case[] }
+const { cases } = JSON.parse(readFileSync(new URL('./fixtures/pkce.json', import.meta.url), 'utf8')) as {
+  cases: Case[]
+}
 
 describe('PKCE vectors', () => {
   it('has the RFC 7636 Appendix B pair', () => {
@@ -24,8 +31,14 @@ describe('PKCE vectors', () => {
       const challenge = c.code_challenge ?? ''
       if (c.code_challenge_method === 'plain') {
         // plain is refused by policy (match or not): app sign-in never gets to compare.
-        const q = new URLSearchParams({ redirect_uri: 'app:/cb', code_challenge: challenge, code_challenge_method: 'plain' })
-        expect(() => readAppRequest(q, ['app:/cb'])).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }))
+        const q = new URLSearchParams({
+          redirect_uri: 'app:/cb',
+          code_challenge: challenge,
+          code_challenge_method: 'plain',
+        })
+        expect(() => readAppRequest(q, ['app:/cb'])).toThrow(
+          expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+        )
         if (c.expect === 'match') expect(verifierMatches(c.code_verifier, challenge)).toBe(false)
       } else if (c.expect === 'invalid_verifier') {
         expect(isValidVerifier(c.code_verifier)).toBe(false)
@@ -44,9 +57,17 @@ describe('PKCE vectors', () => {
   it('app sign-in accepts only S256 challenges', () => {
     const allowed = ['com.example.app:/cb']
     const q = (method: string, challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM') =>
-      new URLSearchParams({ redirect_uri: allowed[0]!, code_challenge: challenge, code_challenge_method: method })
+      new URLSearchParams({
+        redirect_uri: allowed[0]!,
+        code_challenge: challenge,
+        code_challenge_method: method,
+      })
     expect(readAppRequest(q('S256'), allowed)?.challenge).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')
-    expect(() => readAppRequest(q('plain'), allowed)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }))
-    expect(() => readAppRequest(q('S256', 'short'), allowed)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }))
+    expect(() => readAppRequest(q('plain'), allowed)).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    )
+    expect(() => readAppRequest(q('S256', 'short'), allowed)).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    )
   })
 })

@@ -5,9 +5,9 @@
  * and the stored tokens dropped with OAUTH_TOKEN_REVOKED when the provider refuses the refresh.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { fakeClock } from '../src/core/clock.ts'
 import type { Stores } from '../src/stores/contracts.ts'
 import { createMemoryStores } from '../src/stores/memory/index.ts'
-import { fakeClock } from '../src/core/clock.ts'
 import { Client } from './helpers/client.ts'
 import { type EvilIdp, startEvilIdp } from './helpers/evil-idp.ts'
 import { me, oauthModuleOf, openProviderToken, signInVia } from './helpers/oauth.ts'
@@ -37,7 +37,11 @@ const settings = () => ({
 beforeAll(async () => {
   idp = await startIdp({
     clients: [
-      { client_id: 'gh-test', client_secret: 'test-secret-0123456789', redirect_uris: ['http://localhost:8000/auth/oauth/test/callback'] },
+      {
+        client_id: 'gh-test',
+        client_secret: 'test-secret-0123456789',
+        redirect_uris: ['http://localhost:8000/auth/oauth/test/callback'],
+      },
     ],
     accounts: { alice: { email: 'alice@example.com', email_verified: true } },
   })
@@ -124,7 +128,11 @@ describe('auth.providerToken', () => {
     const refresh = openProviderToken(auth, (await accountOf(userId))!.refreshToken!)
     const revoked = await fetch(`${idp.issuer}/token/revocation`, {
       method: 'POST',
-      body: new URLSearchParams({ token: refresh, client_id: 'gh-test', client_secret: 'test-secret-0123456789' }),
+      body: new URLSearchParams({
+        token: refresh,
+        client_id: 'gh-test',
+        client_secret: 'test-secret-0123456789',
+      }),
     })
     expect(revoked.status).toBe(200)
     clock.advance(3600_000)
@@ -139,6 +147,8 @@ describe('auth.providerToken', () => {
 
   it('a provider that is not linked: OAUTH_NOT_LINKED', async () => {
     const userId = await signedIn()
-    await expect(server.services.auth.providerToken(userId, 'evil')).rejects.toMatchObject({ code: 'OAUTH_NOT_LINKED' })
+    await expect(server.services.auth.providerToken(userId, 'evil')).rejects.toMatchObject({
+      code: 'OAUTH_NOT_LINKED',
+    })
   })
 })

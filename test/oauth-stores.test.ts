@@ -13,7 +13,15 @@ import { HTML, me, startAt } from './helpers/oauth.ts'
 import { type Idp, IdpBrowser, startIdp } from './helpers/oidc-provider.ts'
 import { createTestServer } from './helpers/server.ts'
 import { probePostgres, probeRedis, requireService } from './helpers/services.ts'
-import { type FakeClock, PG_URL, postgresFixtures, REDIS_URL, redisFixtures, type StoreFixture, sqliteFixture } from './helpers/stores.ts'
+import {
+  type FakeClock,
+  PG_URL,
+  postgresFixtures,
+  REDIS_URL,
+  redisFixtures,
+  type StoreFixture,
+  sqliteFixture,
+} from './helpers/stores.ts'
 
 const pgUp = await requireService('PostgreSQL', probePostgres(PG_URL))
 const redisUp = await requireService('Redis', probeRedis(REDIS_URL))
@@ -24,7 +32,11 @@ let idp: Idp
 beforeAll(async () => {
   idp = await startIdp({
     clients: [
-      { client_id: 'gh-test', client_secret: 'test-secret-0123456789', redirect_uris: ['http://localhost:8000/auth/oauth/test/callback'] },
+      {
+        client_id: 'gh-test',
+        client_secret: 'test-secret-0123456789',
+        redirect_uris: ['http://localhost:8000/auth/oauth/test/callback'],
+      },
     ],
     accounts: { alice: { email: 'alice@example.com', email_verified: true } },
   })

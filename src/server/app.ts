@@ -7,9 +7,9 @@ import { type Auth, createAuth } from '../core/auth.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
 import { escapingLogger } from '../core/log-escape.ts'
 import { createOutboxMailer, createSmtpMailer, type Mailer } from '../core/mail/mailer.ts'
+import type { OAuthOptions } from '../core/methods/oauth/index.ts'
 import { DeviceUnlock } from '../core/methods/password/device-unlock.ts'
 import { AccountRecovery } from '../core/methods/password/recovery.ts'
-import type { OAuthOptions } from '../core/methods/oauth/index.ts'
 import type { AuthOptions, Logger } from '../core/options.ts'
 import { STORE_RETRY_AFTER_SECONDS } from '../core/store-guard.ts'
 import type { Stores } from '../stores/contracts.ts'
@@ -180,7 +180,9 @@ function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
   const { config, auth } = services
   const app = new Hono()
   const oauth = oauthOf(auth)
-  app.use(securityHeaders({ hsts: auth.options.secure, formActions: () => oauth?.authorizationOrigins() ?? [] }))
+  app.use(
+    securityHeaders({ hsts: auth.options.secure, formActions: () => oauth?.authorizationOrigins() ?? [] }),
+  )
   // Errors answered before a route runs: an HTML page for browsers, docs/http-api.md's JSON error for the rest.
   const answer = (c: Context, e: AuthError) => (wantsPage(c) ? renderErrorPage(c, e) : errorResponse(e))
   app.use(bodyLimit({ maxSize: 64 * 1024, onError: (c) => answer(c, new AuthError('PAYLOAD_TOO_LARGE')) }))

@@ -69,7 +69,11 @@ function checkUrl(name: string, url: string, production: boolean, logger: Logger
   return true
 }
 
-const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+const list = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
 const bool = (name: string, v: string | undefined) => {
   if (v === undefined) return false
   const r = booleanSetting.safeParse(v)
@@ -85,21 +89,37 @@ function groupRoles(value: string | undefined) {
   })
 }
 
+/** A provider and the URL settings it was made from (checked for https). */
+type Found = { spec: ProviderSpec; urls: [string, string][] }
+
 /** Providers named by the settings: a provider is on when its client id and secret are set. */
-function providersOf(v: Record<string, string>, custom: unknown[]): { spec: ProviderSpec; urls: [string, string][] }[] {
-  const out: { spec: ProviderSpec; urls: [string, string][] }[] = []
+function providersOf(v: Record<string, string>, custom: unknown[]): Found[] {
+  return [...builtinProviders(v), ...oidcProviders(v), ...customProviders(custom)]
+}
+
+function builtinProviders(v: Record<string, string>): Found[] {
+  const out: Found[] = []
   if (v.GITHUB_CLIENT_ID && v.GITHUB_CLIENT_SECRET) {
     const url = v.GITHUB_URL ?? 'https://github.com'
     out.push({
-      spec: githubProvider({ clientId: v.GITHUB_CLIENT_ID, clientSecret: v.GITHUB_CLIENT_SECRET, url, groups: bool('GITHUB_GROUPS', v.GITHUB_GROUPS) }),
+      spec: githubProvider({
+        clientId: v.GITHUB_CLIENT_ID,
+        clientSecret: v.GITHUB_CLIENT_SECRET,
+        url,
+        groups: bool('GITHUB_GROUPS', v.GITHUB_GROUPS),
+      }),
       urls: [['GITHUB_URL', url]],
     })
   }
   if (v.GOOGLE_CLIENT_ID && v.GOOGLE_CLIENT_SECRET)
-    out.push({ spec: googleProvider({ clientId: v.GOOGLE_CLIENT_ID, clientSecret: v.GOOGLE_CLIENT_SECRET }), urls: [] })
+    out.push({
+      spec: googleProvider({ clientId: v.GOOGLE_CLIENT_ID, clientSecret: v.GOOGLE_CLIENT_SECRET }),
+      urls: [],
+    })
   if (v.AZURE_CLIENT_ID && v.AZURE_CLIENT_SECRET) {
     const tenant = v.AZURE_TENANT_ID ?? 'common'
-    if (!/^[A-Za-z0-9.-]{1,64}$/.test(tenant)) fail('AZURE_TENANT_ID', 'expected a tenant id or common/organizations/consumers')
+    if (!/^[A-Za-z0-9.-]{1,64}$/.test(tenant))
+      fail('AZURE_TENANT_ID', 'expected a tenant id or common/organizations/consumers')
     out.push({
       spec: azureProvider({
         clientId: v.AZURE_CLIENT_ID,
@@ -121,10 +141,16 @@ function providersOf(v: Record<string, string>, custom: unknown[]): { spec: Prov
     })
     out.push({ spec, urls: [['AUTH0_DOMAIN', spec.issuer!]] })
   }
+  return out
+}
+
+function oidcProviders(v: Record<string, string>): Found[] {
+  const out: Found[] = []
   const names = new Set(Object.keys(v).flatMap((k) => /^OIDC_([A-Z0-9]+)_ISSUER$/.exec(k)?.[1] ?? []))
   for (const name of names) {
     const p = `OIDC_${name}_`
-    if (!v[`${p}CLIENT_ID`] || !v[`${p}CLIENT_SECRET`]) fail(`${p}CLIENT_ID`, `required with ${p}ISSUER (and ${p}CLIENT_SECRET)`)
+    if (!v[`${p}CLIENT_ID`] || !v[`${p}CLIENT_SECRET`])
+      fail(`${p}CLIENT_ID`, `required with ${p}ISSUER (and ${p}CLIENT_SECRET)`)
     const id = name.toLowerCase()
     out.push({
       spec: oidcProvider({
@@ -139,20 +165,23 @@ function providersOf(v: Record<string, string>, custom: unknown[]): { spec: Prov
       urls: [[`${p}ISSUER`, v[`${p}ISSUER`]!]],
     })
   }
-  custom.forEach((entry, i) => {
+  return out
+}
+
+function customProviders(custom: unknown[]): Found[] {
+  return custom.map((entry, i) => {
     const r = customSchema.safeParse(entry)
     if (!r.success) fail(`oauth.custom.${i}.${r.error.issues[0]!.path.join('.')}`, r.error.issues[0]!.message)
     const c = r.data
-    out.push({
+    return {
       spec: customProvider(c as Parameters<typeof customProvider>[0]),
       urls: [
         [`oauth.custom.${i}.authorizationUrl`, c.authorizationUrl],
         [`oauth.custom.${i}.tokenUrl`, c.tokenUrl],
         [`oauth.custom.${i}.userUrl`, c.userUrl],
-      ],
-    })
+      ] as [string, string][],
+    }
   })
-  return out
 }
 
 /**
@@ -168,15 +197,18 @@ export function oauthModuleFrom(
   const v: Record<string, string> = {}
   for (const [k, value] of Object.entries(rest)) {
     if (!NAMES.test(k)) fail(`oauth.${k}`, 'unknown setting')
-    if (typeof value !== 'string' && typeof value !== 'boolean' && typeof value !== 'number') fail(k, 'expected a string')
+    if (typeof value !== 'string' && typeof value !== 'boolean' && typeof value !== 'number')
+      fail(k, 'expected a string')
     v[k] = String(value)
   }
   const found = providersOf(v, custom)
   let allowHttp = false
-  for (const { urls } of found) for (const [name, url] of urls) allowHttp = checkUrl(name, url, o.production, o.logger) || allowHttp
+  for (const { urls } of found)
+    for (const [name, url] of urls) allowHttp = checkUrl(name, url, o.production, o.logger) || allowHttp
   const timeout = v.GATEHOUSE_OAUTH_TIMEOUT_SECONDS
   const seconds = timeout === undefined ? 10 : numberSetting(1, 120).safeParse(timeout)
-  if (typeof seconds === 'object' && !seconds.success) fail('GATEHOUSE_OAUTH_TIMEOUT_SECONDS', 'expected 1 to 120')
+  if (typeof seconds === 'object' && !seconds.success)
+    fail('GATEHOUSE_OAUTH_TIMEOUT_SECONDS', 'expected 1 to 120')
   const apps = list(v.GATEHOUSE_APP_REDIRECT_URIS)
   for (const uri of apps) {
     try {

@@ -46,8 +46,16 @@ describe.runIf(hasChromium)('sign-in with a provider in a browser', () => {
     base = `http://127.0.0.1:${port}`
     idp = await startIdp({
       clients: [
-        { client_id: 'gh-test', client_secret: 'test-secret-0123456789', redirect_uris: [`${base}/auth/oauth/test/callback`] },
-        { client_id: 'gh-corp', client_secret: 'corp-secret-0123456789', redirect_uris: [`${base}/auth/oauth/corp/callback`] },
+        {
+          client_id: 'gh-test',
+          client_secret: 'test-secret-0123456789',
+          redirect_uris: [`${base}/auth/oauth/test/callback`],
+        },
+        {
+          client_id: 'gh-corp',
+          client_secret: 'corp-secret-0123456789',
+          redirect_uris: [`${base}/auth/oauth/corp/callback`],
+        },
       ],
       accounts: {
         alice: { email: 'alice@example.com', email_verified: true, name: 'Alice Liddell' },

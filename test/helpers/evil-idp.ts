@@ -44,7 +44,10 @@ const body = (req: IncomingMessage) =>
     req.on('end', () => resolve(text))
   })
 
-export async function startEvilIdp(options: { clientId: string; issuer?: (url: string) => string }): Promise<EvilIdp> {
+export async function startEvilIdp(options: {
+  clientId: string
+  issuer?: (url: string) => string
+}): Promise<EvilIdp> {
   const good = await generateKeyPair('RS256', { extractable: true })
   const foreign = await generateKeyPair('RS256', { extractable: true })
   const jwk = { ...(await exportJWK(good.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }
@@ -130,7 +133,11 @@ export async function startEvilIdp(options: { clientId: string; issuer?: (url: s
       }
       if (form.get('grant_type') === 'refresh_token') {
         idp.refreshes.push(form.get('refresh_token') ?? '')
-        return json(200, { access_token: `evil-access-${idp.refreshes.length}`, token_type: 'Bearer', expires_in: 300 })
+        return json(200, {
+          access_token: `evil-access-${idp.refreshes.length}`,
+          token_type: 'Bearer',
+          expires_in: 300,
+        })
       }
       const nonce = nonces.get(form.get('code') ?? '')
       if (nonce === undefined || !form.get('code_verifier')) return json(400, { error: 'invalid_grant' })

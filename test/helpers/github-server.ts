@@ -53,7 +53,8 @@ export async function startGithubServer(client: { id: string; secret: string }):
       res.end(JSON.stringify(value))
     }
     if (u.pathname === '/login/oauth/authorize') {
-      if (u.searchParams.get('client_id') !== client.id || !gh.next) return json(404, { message: 'Not Found' })
+      if (u.searchParams.get('client_id') !== client.id || !gh.next)
+        return json(404, { message: 'Not Found' })
       const code = randomBytes(10).toString('hex')
       codes.set(code, {
         user: gh.next,
@@ -73,15 +74,24 @@ export async function startGithubServer(client: { id: string; secret: string }):
       const grant = codes.get(body.get('code') ?? '')
       codes.delete(body.get('code') ?? '')
       const verifier = body.get('code_verifier') ?? ''
-      const pkceOk = !grant?.challenge || createHash('sha256').update(verifier).digest('base64url') === grant.challenge
+      const pkceOk =
+        !grant?.challenge || createHash('sha256').update(verifier).digest('base64url') === grant.challenge
       const answer: Record<string, string> =
-        !grant || body.get('client_secret') !== client.secret || !pkceOk || body.get('redirect_uri') !== grant.redirectUri
+        !grant ||
+        body.get('client_secret') !== client.secret ||
+        !pkceOk ||
+        body.get('redirect_uri') !== grant.redirectUri
           ? {
               error: 'bad_verification_code',
               error_description: 'The code passed is incorrect or expired.',
-              error_uri: 'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-verification-code',
+              error_uri:
+                'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-verification-code',
             }
-          : { access_token: `gho_${randomBytes(18).toString('hex')}`, token_type: 'bearer', scope: 'read:org,read:user,user:email' }
+          : {
+              access_token: `gho_${randomBytes(18).toString('hex')}`,
+              token_type: 'bearer',
+              scope: 'read:org,read:user,user:email',
+            }
       if (answer.access_token) tokens.set(answer.access_token, grant!.user)
       // GitHub: 200 either way; JSON only when asked, else form-encoded.
       if (accept?.includes('application/json')) return json(200, answer)
@@ -91,7 +101,8 @@ export async function startGithubServer(client: { id: string; secret: string }):
     const auth = /^(?:Bearer|token) (\S+)$/i.exec(req.headers.authorization ?? '')
     const user = auth ? tokens.get(auth[1]!) : undefined
     if (u.pathname.startsWith('/api/v3/')) {
-      if (!user) return json(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' })
+      if (!user)
+        return json(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' })
       if (u.pathname === '/api/v3/user')
         return json(200, {
           login: user.login,

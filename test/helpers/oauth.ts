@@ -1,9 +1,9 @@
 /** Driving the OAuth sign-in of the real server: the app side in process, the provider over HTTP. */
 import { expect } from 'vitest'
+import type { Auth } from '../../src/core/auth.ts'
 import { createSecretBox } from '../../src/core/crypto/secretbox.ts'
 import type { OAuthModule } from '../../src/core/methods/oauth/index.ts'
-import type { Auth } from '../../src/core/auth.ts'
-import { Client, ORIGIN } from './client.ts'
+import { type Client, ORIGIN } from './client.ts'
 import { IdpBrowser } from './oidc-provider.ts'
 import type { TestServer } from './server.ts'
 
@@ -40,7 +40,9 @@ export async function signInVia(
 
 export async function me(client: Client) {
   const res = await client.get('/api/me')
-  return res.status === 200 ? ((await res.json()) as { user: { id: string; email: string; roles: string[] } }).user : null
+  return res.status === 200
+    ? ((await res.json()) as { user: { id: string; email: string; roles: string[] } }).user
+    : null
 }
 
 export function csrfOf(html: string): string {

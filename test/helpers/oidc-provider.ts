@@ -52,18 +52,33 @@ function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   })
 }
 
-const page = (uid: string, client: string) => `<!doctype html><html lang="en"><head><title>Test IdP</title></head>
+const page = (
+  uid: string,
+  client: string,
+) => `<!doctype html><html lang="en"><head><title>Test IdP</title></head>
 <body><main><h1>Test IdP</h1><p>${client} asks to know who you are.</p>
 <form method="post" action="/interaction/${uid}"><label for="login">Account</label>
 <input id="login" name="login" autocomplete="username"><button type="submit">Allow</button></form></main></body></html>`
 
-export async function startIdp(options: { clients: IdpClient[]; accounts: Record<string, IdpAccount>; accessTokenTtl?: number }): Promise<Idp> {
+export async function startIdp(options: {
+  clients: IdpClient[]
+  accounts: Record<string, IdpAccount>
+  accessTokenTtl?: number
+}): Promise<Idp> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true })
   const jwk = { ...(await exportJWK(privateKey)), kid: 'test-key', alg: 'RS256', use: 'sig' }
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const idp = { issuer, accounts: options.accounts, autoLogin: null, autoDeny: false, refreshGrants: 0, refreshFailures: 0, rotateRefreshTokens: true } as unknown as Idp
+  const idp = {
+    issuer,
+    accounts: options.accounts,
+    autoLogin: null,
+    autoDeny: false,
+    refreshGrants: 0,
+    refreshFailures: 0,
+    rotateRefreshTokens: true,
+  } as unknown as Idp
   const provider = new Provider(issuer, {
     clients: options.clients.map((c) => ({
       ...c,
@@ -105,7 +120,12 @@ export async function startIdp(options: { clients: IdpClient[]; accounts: Record
     const grant = new provider.Grant({ accountId, clientId: details.params.client_id as string })
     grant.addOIDCScope(String(details.params.scope))
     const grantId = await grant.save()
-    await provider.interactionFinished(req, res, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false })
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId }, consent: { grantId } },
+      { mergeWithLastSubmission: false },
+    )
   }
 
   server.on('request', async (req: IncomingMessage, res: ServerResponse) => {
@@ -117,7 +137,10 @@ export async function startIdp(options: { clients: IdpClient[]; accounts: Record
         return await finish(req, res, form.get('login') ?? '')
       }
       if (idp.autoDeny)
-        return await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'cancelled' })
+        return await provider.interactionFinished(req, res, {
+          error: 'access_denied',
+          error_description: 'cancelled',
+        })
       if (idp.autoLogin) return await finish(req, res, idp.autoLogin)
       const details = await provider.interactionDetails(req, res)
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
@@ -154,7 +177,8 @@ export class IdpBrowser {
         this.jar.set(pair!.slice(0, eq), pair!.slice(eq + 1))
       }
       const location = res.headers.get('location')
-      if (!location) throw new Error(`The provider stopped at ${current.pathname} with ${res.status}: ${await res.text()}`)
+      if (!location)
+        throw new Error(`The provider stopped at ${current.pathname} with ${res.status}: ${await res.text()}`)
       current = new URL(location, current)
     }
     throw new Error('Too many redirects at the provider')

@@ -25,7 +25,15 @@ export async function createTestServer(
     oauthFetch?: CreateServerOptions['oauthFetch']
   } = {},
 ): Promise<TestServer> {
-  const { stores, clock = fakeClock(Date.UTC(2026, 10, 23)), noMailer, logger, schedule, oauthFetch, ...rest } = settings
+  const {
+    stores,
+    clock = fakeClock(Date.UTC(2026, 10, 23)),
+    noMailer,
+    logger,
+    schedule,
+    oauthFetch,
+    ...rest
+  } = settings
   settings = rest
   const mails: Mail[] = []
   const mailer: Mailer = { description: 'capture', send: async (m) => void mails.push(m) }

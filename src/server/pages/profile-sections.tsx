@@ -74,15 +74,17 @@ export const PasswordForm: FC<{
         {hasPassword ? null : (
           <p class="muted">You sign in with a provider. A password lets you sign in without it too.</p>
         )}
-        {hasPassword && <Field
-          idPrefix="pw"
-          name="current_password"
-          label="Current password"
-          type="password"
-          autocomplete="current-password"
-          required
-          error={f.current_password}
-        />}
+        {hasPassword && (
+          <Field
+            idPrefix="pw"
+            name="current_password"
+            label="Current password"
+            type="password"
+            autocomplete="current-password"
+            required
+            error={f.current_password}
+          />
+        )}
         <Field
           idPrefix="pw"
           name="new_password"

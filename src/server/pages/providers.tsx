@@ -16,12 +16,20 @@ const MARKS: Record<ProviderSpec['mark'], string> = {
   azure: 'M3 3h8.5v8.5H3V3Zm9.5 0H21v8.5h-8.5V3ZM3 12.5h8.5V21H3v-8.5Zm9.5 0H21V21h-8.5v-8.5Z',
   auth0:
     'M17.9 2H6.1L2.5 13.1a8.3 8.3 0 0 0 3 9.2L12 22l6.5-4.7a8.3 8.3 0 0 0 3-9.2L17.9 2ZM12 14.6l-3.3 2.4 1.3-3.9-3.3-2.4h4L12 6.8l1.3 3.9h4l-3.3 2.4 1.3 3.9-3.3-2.4Z',
-  generic: 'M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20Zm0 3a3.5 3.5 0 1 1 0 7 3.5 3.5 0 0 1 0-7Zm0 15a8 8 0 0 1-6-2.7c.9-2 3.3-3.3 6-3.3s5.1 1.3 6 3.3A8 8 0 0 1 12 20Z',
+  generic:
+    'M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20Zm0 3a3.5 3.5 0 1 1 0 7 3.5 3.5 0 0 1 0-7Zm0 15a8 8 0 0 1-6-2.7c.9-2 3.3-3.3 6-3.3s5.1 1.3 6 3.3A8 8 0 0 1 12 20Z',
 }
 
 function Mark(props: { mark: ProviderSpec['mark'] }) {
   return (
-    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false" class="provider-mark">
+    <svg
+      viewBox="0 0 24 24"
+      width="18"
+      height="18"
+      aria-hidden="true"
+      focusable="false"
+      class="provider-mark"
+    >
       <path fill="currentColor" d={MARKS[props.mark]} />
     </svg>
   )
@@ -33,7 +41,7 @@ export function ProviderButtons(props: { auth: Auth; next?: string }) {
   if (providers.length === 0) return null
   const query = props.next ? `?next=${encodeURIComponent(props.next)}` : ''
   return (
-    <div class="provider-buttons" role="group" aria-label="Sign in with a provider">
+    <section class="provider-buttons" aria-label="Sign in with a provider">
       <p class="muted provider-divider">or</p>
       {providers.map((p) => (
         <a
@@ -45,7 +53,7 @@ export function ProviderButtons(props: { auth: Auth; next?: string }) {
           <Mark mark={p.mark} /> Continue with {p.name}
         </a>
       ))}
-    </div>
+    </section>
   )
 }
 

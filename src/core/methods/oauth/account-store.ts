@@ -30,7 +30,11 @@ export interface OAuthAccountStore {
   listForUser(userId: string): Promise<LinkedAccount[]>
   /** False when the identity, or an account of this provider for this user, exists already. */
   insert(account: LinkedAccount): Promise<boolean>
-  updateProfile(userId: string, provider: string, patch: Pick<LinkedAccount, 'email' | 'groups' | 'grantedRoles'>): Promise<void>
+  updateProfile(
+    userId: string,
+    provider: string,
+    patch: Pick<LinkedAccount, 'email' | 'groups' | 'grantedRoles'>,
+  ): Promise<void>
   /** Writes the tokens only if the version is still `expectedVersion`; true when written (version + 1). */
   setTokens(userId: string, provider: string, expectedVersion: number, tokens: StoredTokens): Promise<boolean>
   delete(userId: string, provider: string): Promise<boolean>

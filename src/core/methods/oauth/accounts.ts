@@ -27,7 +27,8 @@ export async function userForIdentity(
     if (user) return { user, account: known }
     await store.delete(known.userId, provider)
   }
-  if (!profile.email) throw new AuthError('OAUTH_INVALID_RESPONSE', { message: 'The provider did not share an email address.' })
+  if (!profile.email)
+    throw new AuthError('OAUTH_INVALID_RESPONSE', { message: 'The provider did not share an email address.' })
   const local = await auth.stores.users.getUserByEmail(normalizeEmail(profile.email))
   if (local) {
     if (!profile.emailVerified || !local.emailVerified) throw new AuthError('OAUTH_ACCOUNT_EXISTS')
@@ -80,12 +81,19 @@ export async function link(
 /** A username from the provider's hint or the email, made unique with a numeric suffix. */
 function usernameCandidates(profile: Profile): string[] {
   const base =
-    (profile.username ?? profile.email?.split('@')[0] ?? 'user').replace(/[^A-Za-z0-9_]/g, '_').slice(0, 24) || 'user'
+    (profile.username ?? profile.email?.split('@')[0] ?? 'user')
+      .replace(/[^A-Za-z0-9_]/g, '_')
+      .slice(0, 24) || 'user'
   const padded = base.length < 3 ? `${base}___`.slice(0, 3) : base
   return [padded, ...Array.from({ length: 6 }, () => `${padded}_${randomInt(1000, 100000)}`)]
 }
 
-async function createOAuthUser(auth: Auth, profile: Profile, provider: string, ctx: Partial<RequestContext>): Promise<User> {
+async function createOAuthUser(
+  auth: Auth,
+  profile: Profile,
+  provider: string,
+  ctx: Partial<RequestContext>,
+): Promise<User> {
   if (!auth.options.signup.enabled) throw new AuthError('SIGNUP_DISABLED')
   for (const username of usernameCandidates(profile)) {
     const result = await auth.stores.users.createUser({
@@ -127,16 +135,31 @@ export async function applyGroupRoles(
 ): Promise<User> {
   const known = (role: string) => Object.hasOwn(auth.options.roles, role)
   const granted = [
-    ...new Set(mapping.filter((m) => m.provider === account.provider && profile.groups.includes(m.group)).map((m) => m.role)),
+    ...new Set(
+      mapping
+        .filter((m) => m.provider === account.provider && profile.groups.includes(m.group))
+        .map((m) => m.role),
+    ),
   ].filter(known)
   const others = (await store.listForUser(user.id)).filter((a) => a.provider !== account.provider)
   const stillGranted = new Set(others.flatMap((a) => a.grantedRoles))
-  const removed = account.grantedRoles.filter((r) => !granted.includes(r) && !stillGranted.has(r) && user.roles.includes(r))
+  const removed = account.grantedRoles.filter(
+    (r) => !granted.includes(r) && !stillGranted.has(r) && user.roles.includes(r),
+  )
   const added = granted.filter((r) => !user.roles.includes(r))
-  await store.updateProfile(user.id, account.provider, { email: profile.email, groups: profile.groups, grantedRoles: granted })
+  await store.updateProfile(user.id, account.provider, {
+    email: profile.email,
+    groups: profile.groups,
+    grantedRoles: granted,
+  })
   if (added.length === 0 && removed.length === 0) return user
   const roles = [...user.roles.filter((r) => !removed.includes(r)), ...added]
   await auth.stores.users.setRoles(user.id, roles)
-  await auth.audit({ type: 'oauth.roles', userId: user.id, data: { provider: account.provider, added, removed }, ctx })
+  await auth.audit({
+    type: 'oauth.roles',
+    userId: user.id,
+    data: { provider: account.provider, added, removed },
+    ctx,
+  })
   return (await auth.stores.users.getUserById(user.id)) ?? user
 }

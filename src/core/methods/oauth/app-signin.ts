@@ -21,7 +21,9 @@ export function s256(verifier: string): string {
 
 /** True when the verifier is well-formed and its S256 is exactly the challenge. */
 export function verifierMatches(verifier: unknown, challenge: string): boolean {
-  return isValidVerifier(verifier) && CHALLENGE.test(challenge) && constantTimeEqual(s256(verifier), challenge)
+  return (
+    isValidVerifier(verifier) && CHALLENGE.test(challenge) && constantTimeEqual(s256(verifier), challenge)
+  )
 }
 
 /** The app sign-in request of GET /auth/oauth/{provider}: an allow-listed URI and an S256 challenge. */
@@ -32,9 +34,11 @@ export function readAppRequest(
   const redirectUri = query.get('redirect_uri')
   if (redirectUri === null) return null
   const fields: Record<string, string> = {}
-  if (!allowed.includes(redirectUri)) fields.redirect_uri = 'This redirect URI is not allowed for app sign-in.'
+  if (!allowed.includes(redirectUri))
+    fields.redirect_uri = 'This redirect URI is not allowed for app sign-in.'
   const challenge = query.get('code_challenge') ?? ''
-  if (!CHALLENGE.test(challenge)) fields.code_challenge = 'An S256 code challenge (43 base64url characters) is required.'
+  if (!CHALLENGE.test(challenge))
+    fields.code_challenge = 'An S256 code challenge (43 base64url characters) is required.'
   if (query.get('code_challenge_method') !== 'S256') fields.code_challenge_method = 'Only S256 is accepted.'
   const state = query.get('state')
   if (state !== null && (state.length === 0 || state.length > 512)) fields.state = 'At most 512 characters.'

@@ -37,11 +37,13 @@ export class Attempts {
     private readonly secure: boolean,
   ) {}
 
-  /** The browser's binding value (made when absent) and the Set-Cookie to send when new. */
-  binding(cookieHeader: string | null): { value: string; setCookie: string | null } {
+  /**
+   * The browser's binding value (made when absent) and its Set-Cookie — sent at every start,
+   * so the cookie outlives the newest attempt.
+   */
+  binding(cookieHeader: string | null): { value: string; setCookie: string } {
     const existing = parseCookies(cookieHeader).get(this.cookieName)
-    if (existing && BINDING.test(existing)) return { value: existing, setCookie: null }
-    const value = randomToken(32)
+    const value = existing && BINDING.test(existing) ? existing : randomToken(32)
     // Lax: the provider's redirect back is a cross-site top-level GET that must carry it.
     const setCookie = serializeCookie(this.cookieName, value, {
       httpOnly: true,
@@ -58,7 +60,12 @@ export class Attempts {
     fields: Omit<Attempt, 'browser' | 'verifier' | 'nonce'>,
   ): Promise<{ state: string; attempt: Attempt }> {
     const state = randomState()
-    const attempt: Attempt = { ...fields, browser: sha256Hex(binding), verifier: randomPKCECodeVerifier(), nonce: randomNonce() }
+    const attempt: Attempt = {
+      ...fields,
+      browser: sha256Hex(binding),
+      verifier: randomPKCECodeVerifier(),
+      nonce: randomNonce(),
+    }
     await this.kv.set(PREFIX + sha256Hex(state), JSON.stringify(attempt), ATTEMPT_TTL_SECONDS)
     return { state, attempt }
   }

@@ -3,7 +3,10 @@ import { AuthError } from '../../errors.ts'
 
 /** The module's error codes (API.md "Sign-in with providers"). */
 export const OAUTH_ERRORS = {
-  OAUTH_STATE_MISMATCH: [400, 'This sign-in attempt is unknown, expired or was started elsewhere. Please start again.'],
+  OAUTH_STATE_MISMATCH: [
+    400,
+    'This sign-in attempt is unknown, expired or was started elsewhere. Please start again.',
+  ],
   OAUTH_DENIED: [400, 'The sign-in was cancelled at the provider.'],
   OAUTH_INVALID_RESPONSE: [400, 'The provider sent an answer that failed validation.'],
   OAUTH_PROVIDER_UNAVAILABLE: [503, 'The sign-in provider did not answer. Please try again shortly.'],
@@ -18,7 +21,10 @@ export const OAUTH_ERRORS = {
     409,
     'The provider no longer accepts the stored authorization; the user must sign in with it again.',
   ],
-  LAST_SIGN_IN_METHOD: [409, 'This is your last way to sign in. Set a password or link another provider first.'],
+  LAST_SIGN_IN_METHOD: [
+    409,
+    'This is your last way to sign in. Set a password or link another provider first.',
+  ],
   INVALID_GRANT: [400, 'The code is unknown, used, expired, or the verifier does not match.'],
 } as const satisfies Record<string, readonly [number, string]>
 
@@ -64,11 +70,14 @@ export function providerError(error: unknown): AuthError {
   if (error instanceof AuthError) return error
   if (error instanceof oidc.AuthorizationResponseError && error.error === 'access_denied')
     return new AuthError('OAUTH_DENIED', { cause: error })
-  if (isOutage(error)) return new AuthError('OAUTH_PROVIDER_UNAVAILABLE', { retryAfter: RETRY_AFTER, cause: error })
+  if (isOutage(error))
+    return new AuthError('OAUTH_PROVIDER_UNAVAILABLE', { retryAfter: RETRY_AFTER, cause: error })
   return new AuthError('OAUTH_INVALID_RESPONSE', { cause: error })
 }
 
 /** The refresh token is dead at the provider (revoked, expired): no retry will help. */
 export function isPermanentRefreshFailure(error: unknown): boolean {
-  return error instanceof oidc.ResponseBodyError && ['invalid_grant', 'unauthorized_client'].includes(error.error)
+  return (
+    error instanceof oidc.ResponseBodyError && ['invalid_grant', 'unauthorized_client'].includes(error.error)
+  )
 }

@@ -97,7 +97,11 @@ export class ProviderFlow {
   }
 
   /** The code exchange and the profile; throws the module's error codes only. */
-  async finish(callbackUrl: URL, redirectUri: string, checks: Checks): Promise<{ grant: Grant; profile: Profile }> {
+  async finish(
+    callbackUrl: URL,
+    redirectUri: string,
+    checks: Checks,
+  ): Promise<{ grant: Grant; profile: Profile }> {
     try {
       const config = await this.config()
       // The redirect_uri sent at the token endpoint must be the registered one, not the URL this request came in on.
@@ -109,7 +113,11 @@ export class ProviderFlow {
         ...(this.spec.oidc ? { expectedNonce: checks.nonce, idTokenExpected: true } : {}),
       })
       const grant = toGrant(tokens)
-      const profile = await this.spec.profile({ config, grant, getJson: (url) => this.getJson(grant.accessToken, url) })
+      const profile = await this.spec.profile({
+        config,
+        grant,
+        getJson: (url) => this.getJson(grant.accessToken, url),
+      })
       if (!profile.subject || !profile.issuer) throw new AuthError('OAUTH_INVALID_RESPONSE')
       return { grant, profile }
     } catch (error) {
@@ -128,13 +136,24 @@ export class ProviderFlow {
   async getJson(accessToken: string, url: string): Promise<unknown> {
     const config = await this.config()
     const headers = new Headers({ accept: 'application/json' })
-    const res = await oidc.fetchProtectedResource(config, accessToken, new URL(url), 'GET', undefined, headers)
-    if (!res.ok) throw new AuthError(res.status >= 500 ? 'OAUTH_PROVIDER_UNAVAILABLE' : 'OAUTH_INVALID_RESPONSE')
+    const res = await oidc.fetchProtectedResource(
+      config,
+      accessToken,
+      new URL(url),
+      'GET',
+      undefined,
+      headers,
+    )
+    if (!res.ok)
+      throw new AuthError(res.status >= 500 ? 'OAUTH_PROVIDER_UNAVAILABLE' : 'OAUTH_INVALID_RESPONSE')
     return res.json()
   }
 }
 
-function toGrant(tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, withClaims = true): Grant {
+function toGrant(
+  tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+  withClaims = true,
+): Grant {
   const claims = withClaims ? tokens.claims() : undefined
   return {
     accessToken: tokens.access_token,

@@ -18,7 +18,12 @@ export { oidcProvider } from './providers/oidc.ts'
 export type { GroupRoles, Profile, ProviderSpec } from './types.ts'
 
 /** Audit types of the module (`oauth.login` and `oauth.link` are the core's). */
-export const OAUTH_AUDIT_TYPES = ['oauth.signup', 'oauth.unlink', 'oauth.roles', 'oauth.refresh_failure'] as const
+export const OAUTH_AUDIT_TYPES = [
+  'oauth.signup',
+  'oauth.unlink',
+  'oauth.roles',
+  'oauth.refresh_failure',
+] as const
 
 declare module '../../audit.ts' {
   interface ModuleAuditTypes {
@@ -66,11 +71,17 @@ export function oauth(options: OAuthOptions): OAuthModule {
   const ids = new Set<string>()
   for (const p of options.providers) {
     if (!/^[a-z][a-z0-9-]{0,31}$/.test(p.id) || ids.has(p.id))
-      throw new AuthError('CONFIG_INVALID', { message: `oauth: provider id "${p.id}" is invalid or given twice` })
+      throw new AuthError('CONFIG_INVALID', {
+        message: `oauth: provider id "${p.id}" is invalid or given twice`,
+      })
     ids.add(p.id)
   }
   const timeoutMs = options.timeoutMs ?? 10_000
-  const flowOptions = { timeoutMs, allowHttp: options.allowHttp === true, ...(options.fetch ? { fetch: options.fetch } : {}) }
+  const flowOptions = {
+    timeoutMs,
+    allowHttp: options.allowHttp === true,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  }
   const flows = new Map(options.providers.map((p) => [p.id, new ProviderFlow(p, flowOptions)]))
   const services = new WeakMap<Auth, OAuthService>()
   const service = (auth: Auth) => {

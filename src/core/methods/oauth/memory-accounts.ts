@@ -1,6 +1,10 @@
 import type { LinkedAccount, OAuthAccountStore, StoredTokens } from './account-store.ts'
 
-const clone = (a: LinkedAccount): LinkedAccount => ({ ...a, groups: [...a.groups], grantedRoles: [...a.grantedRoles] })
+const clone = (a: LinkedAccount): LinkedAccount => ({
+  ...a,
+  groups: [...a.groups],
+  grantedRoles: [...a.grantedRoles],
+})
 
 /** Linked accounts in this process (memory stores). */
 export class MemoryOAuthAccounts implements OAuthAccountStore {
@@ -11,7 +15,9 @@ export class MemoryOAuthAccounts implements OAuthAccountStore {
   }
 
   async find(provider: string, issuer: string, subject: string) {
-    const row = this.#rows.find((r) => r.provider === provider && r.issuer === issuer && r.subject === subject)
+    const row = this.#rows.find(
+      (r) => r.provider === provider && r.issuer === issuer && r.subject === subject,
+    )
     return row ? clone(row) : null
   }
 
@@ -31,9 +37,18 @@ export class MemoryOAuthAccounts implements OAuthAccountStore {
     return true
   }
 
-  async updateProfile(userId: string, provider: string, patch: Pick<LinkedAccount, 'email' | 'groups' | 'grantedRoles'>) {
+  async updateProfile(
+    userId: string,
+    provider: string,
+    patch: Pick<LinkedAccount, 'email' | 'groups' | 'grantedRoles'>,
+  ) {
     const row = this.#row(userId, provider)
-    if (row) Object.assign(row, { email: patch.email, groups: [...patch.groups], grantedRoles: [...patch.grantedRoles] })
+    if (row)
+      Object.assign(row, {
+        email: patch.email,
+        groups: [...patch.groups],
+        grantedRoles: [...patch.grantedRoles],
+      })
   }
 
   async setTokens(userId: string, provider: string, expectedVersion: number, tokens: StoredTokens) {

@@ -56,7 +56,10 @@ export class ProviderTokens {
   }
 
   private fresh(a: LinkedAccount): boolean {
-    return a.accessToken !== null && (a.tokenExpiresAt === null || a.tokenExpiresAt - this.auth.clock() > REFRESH_MARGIN_MS)
+    return (
+      a.accessToken !== null &&
+      (a.tokenExpiresAt === null || a.tokenExpiresAt - this.auth.clock() > REFRESH_MARGIN_MS)
+    )
   }
 
   private async refresh(userId: string, provider: string): Promise<string> {
@@ -92,7 +95,9 @@ export class ProviderTokens {
     } catch (error) {
       if (isPermanentRefreshFailure(error)) return this.drop(account, 'invalid_grant')
       const e = providerError(error)
-      throw e.code === 'OAUTH_PROVIDER_UNAVAILABLE' ? e : new AuthError('OAUTH_PROVIDER_UNAVAILABLE', { cause: e })
+      throw e.code === 'OAUTH_PROVIDER_UNAVAILABLE'
+        ? e
+        : new AuthError('OAUTH_PROVIDER_UNAVAILABLE', { cause: e })
     }
     await this.save(account, grant)
     return grant.accessToken

@@ -4,7 +4,7 @@ import type { ModuleRoute, ModuleRouteInput } from '../../module.ts'
 import { signIn } from '../../signin.ts'
 import { toPublicUser } from '../../users.ts'
 import { readAppRequest } from './app-signin.ts'
-import { oauthProof, type OAuthService } from './service.ts'
+import { type OAuthService, oauthProof } from './service.ts'
 
 type ServiceOf = (input: ModuleRouteInput) => OAuthService
 
@@ -23,12 +23,13 @@ function redirect(location: string, cookies: readonly (string | null)[] = [], st
 /** A form POST from the profile page: signed in with a session, the synchronizer token checked. */
 async function profileForm(input: ModuleRouteInput) {
   const who = input.who
-  if (!who || who.via !== 'session') throw new AuthError('UNAUTHENTICATED')
+  if (who?.via !== 'session') throw new AuthError('UNAUTHENTICATED')
   const type = input.request.headers.get('content-type') ?? ''
   const form = type.includes('application/x-www-form-urlencoded')
     ? new URLSearchParams(await input.request.text())
     : new URLSearchParams()
-  if (!input.auth.verifyCsrfToken(input.ctx, who.session, form.get('csrf_token'))) throw new AuthError('CSRF_FAILED')
+  if (!input.auth.verifyCsrfToken(input.ctx, who.session, form.get('csrf_token')))
+    throw new AuthError('CSRF_FAILED')
   return who.user
 }
 
@@ -40,6 +41,11 @@ function bearerOrSession(input: ModuleRouteInput) {
 
 /** The routes of API.md "Sign-in with providers": pages at the root, JSON under /api. */
 export function oauthRoutes(service: ServiceOf): ModuleRoute[] {
+  return [...pageRoutes(service), ...apiRoutes(service)]
+}
+
+/** Start, callback, and the profile's link and unlink forms. */
+function pageRoutes(service: ServiceOf): ModuleRoute[] {
   return [
     {
       method: 'GET',
@@ -63,7 +69,11 @@ export function oauthRoutes(service: ServiceOf): ModuleRoute[] {
       kind: 'page',
       path: '/auth/oauth/:provider/callback',
       async handle(input) {
-        const result = await service(input).callback(input.params.provider!, new URL(input.request.url), input.ctx)
+        const result = await service(input).callback(
+          input.params.provider!,
+          new URL(input.request.url),
+          input.ctx,
+        )
         return redirect(result.location, result.kind === 'session' ? result.cookies : [])
       },
     },
@@ -75,7 +85,11 @@ export function oauthRoutes(service: ServiceOf): ModuleRoute[] {
         const s = service(input)
         s.flow(input.params.provider!)
         const user = await profileForm(input)
-        const started = await s.start(input.params.provider!, input.ctx.cookie, { intent: 'link', userId: user.id, next: '/profile' })
+        const started = await s.start(input.params.provider!, input.ctx.cookie, {
+          intent: 'link',
+          userId: user.id,
+          next: '/profile',
+        })
         return redirect(started.location, [started.setCookie], 303)
       },
     },
@@ -89,6 +103,12 @@ export function oauthRoutes(service: ServiceOf): ModuleRoute[] {
         return redirect('/profile', [], 303)
       },
     },
+  ]
+}
+
+/** The JSON routes: the providers, the linked ones, app sign-in's code exchange. */
+function apiRoutes(service: ServiceOf): ModuleRoute[] {
+  return [
     {
       method: 'GET',
       kind: 'api',
@@ -127,7 +147,8 @@ export function oauthRoutes(service: ServiceOf): ModuleRoute[] {
         const user = await auth.stores.users.getUserById(userId)
         if (!user) throw new AuthError('INVALID_GRANT')
         const result = await signIn(auth, oauthProof(user, 'app'), { kind: 'tokens' }, input.ctx)
-        if (result.status === 'pending') throw new AuthError('FORBIDDEN', { message: 'This sign-in needs another step.' })
+        if (result.status === 'pending')
+          throw new AuthError('FORBIDDEN', { message: 'This sign-in needs another step.' })
         return json({ ...result.tokens, user: toPublicUser(result.user) })
       },
     },

@@ -5,8 +5,8 @@ import { createSecretBox } from '../../crypto/secretbox.ts'
 import { AuthError } from '../../errors.ts'
 import type { Proof } from '../../module.ts'
 import { safeRedirect } from '../../protect/redirect.ts'
-import { guardStore } from '../../store-guard.ts'
 import { startSignedInSession } from '../../signin.ts'
+import { guardStore } from '../../store-guard.ts'
 import type { OAuthAccountStore } from './account-store.ts'
 import { applyGroupRoles, link, userForIdentity } from './accounts.ts'
 import { AppCodes } from './app-signin.ts'
@@ -34,7 +34,10 @@ function accountStoreFor(stores: Stores): OAuthAccountStore {
   const db = (stores as { db?: { selectFrom?: unknown } }).db
   if (db && typeof db.selectFrom === 'function') return guardStore(new SqlOAuthAccounts(db as never))
   let store = memoryAccounts.get(stores)
-  if (!store) memoryAccounts.set(stores, (store = new MemoryOAuthAccounts()))
+  if (!store) {
+    store = new MemoryOAuthAccounts()
+    memoryAccounts.set(stores, store)
+  }
   return store
 }
 
@@ -78,7 +81,7 @@ export class OAuthService {
     id: string,
     cookie: string | null,
     fields: Pick<Attempt, 'intent' | 'userId' | 'app'> & { next?: string | null },
-  ): Promise<{ location: string; setCookie: string | null }> {
+  ): Promise<{ location: string; setCookie: string }> {
     const flow = this.flow(id)
     const binding = this.attempts.binding(cookie)
     const { state, attempt } = await this.attempts.start(binding.value, {
@@ -88,7 +91,11 @@ export class OAuthService {
       ...(fields.userId ? { userId: fields.userId } : {}),
       ...(fields.app ? { app: fields.app } : {}),
     })
-    const url = await flow.authorizationUrl(this.redirectUri(id), { state, nonce: attempt.nonce, verifier: attempt.verifier })
+    const url = await flow.authorizationUrl(this.redirectUri(id), {
+      state,
+      nonce: attempt.nonce,
+      verifier: attempt.verifier,
+    })
     return { location: url.href, setCookie: binding.setCookie }
   }
 
@@ -111,7 +118,15 @@ export class OAuthService {
     } else {
       ;({ user, account } = await userForIdentity(this.auth, this.accounts, id, profile, ctx))
     }
-    user = await applyGroupRoles(this.auth, this.accounts, user, account, profile, this.settings.groupRoles, ctx)
+    user = await applyGroupRoles(
+      this.auth,
+      this.accounts,
+      user,
+      account,
+      profile,
+      this.settings.groupRoles,
+      ctx,
+    )
     const current = await this.accounts.get(user.id, id)
     if (current) await this.tokens.save(current, grant)
     if (attempt.intent === 'link') return { kind: 'linked', location: attempt.next }

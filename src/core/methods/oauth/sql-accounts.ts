@@ -123,10 +123,18 @@ export class SqlOAuthAccounts implements OAuthAccountStore {
     return Number(result.numInsertedOrUpdatedRows ?? 0) === 1
   }
 
-  async updateProfile(userId: string, provider: string, p: Pick<LinkedAccount, 'email' | 'groups' | 'grantedRoles'>) {
+  async updateProfile(
+    userId: string,
+    provider: string,
+    p: Pick<LinkedAccount, 'email' | 'groups' | 'grantedRoles'>,
+  ) {
     await this.db
       .updateTable('oauth_accounts')
-      .set({ email: p.email, groups: JSON.stringify(p.groups), granted_roles: JSON.stringify(p.grantedRoles) })
+      .set({
+        email: p.email,
+        groups: JSON.stringify(p.groups),
+        granted_roles: JSON.stringify(p.grantedRoles),
+      })
       .where('user_id', '=', userId)
       .where('provider', '=', provider)
       .execute()

@@ -17,5 +17,7 @@ export function bool(value: unknown): boolean {
 /** A list of group names from a claim: strings only, at most 200. */
 export function groupsOf(value: unknown): string[] {
   if (!Array.isArray(value)) return []
-  return value.filter((g): g is string => typeof g === 'string' && g.length > 0 && g.length <= 256).slice(0, 200)
+  return value
+    .filter((g): g is string => typeof g === 'string' && g.length > 0 && g.length <= 256)
+    .slice(0, 200)
 }

@@ -28,7 +28,14 @@ function pick(json: Record<string, unknown>, path: string): unknown {
 }
 
 export function customProvider(s: CustomSettings): ProviderSpec {
-  const f = { id: 'id', email: 'email', name: 'name', emailVerified: 'email_verified', username: 'login', ...s.fields }
+  const f = {
+    id: 'id',
+    email: 'email',
+    name: 'name',
+    emailVerified: 'email_verified',
+    username: 'login',
+    ...s.fields,
+  }
   const issuer = new URL(s.authorizationUrl).origin
   return {
     id: s.id,
@@ -47,7 +54,9 @@ export function customProvider(s: CustomSettings): ProviderSpec {
       let groups: string[] = []
       if (s.groupsUrl) {
         const list = await getJson(s.groupsUrl)
-        groups = groupsOf(Array.isArray(list) ? list.map((g) => (typeof g === 'string' ? g : obj(g).name)) : [])
+        groups = groupsOf(
+          Array.isArray(list) ? list.map((g) => (typeof g === 'string' ? g : obj(g).name)) : [],
+        )
       }
       return {
         subject: String(id),
