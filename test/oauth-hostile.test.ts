@@ -56,7 +56,11 @@ async function callbackFor(client: Client, path = '/auth/oauth/test'): Promise<U
 
 async function expectRefused(client: Client, res: Response, code: string, status = 400) {
   expect(res.status).toBe(status)
-  expect(errorCodeOf(await res.text())).toBe(code)
+  const html = await res.text()
+  expect(errorCodeOf(html)).toBe(code)
+  // The page says what to do next: try again from the login page. Never a stack trace.
+  expect(html).toContain('href="/login"')
+  expect(html).not.toMatch(/at .*\.ts:\d+/)
   expect(res.headers.getSetCookie().some((c) => c.startsWith('gh_session='))).toBe(false)
   expect(await me(client)).toBeNull()
   expect(await userCount(server)).toBe(0)
