@@ -16,7 +16,13 @@ import { createTestServer, type TestServer } from './helpers/server.ts'
 const MS = 'https://login.microsoftonline.com'
 let entra: EvilIdp
 let server: TestServer
-const route = (url: string) => (url.startsWith(MS) ? entra.url + url.slice(MS.length) : url)
+const GRAPH = 'https://graph.microsoft.com'
+const route = (url: string) =>
+  url.startsWith(MS)
+    ? entra.url + url.slice(MS.length)
+    : url.startsWith(GRAPH)
+      ? entra.url + url.slice(GRAPH.length)
+      : url
 
 beforeAll(async () => {
   entra = await startEvilIdp({ clientId: 'azure-app', issuer: () => `${MS}/{tenantid}/v2.0` })
@@ -72,6 +78,16 @@ describe('Microsoft Entra ID, multi-tenant', () => {
     expect(res.status).toBe(400)
     expect(errorCodeOf(await res.text())).toBe('OAUTH_INVALID_RESPONSE')
     expect(await me(client)).toBeNull()
+  })
+
+  it('AZURE_GROUPS=true: groups from Graph /me/memberOf map to roles', async () => {
+    await server.close()
+    server = await createTestServer(
+      settings({ AZURE_GROUPS: 'true', GATEHOUSE_OAUTH_GROUP_ROLES: 'azure:Engineers=admin' }),
+    )
+    const { client, res } = await signInAs('tenant-c')
+    expect(res.status).toBe(302)
+    expect((await me(client))?.roles.sort()).toEqual(['admin', 'user'])
   })
 
   it('a multi-tenant authority without AZURE_ALLOWED_TENANTS fails at start, naming it', async () => {

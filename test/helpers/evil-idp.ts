@@ -151,6 +151,14 @@ export async function startEvilIdp(options: {
       })
     }
     if (u.pathname.endsWith('/jwks')) return json(200, { keys: [jwk] })
+    // Microsoft Graph's group list, for the Entra test (its host is routed here too).
+    if (u.pathname === '/v1.0/me/memberOf') {
+      if (!/^Bearer evil-access/.test(req.headers.authorization ?? ''))
+        return json(401, { error: { code: 'InvalidAuthenticationToken' } })
+      return json(200, {
+        value: [{ '@odata.type': '#microsoft.graph.group', id: 'g-1', displayName: 'Engineers' }],
+      })
+    }
     json(404, { error: 'not_found' })
   })
   return idp
