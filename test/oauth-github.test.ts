@@ -94,6 +94,42 @@ describe('GitHub (Enterprise Server layout through GITHUB_URL)', () => {
     expect(await userCount(server)).toBe(1)
   })
 
+  it('the same server as a custom OAuth 2 provider of the config file (fields mapping, groups endpoint)', async () => {
+    const custom = await createTestServer({
+      auth: { roles: { user: [], admin: ['*'] } },
+      oauth: {
+        GATEHOUSE_OAUTH_GROUP_ROLES: 'forge:admins=admin',
+        custom: [
+          {
+            id: 'forge',
+            name: 'Forge',
+            clientId: 'Iv1.gh-client',
+            clientSecret: 'gh-secret-0123456789',
+            authorizationUrl: `${gh.url}/login/oauth/authorize`,
+            tokenUrl: `${gh.url}/login/oauth/access_token`,
+            userUrl: `${gh.url}/api/v3/user`,
+            scope: 'read:user',
+            fields: { id: 'id', email: 'email', name: 'name', username: 'login' },
+            groupsUrl: `${gh.url}/api/v3/user/teams`,
+          },
+        ],
+      },
+    })
+    try {
+      gh.next = { ...octo, publicEmail: 'octo@public.example' }
+      const client = new Client(custom.send)
+      const { res } = await signInVia(client, gh.url, '/auth/oauth/forge')
+      expect(res.status).toBe(302)
+      const user = await me(client)
+      expect(user?.email).toBe('octo@public.example')
+      expect(user?.roles.sort()).toEqual(['admin', 'user'])
+      // No email_verified in the mapping: the address is not taken as verified.
+      expect((await custom.services.auth.stores.users.getUserById(user!.id))?.emailVerified).toBe(false)
+    } finally {
+      await custom.close()
+    }
+  })
+
   it('GitHub’s 200-with-error token answer is OAUTH_INVALID_RESPONSE, no session', async () => {
     const client = new Client(server.send)
     const location = await startAt(client, '/auth/oauth/github')

@@ -14,6 +14,8 @@ export interface GithubUser {
   name: string | null
   emails: { email: string; primary: boolean; verified: boolean; visibility: 'public' | 'private' | null }[]
   teams: { org: string; slug: string }[]
+  /** The profile's public email (`/user` says null when there is none). */
+  publicEmail?: string
 }
 
 export interface GithubServer {
@@ -113,7 +115,7 @@ export async function startGithubServer(client: { id: string; secret: string }):
           site_admin: false,
           name: user.name,
           company: null,
-          email: null,
+          email: user.publicEmail ?? null,
         })
       if (u.pathname === '/api/v3/user/emails') return json(200, user.emails)
       if (u.pathname === '/api/v3/user/teams')
