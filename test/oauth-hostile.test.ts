@@ -1,5 +1,5 @@
 /**
- * SECURITY.md hostile cases of sign-in with providers, each with the same three checks: a
+ * docs/security.md cases 10 and 11 (hostile cases of sign-in with providers), each with the same three checks: a
  * 4xx error page naming the code, no session, no user created. The state cases run against
  * a real oidc-provider; the ID-token cases against a hand-rolled provider that crafts one
  * wrong token each (its `good` mode is the positive control).

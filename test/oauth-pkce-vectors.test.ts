@@ -1,4 +1,4 @@
-/** PKCE (RFC 7636) vectors from the shared set (test/fixtures/pkce.json): app sign-in's verifier check and the outbound challenge. */
+/** docs/security.md case 9: PKCE (RFC 7636) vectors from the shared set (test/fixtures/pkce.json): app sign-in's verifier check and the outbound challenge. */
 import { readFileSync } from 'node:fs'
 import { calculatePKCECodeChallenge } from 'openid-client'
 import { describe, expect, it } from 'vitest'
