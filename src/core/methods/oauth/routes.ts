@@ -127,6 +127,17 @@ function apiRoutes(service: ServiceOf): ModuleRoute[] {
       },
     },
     {
+      method: 'GET',
+      kind: 'api',
+      path: '/me/providers/:provider',
+      async handle(input) {
+        const linked = await service(input).list(bearerOrSession(input).id)
+        const one = linked.find((l) => l.provider === input.params.provider)
+        if (!one) throw new AuthError('OAUTH_NOT_LINKED')
+        return json({ provider: one })
+      },
+    },
+    {
       method: 'DELETE',
       kind: 'api',
       path: '/me/providers/:provider',
