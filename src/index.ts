@@ -40,6 +40,20 @@ export type { UnauthorizedHandler } from './core/guards.ts'
 // Logging (README "Options": `logger`, every line escaped).
 export { escapingLogger } from './core/log-escape.ts'
 export type { Mail, Mailer } from './core/mail/mailer.ts'
+// Sign-in with providers (README "Sign-in with providers").
+export {
+  auth0Provider,
+  azureProvider,
+  customProvider,
+  githubProvider,
+  googleProvider,
+  type OAuthModule,
+  type OAuthOptions,
+  oauth,
+  oidcProvider,
+  type Profile,
+  type ProviderSpec,
+} from './core/methods/oauth/index.ts'
 export { DeviceUnlock, type DeviceUnlockOptions } from './core/methods/password/device-unlock.ts'
 // Recovery and unlock links (README "The library": AccountRecovery; "Sign in from a new device").
 export { AccountRecovery, type RecoveryOptions } from './core/methods/password/recovery.ts'

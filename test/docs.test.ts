@@ -51,17 +51,21 @@ describe('docs/http-api.md', async () => {
     expect(missing).toEqual([])
   })
 
-  it('marks the OAuth routes of the contract as not implemented, and the server has none', () => {
-    for (const path of [
-      '/auth/oauth/',
-      '/api/auth/providers',
-      '/api/me/providers',
-      '/api/auth/oauth/token',
+  it('serves and documents the OAuth routes of the contract', () => {
+    for (const route of [
+      'GET /auth/oauth/{provider}',
+      'GET /auth/oauth/{provider}/callback',
+      'POST /profile/providers/{provider}/link',
+      'POST /profile/providers/{provider}/unlink',
+      'GET /api/auth/providers',
+      'GET /api/me/providers',
+      'DELETE /api/me/providers/{provider}',
+      'POST /api/auth/oauth/token',
     ]) {
-      expect(routes.some((r) => r.includes(path))).toBe(false)
-      expect(httpApi).toContain(path)
+      expect(routes).toContain(route)
+      expect(httpApi).toContain(route.split(' ')[1]!)
     }
-    expect(httpApi).toMatch(/## Sign-in with providers — not implemented yet/)
+    expect(httpApi).not.toMatch(/Sign-in with providers — not implemented yet/)
   })
 })
 

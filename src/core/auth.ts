@@ -5,6 +5,7 @@ import { authenticate } from './authenticate.ts'
 import { BrowserSessions } from './browser-sessions.ts'
 import { sessionManagerFor, tokenCookiesFor, tokenServiceFor } from './compose.ts'
 import type { RequestContext } from './context.ts'
+import { AuthError } from './errors.ts'
 import { ApiKeys } from './methods/api-keys/index.ts'
 import { apiKeysModule } from './methods/api-keys/module.ts'
 import { PasswordHasher } from './methods/password/hashing/index.ts'
@@ -175,6 +176,18 @@ export class Auth {
 
   /** docs/http-api.md's JSON API under `basePath`, for any Fetch-API framework (README "Any Fetch framework"). */
   readonly handler = (request: Request): Promise<Response> => handleRequest(this, request)
+
+  /**
+   * A valid access token of a sign-in provider for the user (the oauth module): refreshed
+   * first when it expires within a minute, once for all concurrent callers.
+   */
+  providerToken(userId: string, provider: string): Promise<string> {
+    const oauth = this.modules.modules.find((m) => m.id === 'oauth') as
+      | { providerToken?: (auth: Auth, userId: string, provider: string) => Promise<string> }
+      | undefined
+    if (!oauth?.providerToken) return Promise.reject(new AuthError('NOT_FOUND'))
+    return oauth.providerToken(this, userId, provider)
+  }
 
   can = can
   hasRole = hasRole

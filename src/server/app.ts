@@ -5,6 +5,7 @@ import { type Auth, createAuth } from '../core/auth.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
 import { escapingLogger } from '../core/log-escape.ts'
 import { createOutboxMailer, createSmtpMailer, type Mailer } from '../core/mail/mailer.ts'
+import type { OAuthOptions } from '../core/methods/oauth/index.ts'
 import { DeviceUnlock } from '../core/methods/password/device-unlock.ts'
 import { AccountRecovery } from '../core/methods/password/recovery.ts'
 import type { AuthOptions, Logger } from '../core/options.ts'
@@ -15,7 +16,9 @@ import { clientScriptRoute } from './client-script.ts'
 import type { ServerConfig } from './config.ts'
 import { securityHeaders } from './headers.ts'
 import { answerError, mountGatehouse, notFound } from './mount.ts'
+import { oauthModuleFrom } from './oauth-config.ts'
 import { type OpenedStores, openServerStores } from './open-stores.ts'
+import { oauthOf } from './pages/providers.tsx'
 import { everyInterval, type Schedule, startPurging } from './purge-schedule.ts'
 import type { Services } from './services.ts'
 
@@ -25,6 +28,8 @@ export interface CreateServerOptions {
   stores?: Stores
   mailer?: Mailer
   clock?: AuthOptions['clock']
+  /** A fetch for the sign-in providers' requests (tests route hosts to local servers). */
+  oauthFetch?: OAuthOptions['fetch']
   /** Runs the periodic purge of expired rows (SQL stores); default an unref'd setInterval. */
   schedule?: Schedule
 }
@@ -103,6 +108,12 @@ async function openAuth(
         ? [`${url.protocol}//127.0.0.1${url.port ? `:${url.port}` : ''}`]
         : []
     const extra = config.auth as Partial<AuthOptions>
+    const oauthModule = oauthModuleFrom(config.oauth, {
+      production: config.mode === 'production',
+      publicUrl: config.publicUrl,
+      logger,
+      ...(options.oauthFetch ? { fetch: options.oauthFetch } : {}),
+    })
     return await createAuth(
       {
         ...extra,
@@ -115,6 +126,7 @@ async function openAuth(
         stores,
         clock: options.clock,
         logger,
+        modules: [...(extra.modules ?? []), ...(oauthModule ? [oauthModule] : [])],
         csrf: {
           ...(extra.csrf ?? {}),
           trustedOrigins: [...(extra.csrf?.trustedOrigins ?? []), ...devOrigins],
@@ -160,7 +172,10 @@ async function openMailer(
 function serverApp(services: Services, config: ServerConfig, stores: Stores, logger: Logger): Hono {
   const { auth } = services
   const app = new Hono()
-  app.use(securityHeaders({ hsts: auth.options.secure }))
+  const oauth = oauthOf(auth)
+  app.use(
+    securityHeaders({ hsts: auth.options.secure, formActions: () => oauth?.authorizationOrigins() ?? [] }),
+  )
   // Errors answered before a route runs: an HTML page for browsers, docs/http-api.md's JSON error for the rest.
   const answer = (c: Context, e: AuthError) => answerError(c, e)
   app.use(bodyLimit({ maxSize: 64 * 1024, onError: (c) => answer(c, new AuthError('PAYLOAD_TOO_LARGE')) }))

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { AuthError } from '../core/errors.ts'
 import { DEFAULT_DATA_DIR } from '../core/options.ts'
+import { oauthFromEnv } from './oauth-config.ts'
 
 const TRUE = new Set(['true', '1', 'yes', 'on'])
 const FALSE = new Set(['false', '0', 'no', 'off'])
@@ -115,6 +116,8 @@ const schema = z.strictObject({
   shutdownGraceSeconds: numberSetting(0, 3600).default(10),
   /** Extra createAuth options (session, password, throttle, signup, roles, csrf, tokens…). */
   auth: z.record(z.string(), z.unknown()).default({}),
+  /** Sign-in providers: the variables of API.md "Sign-in with providers" by name (oauth-config.ts). */
+  oauth: z.record(z.string(), z.unknown()).default({}),
 })
 
 export type ServerConfig = z.output<typeof schema> & {
@@ -155,6 +158,8 @@ export function loadServerConfig(
     if (value !== undefined && value !== '') fromEnv[key] = value
   }
   if (!fromEnv.mode && env.NODE_ENV === 'production') fromEnv.mode = 'production'
+  const oauthEnv = oauthFromEnv(env)
+  if (Object.keys(oauthEnv).length > 0) fromEnv.oauth = { ...(fromFile.oauth as object), ...oauthEnv }
   const { configFile: _ignored, ...rest } = overrides
   const result = schema.safeParse({ ...fromFile, ...fromEnv, ...rest })
   if (!result.success) {

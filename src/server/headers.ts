@@ -13,7 +13,11 @@ declare module 'hono' {
  * Security headers on every response (ASVS 3.4): a strict CSP with a per-response nonce,
  * no framing, no sniffing, no referrer leaks, and HSTS when served over https.
  */
-export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler {
+export function securityHeaders(options: {
+  hsts: boolean
+  /** Origins a form may lead to besides this one (a profile's "Link <provider>" redirects there). */
+  formActions?: () => readonly string[]
+}): MiddlewareHandler {
   return createMiddleware(async function securityHeadersMiddleware(c, next) {
     const nonce = randomBytes(16).toString('base64')
     c.set('cspNonce', nonce)
@@ -29,7 +33,7 @@ export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler {
         "object-src 'none'",
         "base-uri 'none'",
         "frame-ancestors 'none'",
-        "form-action 'self'",
+        ["form-action 'self'", ...(options.formActions?.() ?? [])].join(' '),
       ].join('; '),
     )
     h.set('x-content-type-options', 'nosniff')

@@ -1,7 +1,7 @@
 import { fakeClock } from '../../src/core/clock.ts'
 import type { Mail, Mailer } from '../../src/core/mail/mailer.ts'
 import type { Logger } from '../../src/core/options.ts'
-import { createServer, type GatehouseServer } from '../../src/server/app.ts'
+import { type CreateServerOptions, createServer, type GatehouseServer } from '../../src/server/app.ts'
 import { loadServerConfig } from '../../src/server/config.ts'
 import type { Schedule } from '../../src/server/purge-schedule.ts'
 import type { Stores } from '../../src/stores/contracts.ts'
@@ -22,9 +22,18 @@ export async function createTestServer(
     noMailer?: boolean
     logger?: Logger
     schedule?: Schedule
+    oauthFetch?: CreateServerOptions['oauthFetch']
   } = {},
 ): Promise<TestServer> {
-  const { stores, clock = fakeClock(Date.UTC(2026, 10, 23)), noMailer, logger, schedule, ...rest } = settings
+  const {
+    stores,
+    clock = fakeClock(Date.UTC(2026, 10, 23)),
+    noMailer,
+    logger,
+    schedule,
+    oauthFetch,
+    ...rest
+  } = settings
   settings = rest
   const mails: Mail[] = []
   const mailer: Mailer = { description: 'capture', send: async (m) => void mails.push(m) }
@@ -46,6 +55,7 @@ export async function createTestServer(
     ...(noMailer ? {} : { mailer }),
     logger: logger ?? { warn: () => {} },
     ...(schedule ? { schedule } : {}),
+    ...(oauthFetch ? { oauthFetch } : {}),
   })
   return { ...server, clock, mails, send: async (request) => server.app.request(request) }
 }

@@ -46,7 +46,12 @@ export function renderErrorPage(c: Context, error: AuthError): Response | Promis
           : message}
       </p>
       <div class="actions">
-        {status === 401 || (status === 403 && !user) ? (
+        {error.code.startsWith('OAUTH_') || error.code === 'LAST_SIGN_IN_METHOD' ? (
+          // A sign-in with a provider that went wrong: the next step is another try.
+          <a href={user ? '/profile#providers' : '/login'} class="button">
+            {user ? 'Back to your profile' : 'Back to log in'}
+          </a>
+        ) : status === 401 || (status === 403 && !user) ? (
           <a href="/login" class="button">
             Log in
           </a>

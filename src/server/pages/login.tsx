@@ -12,6 +12,7 @@ import { type FormProblem, isFormError, problemFrom } from './form-problem.ts'
 import { CsrfField, echo, Field, FormAlert, PostButton, readForm, str } from './forms.tsx'
 import { requestContext, requireCsrf } from './guards.ts'
 import { Card, currentUser, displayName, renderPage } from './layout.tsx'
+import { ProviderButtons } from './providers.tsx'
 
 function LoginForm(props: {
   token: string
@@ -115,6 +116,7 @@ export function loginPage(
         notice={state.notice}
       />
       {state.unlockOffer ? <UnlockOffer token={token} login={state.login} /> : null}
+      <ProviderButtons auth={auth} next={next} />
       <footer class="card-footer">
         New here? <a href="/signup">Create an account</a>
       </footer>

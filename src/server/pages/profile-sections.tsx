@@ -55,29 +55,36 @@ export const AccountDetails: FC<{ user: User; token: string; showVerify: boolean
 )
 
 /** `problem` is the password form's last failed submission. */
-export const PasswordForm: FC<{ token: string; minLength: number; problem?: FormProblem | undefined }> = ({
-  token,
-  minLength,
-  problem,
-}) => {
+export const PasswordForm: FC<{
+  token: string
+  minLength: number
+  problem?: FormProblem | undefined
+  /** false for accounts made through a sign-in provider: no current password to ask for. */
+  hasPassword?: boolean
+}> = ({ token, minLength, problem, hasPassword = true }) => {
   const f = problem?.fields ?? {}
   return (
     <article id="password">
       <header>
-        <h2 class="section-title">Change password</h2>
+        <h2 class="section-title">{hasPassword ? 'Change password' : 'Set a password'}</h2>
       </header>
       <form method="post" action="/profile/password" novalidate>
         <CsrfField token={token} />
         <FormAlert message={problem?.message} />
-        <Field
-          idPrefix="pw"
-          name="current_password"
-          label="Current password"
-          type="password"
-          autocomplete="current-password"
-          required
-          error={f.current_password}
-        />
+        {hasPassword ? null : (
+          <p class="muted">You sign in with a provider. A password lets you sign in without it too.</p>
+        )}
+        {hasPassword && (
+          <Field
+            idPrefix="pw"
+            name="current_password"
+            label="Current password"
+            type="password"
+            autocomplete="current-password"
+            required
+            error={f.current_password}
+          />
+        )}
         <Field
           idPrefix="pw"
           name="new_password"

@@ -11,6 +11,7 @@ import { readForm, str } from './forms.tsx'
 import { requestContext, requireCsrf, requireLogin } from './guards.ts'
 import { currentUser, renderPage } from './layout.tsx'
 import { AccountDetails, PasswordForm, SessionsSection } from './profile-sections.tsx'
+import { oauthOf, ProvidersSection } from './providers.tsx'
 
 /** The profile page; `password` is the password form's problem, `apiKeys` the API-key section's state. */
 async function profilePage(
@@ -28,6 +29,7 @@ async function profilePage(
     (a, b) => Number(b.id === currentId) - Number(a.id === currentId) || b.lastSeenAt - a.lastSeenAt,
   )
   const keys = await keysOf(s, user.id)
+  const linked = (await oauthOf(auth)?.service(auth).list(user.id)) ?? []
   const token = csrfToken(c)
   const showVerify = auth.options.emailVerification !== 'off'
   return renderPage(
@@ -48,17 +50,17 @@ async function profilePage(
 
       <div class="profile-grid">
         <AccountDetails user={user} token={token} showVerify={showVerify} />
-        <PasswordForm token={token} minLength={auth.options.password.minLength} problem={problem} />
+        <PasswordForm
+          token={token}
+          minLength={auth.options.password.minLength}
+          problem={problem}
+          hasPassword={user.passwordHash !== null}
+        />
       </div>
 
       <SessionsSection sessions={sessions} currentId={currentId} token={token} now={now} />
 
-      <article id="providers">
-        <header>
-          <h2 class="section-title">Linked sign-in providers</h2>
-        </header>
-        <p class="muted">None</p>
-      </article>
+      <ProvidersSection auth={auth} linked={linked} token={token} />
 
       {keys ? <ApiKeysSection keys={keys} token={token} now={now} view={state.apiKeys} /> : null}
     </>,

@@ -10,6 +10,7 @@ import { type FormProblem, isFormError, problemFrom } from './form-problem.ts'
 import { CsrfField, echo, Field, FormAlert, readForm, str } from './forms.tsx'
 import { requestContext, requireCsrf } from './guards.ts'
 import { appName, Card, displayName, renderPage } from './layout.tsx'
+import { ProviderButtons } from './providers.tsx'
 
 function SignupForm(props: {
   token: string
@@ -98,6 +99,7 @@ function signupPage(
         problem={problem}
         minLength={auth.options.password.minLength}
       />
+      <ProviderButtons auth={auth} />
       <footer class="card-footer">
         Already have an account? <a href="/login">Log in</a>
       </footer>

@@ -37,6 +37,8 @@ export function composeStores(sql: Stores, redis: RedisStores): Stores {
     apiKeys: sql.apiKeys,
     description: `${sql.description} + ${redis.description}`,
     ...(sql.applyMigrations ? { applyMigrations: (m) => sql.applyMigrations!(m) } : {}),
+    // Modules with their own tables (oauth) reach the SQL side through it.
+    ...('db' in sql ? { db: (sql as { db: unknown }).db } : {}),
     ping: async () => {
       // Both are asked; the error names the ones that did not answer (for /readyz).
       const results = await Promise.allSettled([sql.ping(), redis.ping()])

@@ -199,7 +199,14 @@ export class PasswordMethod {
     ctx: Partial<RequestContext> = {},
   ): Promise<StartedSession | null> {
     const currentPassword = String(input.currentPassword ?? '')
-    if (!(await this.#checkPassword(user, currentPassword, `password-change:${user.id}`, ctx))) {
+    if (user.passwordHash === null) {
+      // No password yet (made through a sign-in provider): nothing to confirm but a fresh sign-in.
+      const window = this.auth.options.tokens.apiKeyFreshLogin * 1000
+      if (!current || this.auth.clock() - current.createdAt > window)
+        throw new AuthError('FRESH_LOGIN_REQUIRED', {
+          message: 'Sign in again with your provider, then set your password.',
+        })
+    } else if (!(await this.#checkPassword(user, currentPassword, `password-change:${user.id}`, ctx))) {
       await this.auth.audit({
         type: 'password.change.failure',
         userId: user.id,
