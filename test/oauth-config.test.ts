@@ -165,13 +165,13 @@ describe('a provider that does not answer', () => {
     await evil.close()
   })
 
-  it('times out (GATEHOUSE_OAUTH_TIMEOUT_SECONDS) with 503 OAUTH_PROVIDER_UNAVAILABLE and Retry-After', async () => {
+  it('times out (GATEHOUSE_OAUTH_TIMEOUT_SECONDS) with 424 OAUTH_PROVIDER_UNAVAILABLE (a 4xx, as API.md asks of every callback failure) and Retry-After', async () => {
     const server = await createTestServer({
       oauth: { ...oidc(`http://127.0.0.1:${hangPort}`), GATEHOUSE_OAUTH_TIMEOUT_SECONDS: '1' },
     })
     try {
       const res = await new Client(server.send).get('/auth/oauth/corp', HTML)
-      expect(res.status).toBe(503)
+      expect(res.status).toBe(424)
       expect(res.headers.get('retry-after')).toBeTruthy()
       expect(errorCodeOf(await res.text())).toBe('OAUTH_PROVIDER_UNAVAILABLE')
       const api = await new Client(server.send).get('/auth/oauth/corp')
@@ -189,7 +189,7 @@ describe('a provider that does not answer', () => {
       evil.mode = 'token-down'
       const client = new Client(server.send)
       const { res } = await signInVia(client, evil.url, '/auth/oauth/evil')
-      expect(res.status).toBe(503)
+      expect(res.status).toBe(424)
       expect(errorCodeOf(await res.text())).toBe('OAUTH_PROVIDER_UNAVAILABLE')
       expect(await me(client)).toBeNull()
       expect(await userCount(server)).toBe(0)

@@ -9,7 +9,7 @@ export const OAUTH_ERRORS = {
   ],
   OAUTH_DENIED: [400, 'The sign-in was cancelled at the provider.'],
   OAUTH_INVALID_RESPONSE: [400, 'The provider sent an answer that failed validation.'],
-  OAUTH_PROVIDER_UNAVAILABLE: [503, 'The sign-in provider did not answer. Please try again shortly.'],
+  OAUTH_PROVIDER_UNAVAILABLE: [424, 'The sign-in provider did not answer. Please try again shortly.'],
   OAUTH_ACCOUNT_EXISTS: [
     409,
     'An account with this email already exists. Log in with it, then link this provider from your profile.',
