@@ -26,6 +26,11 @@ export const revocationKey = {
   generation: (userId: string) => `tok:gen:${userId}`,
 }
 
+/** The keys whose changes the invalidation channel carries (revocation-state.ts keeps them in memory). */
+export function isRevocationKey(key: string): boolean {
+  return key.startsWith('tok:jti:') || key.startsWith('tok:gen:')
+}
+
 export async function revokeTokenId(kv: KeyValueStore, jti: string, ttlSeconds: number): Promise<void> {
   if (ttlSeconds > 0) await kv.set(revocationKey.jti(jti), '1', Math.ceil(ttlSeconds))
 }

@@ -36,6 +36,8 @@ export function composeStores(sql: Stores, redis: RedisStores): Stores {
     signingKeys: sql.signingKeys,
     apiKeys: sql.apiKeys,
     description: `${sql.description} + ${redis.description}`,
+    // Redis carries the channel for both: SQL changes made through Auth are published there too.
+    invalidation: redis.invalidation,
     ...(sql.applyMigrations ? { applyMigrations: (m) => sql.applyMigrations!(m) } : {}),
     ping: async () => {
       // Both are asked; the error names the ones that did not answer (for /readyz).
