@@ -127,7 +127,8 @@ export interface SessionStore {
    * Optional, synchronous and cheap: a value that changes whenever another process or
    * connection writes to the store (SQLite's `PRAGMA data_version`). Lets the core keep
    * validated sessions in memory without missing a revocation made elsewhere. Stores shared
-   * over a network (PostgreSQL, Redis) leave it out; the core then bounds staleness by time.
+   * over a network leave it out and offer `Stores.invalidation` (Redis) or nothing (the core
+   * then bounds staleness by time).
    */
   changeMarker?(): number
 }
