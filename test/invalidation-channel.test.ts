@@ -109,12 +109,16 @@ describe.skipIf(!available)('invalidation channel (PostgreSQL + Redis)', { timeo
     const claims = await b.auth.tokens!.verifyAccess(one.access_token)
     await b.auth.tokens!.verifyAccess(one.access_token)
     await a.auth.tokens!.revokeAccess(claims)
-    await expect(b.auth.tokens!.verifyAccess(one.access_token)).rejects.toMatchObject({ code: 'TOKEN_INVALID' })
+    await expect(b.auth.tokens!.verifyAccess(one.access_token)).rejects.toMatchObject({
+      code: 'TOKEN_INVALID',
+    })
 
     const all = await a.auth.tokens!.issuePair(user)
     await b.auth.tokens!.verifyAccess(all.access_token)
     await a.auth.tokens!.revokeAllForUser(user.id)
-    await expect(b.auth.tokens!.verifyAccess(all.access_token)).rejects.toMatchObject({ code: 'TOKEN_INVALID' })
+    await expect(b.auth.tokens!.verifyAccess(all.access_token)).rejects.toMatchObject({
+      code: 'TOKEN_INVALID',
+    })
 
     const before = (await b.auth.tokens!.jwks()).keys.map((k) => k.kid)
     const { kid } = await a.auth.tokens!.rotateKeys()
@@ -140,7 +144,9 @@ describe.skipIf(!available)('invalidation channel (PostgreSQL + Redis)', { timeo
     await b.redis.sessions.deleteSession(first.token.split('.')[0]!)
     expect(await b.auth.authenticateSession(first.cookie)).toBeNull()
     await b.redis.kv.set(`tok:gen:${second.user.id}`, 'elsewhere', 600)
-    await expect(b.auth.tokens!.verifyAccess(pair.access_token)).rejects.toMatchObject({ code: 'TOKEN_INVALID' })
+    await expect(b.auth.tokens!.verifyAccess(pair.access_token)).rejects.toMatchObject({
+      code: 'TOKEN_INVALID',
+    })
     await waitFor('resubscription', async () => b.stores.invalidation!.epoch() !== null)
     // Back on the channel: the cache is trusted again, and still exact.
     expect(await b.auth.authenticateSession(second.cookie)).not.toBeNull()
