@@ -135,7 +135,7 @@ describe.skipIf(!available)('invalidation channel (PostgreSQL + Redis)', { timeo
     await b.auth.tokens!.verifyAccess(pair.access_token)
     // Kills every subscriber connection of this Redis (ours only: it is the test's own server).
     const admin = a.redis.redis
-    await admin.client('KILL', 'TYPE', 'pubsub')
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
     // B notices when the close reaches it (a few ms); it reconnects no sooner than 100 ms later.
     for (let i = 0; i < 500 && b.stores.invalidation!.epoch() !== null; i++)
       await new Promise((resolve) => setTimeout(resolve, 1))

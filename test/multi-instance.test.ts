@@ -54,9 +54,10 @@ describe.skipIf(!available)('two instances on PostgreSQL + Redis', { timeout: 18
       GATEHOUSE_EMAIL_VERIFICATION: 'off',
       PUBLIC_URL: proxy.origin,
     }
-    createAdmin(env, 'root', PASSWORD)
-    // Started together: migrations and role definitions must not trip over each other.
+    // Started together on an empty database: the migrations run once (PostgreSQL advisory
+    // lock), and the role definitions do not trip over each other.
     servers.push(...(await Promise.all([spawnGatehouse(env), spawnGatehouse(env)])))
+    createAdmin(env, 'root', PASSWORD)
     proxy.targets = servers.map((s) => s.url)
     admin = await bearer(new OriginClient(proxy.origin), A, 'root')
   })

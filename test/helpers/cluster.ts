@@ -3,13 +3,13 @@
  * the shared server, dropped afterwards), a front proxy giving them one public origin, and an
  * HTTP client with a cookie jar that picks the instance of each request.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { createServer, request, type Server } from 'node:http'
 import { join } from 'node:path'
 import pg from 'pg'
-import { freePort } from './processes.ts'
+import { freePort, type GatehouseProcess } from './processes.ts'
 
 export const PG_ADMIN_URL =
   process.env.GATEHOUSE_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -148,5 +148,78 @@ export class OriginClient {
       else this.jar.set(name, value)
     }
     return res
+  }
+}
+
+export interface Answer {
+  status: number
+  ms: number
+  /** 'up', 'down' or 'back': the phase the request started in. */
+  phase: string
+}
+
+/**
+ * Keeps `concurrency` requests in flight until stop(): each answer's status (0 for a network
+ * error or a 10 s timeout) and time, tagged with the phase it started in.
+ */
+export function underLoad(send: () => Promise<Response>, concurrency = 6) {
+  const answers: Answer[] = []
+  let phase = 'up'
+  let running = true
+  const worker = async () => {
+    while (running) {
+      const started = { at: performance.now(), phase }
+      let status = 0
+      try {
+        const res = await send()
+        await res.arrayBuffer()
+        status = res.status
+      } catch {}
+      answers.push({ status, ms: performance.now() - started.at, phase: started.phase })
+    }
+  }
+  const workers = Array.from({ length: concurrency }, worker)
+  return {
+    answers,
+    setPhase: (next: string) => {
+      phase = next
+    },
+    stop: async () => {
+      running = false
+      await Promise.all(workers)
+      return answers
+    },
+  }
+}
+
+/**
+ * `gatehouse serve --port <port>` without waiting for its "listening" line (it may be waiting
+ * for a store): the caller polls /healthz. Shaped like spawnGatehouse's result.
+ */
+export function spawnServe(env: Record<string, string>, port: number): GatehouseProcess {
+  const child = spawn(process.execPath, ['bin/gatehouse.js', 'serve', '--port', String(port)], {
+    env: { ...process.env, GATEHOUSE_CONFIG: '', NODE_ENV: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (d) => {
+    out += d
+  })
+  child.stderr!.on('data', (d) => {
+    err += d
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const url = `http://127.0.0.1:${port}`
+  return {
+    child,
+    url,
+    publicUrl: env.PUBLIC_URL ?? `http://localhost:${port}`,
+    output: () => ({ out, err }),
+    exited,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      await exited
+    },
   }
 }
