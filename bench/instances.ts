@@ -91,6 +91,50 @@ async function load(urls: [string, string], cookie: string, duration = DURATION)
 
 const sum = (rs: LoadResult[], f: (r: LoadResult) => number) => rs.reduce((a, r) => a + f(r), 0)
 
+/** Scenario 1: the same load on one instance, then spread over two. */
+async function twoVersusOne(a: string, b: string, cookie: string): Promise<void> {
+  log(`1. session route, ${CONNECTIONS} connections, ${DURATION} s: one instance, then two`)
+  const one = await load([a, a], cookie)
+  const two = await load([a, b], cookie)
+  const rps1 = sum(one, (r) => r.okPerSecond)
+  const rps2 = sum(two, (r) => r.okPerSecond)
+  console.log('| case | 2xx req/s | p99 ms | non-2xx |')
+  console.log('| --- | ---: | ---: | ---: |')
+  const row = (name: string, rs: LoadResult[]) =>
+    console.log(
+      `| ${name} | ${Math.round(sum(rs, (r) => r.okPerSecond))} | ${Math.max(...rs.map((r) => r.ok.p99))} | ${sum(rs, (r) => r.other.count + r.errors)} |`,
+    )
+  row('one instance', one)
+  row('two instances', two)
+  console.log(`two / one: ${(rps2 / rps1).toFixed(2)}x`)
+}
+
+/** Scenario 2: both instances under load while Redis is killed and started again; returns the new Redis. */
+async function duringRedisRestart(
+  a: string,
+  b: string,
+  cookie: string,
+  redis: ChildProcess,
+  redisPort: number,
+  dir: string,
+): Promise<ChildProcess> {
+  log(`2. session route on both instances while Redis is restarted (${3 * DURATION} s)`)
+  const running = load([a, b], cookie, 3 * DURATION)
+  await new Promise((resolve) => setTimeout(resolve, (1 + DURATION) * 1000))
+  await stop(redis)
+  const restarted = await redisServer(redisPort, dir)
+  const during = await running
+  const total = sum(during, (r) => r.ok.count + r.other.count + r.errors + r.timeouts)
+  const failed = sum(during, (r) => r.other.count + r.errors + r.timeouts)
+  const p99 = Math.max(...during.map((r) => Math.max(r.ok.p99, r.other.p99)))
+  const codes: Record<string, number> = {}
+  for (const r of during) for (const [k, v] of Object.entries(r.statusCodes)) codes[k] = (codes[k] ?? 0) + v
+  console.log(
+    `Redis restart: ${total} answers, error rate ${((100 * failed) / Math.max(1, total)).toFixed(2)} %, p99 ${p99} ms, status codes ${JSON.stringify(codes)}`,
+  )
+  return restarted
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-instances-'))
   const dbName = `gh_bench_${randomBytes(4).toString('hex')}`
@@ -136,35 +180,8 @@ async function main(): Promise<void> {
       .map((c) => c.split(';')[0])
       .join('; ')
 
-    log(`1. session route, ${CONNECTIONS} connections, ${DURATION} s: one instance, then two`)
-    const one = await load([a, a], cookie)
-    const two = await load([a, b], cookie)
-    const rps1 = sum(one, (r) => r.okPerSecond)
-    const rps2 = sum(two, (r) => r.okPerSecond)
-    console.log('| case | 2xx req/s | p99 ms | non-2xx |')
-    console.log('| --- | ---: | ---: | ---: |')
-    const row = (name: string, rs: LoadResult[]) =>
-      console.log(
-        `| ${name} | ${Math.round(sum(rs, (r) => r.okPerSecond))} | ${Math.max(...rs.map((r) => r.ok.p99))} | ${sum(rs, (r) => r.other.count + r.errors)} |`,
-      )
-    row('one instance', one)
-    row('two instances', two)
-    console.log(`two / one: ${(rps2 / rps1).toFixed(2)}x`)
-
-    log(`2. session route on both instances while Redis is restarted (${3 * DURATION} s)`)
-    const running = load([a, b], cookie, 3 * DURATION)
-    await new Promise((resolve) => setTimeout(resolve, (1 + DURATION) * 1000))
-    await stop(redis)
-    redis = await redisServer(redisPort, dir)
-    const during = await running
-    const total = sum(during, (r) => r.ok.count + r.other.count + r.errors + r.timeouts)
-    const failed = sum(during, (r) => r.other.count + r.errors + r.timeouts)
-    const p99 = Math.max(...during.map((r) => Math.max(r.ok.p99, r.other.p99)))
-    const codes: Record<string, number> = {}
-    for (const r of during) for (const [k, v] of Object.entries(r.statusCodes)) codes[k] = (codes[k] ?? 0) + v
-    console.log(
-      `Redis restart: ${total} answers, error rate ${((100 * failed) / Math.max(1, total)).toFixed(2)} %, p99 ${p99} ms, status codes ${JSON.stringify(codes)}`,
-    )
+    await twoVersusOne(a, b, cookie)
+    redis = await duringRedisRestart(a, b, cookie, redis, redisPort, dir)
     for (const s of servers) await stop(s)
   } finally {
     await stop(redis)
