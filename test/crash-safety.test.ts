@@ -87,7 +87,7 @@ describe.each(backends)('kill -9 during a burst, on $name', ({ name, skip, open 
       const env = {
         ...stores.env,
         GATEHOUSE_DATA_DIR: dir,
-        GATEHOUSE_CONFIG: cheapHashingConfig(dir),
+        GATEHOUSE_CONFIG: cheapHashingConfig(dir, { signup: { perIpPerHour: 0 } }),
         GATEHOUSE_SECRET: 'crash-safety-test-secret-0123456789abcdef',
         GATEHOUSE_MODE: 'development',
         GATEHOUSE_EMAIL_VERIFICATION: 'off',
