@@ -181,6 +181,7 @@ describe.skipIf(!available)('Redis outage under gatehouse serve', { timeout: 120
       // From here on the process knows: a 200 now could only come from a cache it must not trust.
       load.setPhase('known down')
       await new Promise((resolve) => setTimeout(resolve, 2000))
+      load.setPhase('restarting')
       await redis.start()
       await waitFor(
         'readiness after Redis is back',
