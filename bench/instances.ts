@@ -102,7 +102,7 @@ async function twoVersusOne(a: string, b: string, cookie: string): Promise<void>
   console.log('| --- | ---: | ---: | ---: |')
   const row = (name: string, rs: LoadResult[]) =>
     console.log(
-      `| ${name} | ${Math.round(sum(rs, (r) => r.okPerSecond))} | ${Math.max(...rs.map((r) => r.ok.p99))} | ${sum(rs, (r) => r.other.count + r.errors)} |`,
+      `| ${name} | ${Math.round(sum(rs, (r) => r.okPerSecond))} | ${Math.max(...rs.map((r) => r.ok.p99)).toFixed(1)} | ${sum(rs, (r) => r.other.count + r.errors)} |`,
     )
   row('one instance', one)
   row('two instances', two)
@@ -130,7 +130,7 @@ async function duringRedisRestart(
   const codes: Record<string, number> = {}
   for (const r of during) for (const [k, v] of Object.entries(r.statusCodes)) codes[k] = (codes[k] ?? 0) + v
   console.log(
-    `Redis restart: ${total} answers, error rate ${((100 * failed) / Math.max(1, total)).toFixed(2)} %, p99 ${p99} ms, status codes ${JSON.stringify(codes)}`,
+    `Redis restart: ${total} answers, error rate ${((100 * failed) / Math.max(1, total)).toFixed(2)} %, p99 ${p99.toFixed(1)} ms, status codes ${JSON.stringify(codes)}`,
   )
   return restarted
 }
