@@ -47,19 +47,3 @@ export async function bumpGeneration(kv: KeyValueStore, userId: string, ttlSecon
 export function generationMatches(current: string | null, issuedUnder: string | null | undefined): boolean {
   return current === null || current === (issuedUnder ?? null)
 }
-
-/**
- * True when the token was revoked, alone or with all of its user's tokens. Two lookups,
- * sent together (one round-trip of latency). A store failure throws (STORE_UNAVAILABLE
- * through the guarded store), so an unanswered check never passes.
- */
-export async function isAccessRevoked(
-  kv: KeyValueStore,
-  claims: { jti: string; sub: string; gen?: string | undefined },
-): Promise<boolean> {
-  const [revoked, generation] = await Promise.all([
-    kv.get(revocationKey.jti(claims.jti)),
-    readGeneration(kv, claims.sub),
-  ])
-  return revoked !== null || !generationMatches(generation, claims.gen)
-}
