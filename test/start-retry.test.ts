@@ -1,4 +1,7 @@
 /** Start-up retries: which failures wait for the store, and what the socket answers meanwhile. */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
   isUnreachable,
@@ -6,6 +9,8 @@ import {
   startingFetch,
   storesNamedBy,
 } from '../src/server/start-retry.ts'
+import { spawnServe } from './helpers/cluster.ts'
+import { freePort, waitFor } from './helpers/processes.ts'
 
 const refused = () =>
   Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })
@@ -58,5 +63,27 @@ describe('start-up retry', () => {
     expect(other.status).toBe(503)
     expect(other.headers.get('retry-after')).toMatch(/^[1-9]/)
     expect(storesNamedBy(new Error('Cannot connect to PostgreSQL x'))).toEqual(['sql'])
+  })
+
+  it('SIGTERM while it waits for PostgreSQL at start: exits 0', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-start-retry-'))
+    const server = spawnServe(
+      {
+        GATEHOUSE_DATA_DIR: dir,
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/none`,
+        GATEHOUSE_SECRET: 'start-retry-test-secret-0123456789abcdef',
+        GATEHOUSE_MODE: 'development',
+      },
+      await freePort(),
+    )
+    try {
+      await waitFor('the waiting line', async () => /Cannot start yet/.test(server.output().out), 30_000)
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+      server.child.kill('SIGTERM')
+      expect(await server.exited).toBe(0)
+    } finally {
+      await server.kill()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
