@@ -153,4 +153,17 @@ describe.skipIf(!available)('invalidation channel (PostgreSQL + Redis)', { timeo
     await a.auth.logout({ cookie: second.cookie })
     expect(await b.auth.authenticateSession(second.cookie)).toBeNull()
   })
+
+  it('with Redis gone, a change on A answers 503 (not announced) and B never serves its cached allow', async () => {
+    const { user, cookie } = await signedIn()
+    await redisServer.stop()
+    // The write (PostgreSQL) is done, but A cannot announce it: the caller is told so.
+    await expect(a.auth.setActive(user.id, false, null)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' })
+    expect((await opened[0]!.sql.users.getUserById(user.id))?.active).toBe(false)
+    await waitFor('B to notice', async () => b.stores.invalidation!.epoch() === null)
+    await expect(b.auth.authenticateSession(cookie)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' })
+    await redisServer.start()
+    await waitFor('resubscription', async () => b.stores.invalidation!.epoch() !== null, 15_000)
+    expect(await b.auth.authenticateSession(cookie)).toBeNull()
+  })
 })
