@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createMemoryStores } from '../src/stores/memory/index.ts'
 import { createRedisStores } from '../src/stores/redis/index.ts'
+import { underLoad } from './helpers/cluster.ts'
 import {
   freePort,
   type GatehouseProcess,
@@ -142,6 +143,61 @@ describe.skipIf(!available)('Redis outage under gatehouse serve', { timeout: 120
       const log = server.output().out + server.output().err
       expect(log).not.toMatch(/Unhandled error event/)
       expect(log.match(/is unreachable/g)).toHaveLength(1)
+    } finally {
+      await server?.kill()
+      await redis.stop()
+    }
+  })
+
+  it('stopped under load: only 200 and 503 within the timeout, no cached allow, /readyz 503; restarted: resumes', async () => {
+    const redis = new RedisProcess(await freePort(), mkdtempSync(join(dir, 'aof-')))
+    await redis.start()
+    let server: GatehouseProcess | null = null
+    try {
+      server = await spawnGatehouse({
+        GATEHOUSE_DATA_DIR: join(dir, 'load'),
+        REDIS_URL: redis.url,
+        GATEHOUSE_REDIS_PREFIX: 'outage-load:',
+        GATEHOUSE_SECRET: 'redis-outage-test-secret-0123456789abcdef',
+        GATEHOUSE_MODE: 'development',
+      })
+      const { url } = server
+      const signup = await timed(
+        `${url}/api/auth/signup`,
+        json({ email: 'l@example.com', username: 'loaded', password: 'correct horse battery' }),
+      )
+      expect(signup.status).toBe(201)
+      const cookie = signup.res.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ')
+      const load = underLoad(() =>
+        fetch(`${url}/api/me`, { headers: { cookie }, signal: AbortSignal.timeout(10_000) }),
+      )
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      load.setPhase('down')
+      await redis.stop()
+      await waitFor('readiness 503', async () => (await timed(`${url}/readyz`)).status === 503)
+      // From here on the process knows: a 200 now could only come from a cache it must not trust.
+      load.setPhase('known down')
+      await new Promise((resolve) => setTimeout(resolve, 2000))
+      load.setPhase('restarting')
+      await redis.start()
+      await waitFor(
+        'readiness after Redis is back',
+        async () => (await timed(`${url}/readyz`)).status === 200,
+      )
+      load.setPhase('back')
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      const answers = await load.stop()
+      expect(answers.filter((a) => a.status !== 200 && a.status !== 503)).toEqual([])
+      expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(3000)
+      const knownDown = answers.filter((a) => a.phase === 'known down')
+      expect(knownDown.length).toBeGreaterThan(0)
+      expect(knownDown.filter((a) => a.status !== 503)).toEqual([])
+      expect(answers.filter((a) => a.phase === 'back').at(-1)?.status).toBe(200)
+      expect(server.child.exitCode).toBeNull()
+      expect(server.output().err + server.output().out).not.toMatch(/Unhandled error event|failed: /)
     } finally {
       await server?.kill()
       await redis.stop()

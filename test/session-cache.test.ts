@@ -64,7 +64,7 @@ describe('session cache', () => {
     await cli.close()
   })
 
-  it('on a store without a change marker, another instance’s revocation shows within cacheTtlMs', async () => {
+  it('on memory stores (an in-process channel), another instance’s revocation is in force at once', async () => {
     const stores = createMemoryStores()
     const clock = fakeClock()
     const a = await authOn(stores, clock)
@@ -72,6 +72,24 @@ describe('session cache', () => {
     const user = await a.signUp({
       email: 'm@example.com',
       username: 'multi',
+      password: 'correct horse battery',
+    })
+    const { token } = await a.startSession(user)
+    const cookie = `${a.sessionCookieName}=${token}`
+    expect(await a.authenticateSession(cookie)).not.toBeNull()
+    expect(await a.authenticateSession(cookie)).not.toBeNull()
+    await b.revokeEverything(user.id)
+    expect(await a.authenticateSession(cookie)).toBeNull()
+  })
+
+  it('on stores without a channel or change marker, another instance’s revocation shows within cacheTtlMs', async () => {
+    const { invalidation: _, ...stores } = createMemoryStores()
+    const clock = fakeClock()
+    const a = await authOn(stores, clock)
+    const b = await authOn(stores, clock)
+    const user = await a.signUp({
+      email: 'n@example.com',
+      username: 'nochannel',
       password: 'correct horse battery',
     })
     const { token } = await a.startSession(user)

@@ -84,7 +84,14 @@ program
       ...(opts.port ? { port: readSetting(portSetting, 'port', '--port', opts.port) } : {}),
       ...(opts.host ? { host: opts.host } : {}),
     })
+    // While it waits for a store at start nothing is in flight: a signal just ends it.
+    const whileStarting = (signal: NodeJS.Signals) => {
+      console.log(`Received ${signal} while starting: exiting.`)
+      process.exit(0)
+    }
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, whileStarting)
     const running = await startServer(c)
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.off(signal, whileStarting)
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
         console.log(

@@ -6,6 +6,7 @@ import { BrowserSessions } from './browser-sessions.ts'
 import { sessionManagerFor, tokenCookiesFor, tokenServiceFor } from './compose.ts'
 import type { RequestContext } from './context.ts'
 import { AuthError } from './errors.ts'
+import { announceChanges } from './invalidation.ts'
 import { ApiKeys } from './methods/api-keys/index.ts'
 import { apiKeysModule } from './methods/api-keys/module.ts'
 import { PasswordHasher } from './methods/password/hashing/index.ts'
@@ -82,7 +83,8 @@ export class Auth {
 
   constructor(options: ResolvedOptions, extras: CreateAuthExtras = {}) {
     this.options = options
-    this.stores = guardStores(options.stores)
+    const bus = options.stores.invalidation
+    this.stores = guardStores(bus ? announceChanges(options.stores, bus) : options.stores)
     const prefix = options.secure ? '__Host-' : ''
     this.sessionCookieName = `${prefix}${options.session.cookieName}`
     this.csrfCookieName = `${prefix}gh_csrf`

@@ -7,19 +7,25 @@ import { createTokenService, type TokenService } from './tokens/service.ts'
 
 /** The parts of Auth that are built from its options alone; createAuth assembles them. */
 
-/** Sessions, with the validated-session cache when `session.cacheTtlMs` and `cacheSize` allow it. */
+/**
+ * Sessions, with the validated-session cache when `session.cacheTtlMs` and `cacheSize` allow
+ * it. With an invalidation channel the cache is exact, so entries need no time limit; without
+ * one (custom stores, PostgreSQL alone) another instance's change shows within cacheTtlMs.
+ */
 export function sessionManagerFor(options: ResolvedOptions, guarded: Stores): SessionManager {
   const { session, clock, stores } = options
-  const cache =
-    session.cacheTtlMs > 0 && session.cacheSize > 0
-      ? new SessionCache({
-          ttlMs: session.cacheTtlMs,
-          maxEntries: session.cacheSize,
-          clock,
-          // Read from the unguarded store: the marker is synchronous.
-          changeMarker: stores.sessions.changeMarker?.bind(stores.sessions),
-        })
-      : null
+  if (session.cacheTtlMs <= 0 || session.cacheSize <= 0)
+    return new SessionManager(guarded.sessions, session, clock, null)
+  // Read from the unguarded stores: epoch and marker are synchronous.
+  const bus = stores.invalidation
+  const cache = new SessionCache({
+    ttlMs: bus ? Number.POSITIVE_INFINITY : session.cacheTtlMs,
+    maxEntries: session.cacheSize,
+    clock,
+    changeMarker: bus ? () => bus.epoch() : stores.sessions.changeMarker?.bind(stores.sessions),
+    settled: bus ? () => bus.settled() : undefined,
+  })
+  bus?.subscribe((event) => cache.apply(event))
   return new SessionManager(guarded.sessions, session, clock, cache)
 }
 
@@ -46,6 +52,7 @@ export function tokenServiceFor(
     refreshGrace: t.refreshGrace,
     additionalClaims: t.additionalClaims,
     onReuse,
+    ...(options.stores.invalidation ? { invalidation: options.stores.invalidation } : {}),
   })
 }
 

@@ -32,10 +32,10 @@ const sessionSchema = z.strictObject({
   rememberIdleTimeout: seconds.default(14 * 24 * 60 * 60),
   rememberAbsoluteTimeout: seconds.default(30 * 24 * 60 * 60),
   /**
-   * Validated sessions are kept in memory this long (ms) to spare the store a round trip.
-   * Changes through this process apply at once; on SQLite so do changes by other processes
-   * (data_version); on PostgreSQL/Redis another instance's revocation shows within this time.
-   * 0 disables the cache.
+   * Validated sessions are kept in memory to spare the store a round trip. With an
+   * invalidation channel (SQLite's data_version, Redis pub/sub, memory) every change by any
+   * process applies at once and this is only an on/off switch; on stores without one
+   * (PostgreSQL alone, custom stores) entries live this long (ms). 0 disables the cache.
    */
   cacheTtlMs: z.number().int().min(0).max(60_000).default(1000),
   /** Sessions kept in that cache at most. */

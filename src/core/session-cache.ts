@@ -1,4 +1,4 @@
-import type { SessionRecord, User } from '../stores/contracts.ts'
+import type { Invalidation, SessionRecord, User } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
 
 interface Entry {
@@ -7,22 +7,27 @@ interface Entry {
   /** The secret that was verified against the stored hash, so a hit needs no hashing. */
   secret: string
   at: number
-  marker: number | undefined
+  marker: number | null | undefined
 }
 
 /** Taken before a store read and handed to set(): what the cache must still match for the read to be kept. */
 export interface ReadStamp {
-  marker: number | undefined
+  marker: number | null | undefined
   generation: number
 }
 
 export interface SessionCacheOptions {
-  /** How long a validated session is trusted without asking the store; 0 disables the cache. */
+  /** How long a validated session is trusted without asking the store (Infinity with a channel); 0 disables the cache. */
   ttlMs: number
   maxEntries: number
   clock: Clock
-  /** The store's change marker (SQLite data_version): a change by another process drops every entry. */
-  changeMarker?: (() => number) | undefined
+  /**
+   * The invalidation channel's epoch, or a store's change marker (SQLite data_version): when it
+   * moves every entry is dropped; null (channel down) means nothing is trusted or kept.
+   */
+  changeMarker?: (() => number | null) | undefined
+  /** The channel's barrier (InvalidationBus.settled): awaited before a cached entry is served. */
+  settled?: (() => Promise<void> | null) | undefined
 }
 
 /**
@@ -30,8 +35,8 @@ export interface SessionCacheOptions {
  * trip. Every change made through this process (logout, revoke, role or activity change,
  * password change) removes the affected entries at once, and a store read that was in flight
  * during such a change is not cached. A change made by another process is seen at once when
- * the store has a change marker (SQLite), otherwise within `ttlMs`. The caller still checks
- * the secret and the expiry on every request.
+ * the stores have an invalidation channel (Redis pub/sub, SQLite data_version, memory),
+ * otherwise within `ttlMs`. The caller still checks the secret and the expiry on every request.
  */
 export class SessionCache {
   readonly #entries = new Map<string, Entry>()
@@ -49,10 +54,19 @@ export class SessionCache {
     return { marker: this.#o.changeMarker?.(), generation: this.#generation }
   }
 
+  /** Resolves once changes already announced to this process are applied (null: nothing to wait for). */
+  settled(): Promise<void> | null {
+    return this.#entries.size > 0 ? (this.#o.settled?.() ?? null) : null
+  }
+
   get(id: string): { session: SessionRecord; user: User; secret: string } | null {
     const entry = this.#entries.get(id)
     if (!entry) return null
-    if (this.#o.clock() - entry.at >= this.#o.ttlMs || entry.marker !== this.#o.changeMarker?.()) {
+    const now = this.#o.clock()
+    const marker = this.#o.changeMarker?.()
+    // Past its cached deadline: another instance may have moved it, so the store decides.
+    const lapsed = now >= entry.session.expiresAt || now >= entry.session.absoluteExpiresAt
+    if (now - entry.at >= this.#o.ttlMs || marker === null || entry.marker !== marker || lapsed) {
       this.#drop(id)
       return null
     }
@@ -61,7 +75,7 @@ export class SessionCache {
 
   /** Keeps a validated session, unless something was invalidated since `stamp` was taken. */
   set(session: SessionRecord, user: User, secret: string, stamp: ReadStamp): void {
-    if (this.#o.ttlMs <= 0 || stamp.generation !== this.#generation) return
+    if (this.#o.ttlMs <= 0 || stamp.marker === null || stamp.generation !== this.#generation) return
     if (!this.#entries.has(session.id) && this.#entries.size >= this.#o.maxEntries) {
       const oldest = this.#entries.keys().next().value
       if (oldest !== undefined) this.#drop(oldest)
@@ -107,6 +121,20 @@ export class SessionCache {
     this.#generation++
     for (const id of this.#byUser.get(userId) ?? []) this.#entries.delete(id)
     this.#byUser.delete(userId)
+  }
+
+  /** Everything may have changed (the channel resynchronised). */
+  clear(): void {
+    this.#generation++
+    this.#entries.clear()
+    this.#byUser.clear()
+  }
+
+  /** A change announced on the invalidation channel. */
+  apply(event: Invalidation): void {
+    if (event.kind === 'session') this.delete(event.id)
+    else if (event.kind === 'user') this.forgetUser(event.id)
+    else if (event.kind === 'all') this.clear()
   }
 
   #drop(id: string): void {

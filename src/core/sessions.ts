@@ -97,6 +97,8 @@ export class SessionManager {
   async validate(token: string | null | undefined): Promise<ValidSession | null> {
     const parsed = parseSessionToken(token)
     if (!parsed) return null
+    const settling = this.cache?.settled()
+    if (settling) await settling
     const cached = this.cache?.get(parsed.id) ?? null
     // Taken before the store read: an invalidation while it is in flight keeps its result out of the cache.
     const stamp = cached ? null : (this.cache?.stamp() ?? null)

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server'
 import { escapeLogLine } from '../core/log-escape.ts'
 import { createServer, type GatehouseServer } from './app.ts'
 import { defaultPublicUrl, type ServerConfig } from './config.ts'
+import { retryWhileUnreachable, startingFetch, storesNamedBy } from './start-retry.ts'
 
 export interface RunningServer {
   gatehouse: GatehouseServer
@@ -20,9 +21,11 @@ export async function startServer(
 ): Promise<RunningServer> {
   const log = (line: string) => print(escapeLogLine(line))
   // The socket is bound first, so a default public URL can name the port actually bound
-  // (`--port 0`); until the service is built, requests are answered 503.
-  let fetch: (request: Request, env: unknown) => Response | Promise<Response> = () =>
-    new Response('Starting', { status: 503, headers: { 'retry-after': '1' } })
+  // (`--port 0`); until the service is built (a store may be down: it is retried), /healthz
+  // answers 200 and every other request 503.
+  let waitingOn: string[] = []
+  let fetch: (request: Request, env: unknown) => Response | Promise<Response> = (request) =>
+    startingFetch(request, waitingOn)
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve(
       { fetch: (request, env) => fetch(request, env), port: config.port, hostname: config.host },
@@ -38,7 +41,13 @@ export async function startServer(
     config = { ...config, port, publicUrl: defaultPublicUrl(port) }
   let gatehouse: GatehouseServer
   try {
-    gatehouse = await createServer(config)
+    const ready = config
+    gatehouse = await retryWhileUnreachable(() => createServer(ready), {
+      log: (line) => log(`[gatehouse] ${line}`),
+      onWaiting: (error) => {
+        waitingOn = storesNamedBy(error)
+      },
+    })
   } catch (error) {
     await new Promise((resolve) => server.close(resolve))
     throw error

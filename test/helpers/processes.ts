@@ -52,7 +52,11 @@ export async function listening(port: number): Promise<boolean> {
 /** A redis-server of our own: no persistence, on one port, that can be stopped and started again. */
 export class RedisProcess {
   #child: ChildProcess | null = null
-  constructor(readonly port: number) {}
+  /** `persistDir`: keep the data across stop/start (append-only file, fsync on every write). */
+  constructor(
+    readonly port: number,
+    readonly persistDir?: string,
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`
@@ -68,8 +72,9 @@ export class RedisProcess {
         '127.0.0.1',
         '--save',
         '',
-        '--appendonly',
-        'no',
+        ...(this.persistDir
+          ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.persistDir]
+          : ['--appendonly', 'no']),
         '--daemonize',
         'no',
       ],

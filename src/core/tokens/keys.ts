@@ -44,6 +44,8 @@ export interface KeyRing {
   jwks(): Promise<{ keys: JWK[] }>
   /** Creates a new current key and retires the previous ones; expired keys are deleted. */
   rotate(): Promise<{ kid: string; alg: SigningAlg }>
+  /** Another process changed the keys: the next call re-reads them (a failed re-read keeps the old list). */
+  invalidate(): void
 }
 
 interface LoadedKey {
@@ -86,6 +88,8 @@ class SigningKeyRing implements KeyRing {
   #lastReload = Number.NEGATIVE_INFINITY
   #signer: { kid: string; key: Promise<SigningKey> } | null = null
   #bootstrapping: Promise<void> | null = null
+  /** Bumped by invalidate(). */
+  #changes = 0
 
   constructor(options: KeyRingOptions) {
     this.#o = options
@@ -117,9 +121,12 @@ class SigningKeyRing implements KeyRing {
   #reload(): Promise<Loaded> {
     if (!this.#loading) {
       this.#lastReload = this.#o.clock()
+      const changes = this.#changes
       this.#loading = this.#load()
         .then((l) => {
+          // Invalidated while reading: the list may predate the change, so the next call reads again.
           this.#loaded = l
+          if (changes !== this.#changes) this.invalidate()
           return l
         })
         .finally(() => {
@@ -219,6 +226,12 @@ class SigningKeyRing implements KeyRing {
     const l = await this.#current()
     const now = this.#o.clock()
     return { keys: l.keys.filter((k) => live(k, now)).map((k) => ({ ...k.publicJwk })) }
+  }
+
+  invalidate(): void {
+    this.#changes++
+    if (this.#loaded) this.#loaded = { ...this.#loaded, at: Number.NEGATIVE_INFINITY }
+    this.#lastReload = Number.NEGATIVE_INFINITY
   }
 
   async rotate(): Promise<{ kid: string; alg: SigningAlg }> {

@@ -1,4 +1,4 @@
-import type { KeyValueStore, SigningKeyStore } from '../../stores/contracts.ts'
+import type { InvalidationBus, KeyValueStore, SigningKeyStore } from '../../stores/contracts.ts'
 import { type Clock, systemClock } from '../clock.ts'
 import type { SecretInput } from '../crypto/secretbox.ts'
 import { AuthError } from '../errors.ts'
@@ -55,6 +55,11 @@ export interface TokenServiceOptions {
    * request (see verified-cache.ts). 0 turns it off.
    */
   verifyCacheSize?: number
+  /**
+   * The stores' invalidation channel: revocation state and signing keys are then held in
+   * memory and dropped the moment another process changes them. Absent: a KV read per check.
+   */
+  invalidation?: InvalidationBus
 }
 
 /** The service's option names: the numbers of TOKEN_LIMITS and the rest. */
@@ -69,6 +74,7 @@ const KNOWN = new Set<string>([
   'alg',
   'additionalClaims',
   'onReuse',
+  'invalidation',
 ])
 
 function config(message: string): AuthError {

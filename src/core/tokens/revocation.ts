@@ -26,6 +26,11 @@ export const revocationKey = {
   generation: (userId: string) => `tok:gen:${userId}`,
 }
 
+/** The keys whose changes the invalidation channel carries (revocation-state.ts keeps them in memory). */
+export function isRevocationKey(key: string): boolean {
+  return key.startsWith('tok:jti:') || key.startsWith('tok:gen:')
+}
+
 export async function revokeTokenId(kv: KeyValueStore, jti: string, ttlSeconds: number): Promise<void> {
   if (ttlSeconds > 0) await kv.set(revocationKey.jti(jti), '1', Math.ceil(ttlSeconds))
 }
@@ -41,20 +46,4 @@ export async function bumpGeneration(kv: KeyValueStore, userId: string, ttlSecon
 
 export function generationMatches(current: string | null, issuedUnder: string | null | undefined): boolean {
   return current === null || current === (issuedUnder ?? null)
-}
-
-/**
- * True when the token was revoked, alone or with all of its user's tokens. Two lookups,
- * sent together (one round-trip of latency). A store failure throws (STORE_UNAVAILABLE
- * through the guarded store), so an unanswered check never passes.
- */
-export async function isAccessRevoked(
-  kv: KeyValueStore,
-  claims: { jti: string; sub: string; gen?: string | undefined },
-): Promise<boolean> {
-  const [revoked, generation] = await Promise.all([
-    kv.get(revocationKey.jti(claims.jti)),
-    readGeneration(kv, claims.sub),
-  ])
-  return revoked !== null || !generationMatches(generation, claims.gen)
 }

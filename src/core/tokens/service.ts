@@ -23,10 +23,11 @@ import {
 import {
   bumpGeneration,
   generationMatches,
-  isAccessRevoked,
   readGeneration,
+  revocationKey,
   revokeTokenId,
 } from './revocation.ts'
+import { RevocationState } from './revocation-state.ts'
 import { copyClaims, VerifiedTokenCache } from './verified-cache.ts'
 
 export type { TokenServiceOptions }
@@ -46,7 +47,7 @@ export interface TokenService {
   issuePair(user: User, options?: { fresh?: boolean }): Promise<TokenPair>
   /** Spends the refresh token and returns its successor pair (access token never fresh). */
   refresh(refreshToken: string, loadUser: LoadUser): Promise<TokenPair>
-  /** Strict verification; `checkRevocation` (default true) adds two KV lookups sent together. */
+  /** Strict verification; `checkRevocation` (default true) checks the revocation state (revocation-state.ts). */
   verifyAccess(token: string, options?: { checkRevocation?: boolean }): Promise<AccessClaims>
   revokeAccess(claims: Pick<AccessClaims, 'jti' | 'exp'>): Promise<void>
   /** Revokes the family of a live or spent refresh token; false when it is not one of ours. */
@@ -69,6 +70,7 @@ class JwtTokenService implements TokenService {
   readonly #verified: VerifiedTokenCache
   readonly #keys: KeyRing
   readonly #ctx: RefreshContext
+  readonly #revocation: RevocationState
 
   constructor(options: TokenServiceOptions) {
     const o = resolveTokenOptions(options)
@@ -85,6 +87,11 @@ class JwtTokenService implements TokenService {
       cacheMs: o.keyCacheMs,
     })
     const [current, ...previous] = secretList(options.secret)
+    const bus = options.invalidation ?? null
+    this.#revocation = new RevocationState(this.#kv, bus, o.clock)
+    bus?.subscribe((event) => {
+      if (event.kind === 'signing-keys' || event.kind === 'all') this.#keys.invalidate()
+    })
     this.#ctx = {
       kv: this.#kv,
       clock: o.clock,
@@ -200,12 +207,13 @@ class JwtTokenService implements TokenService {
     { checkRevocation = true }: { checkRevocation?: boolean } = {},
   ): Promise<AccessClaims> {
     const claims = await this.#verifySignedAccess(token)
-    if (checkRevocation && (await isAccessRevoked(this.#kv, claims))) throw new AuthError('TOKEN_INVALID')
+    if (checkRevocation && (await this.#revocation.isRevoked(claims))) throw new AuthError('TOKEN_INVALID')
     return claims
   }
 
   async revokeAccess(claims: Pick<AccessClaims, 'jti' | 'exp'>): Promise<void> {
     await revokeTokenId(this.#kv, claims.jti, claims.exp - this.#o.clock() / 1000 + this.#o.leeway)
+    this.#revocation.forget(revocationKey.jti(claims.jti))
   }
 
   async revokeFamilyOf(refreshToken: string): Promise<boolean> {
@@ -220,9 +228,13 @@ class JwtTokenService implements TokenService {
     // Outlives every token and family issued before it (see revocation.ts).
     const { refreshTtl, accessTtl, leeway } = this.#o
     await bumpGeneration(this.#kv, userId, refreshTtl + accessTtl + leeway + 60)
+    this.#revocation.forget(revocationKey.generation(userId))
   }
 
-  jwks(): Promise<{ keys: JWK[] }> {
+  async jwks(): Promise<{ keys: JWK[] }> {
+    // A rotation another instance announced just before this request is applied first.
+    const settling = this.#revocation.settled()
+    if (settling) await settling
     return this.#keys.jwks()
   }
 

@@ -5,6 +5,7 @@
  */
 import { type Clock, systemClock } from '../clock.ts'
 import type { Stores } from '../contracts.ts'
+import { localInvalidationBus } from '../invalidation/local.ts'
 import { MemoryApiKeyStore } from './api-keys.ts'
 import { MemoryAuditStore } from './audit.ts'
 import { MemoryKeyValueStore } from './kv.ts'
@@ -28,6 +29,7 @@ export function createMemoryStores({ clock = systemClock }: MemoryStoresOptions 
     signingKeys: new MemorySigningKeyStore(),
     apiKeys: new MemoryApiKeyStore(state),
     description: 'memory',
+    invalidation: localInvalidationBus(),
     ping: async () => {},
     close: async () => {},
   }

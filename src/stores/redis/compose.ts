@@ -36,6 +36,8 @@ export function composeStores(sql: Stores, redis: RedisStores): Stores {
     signingKeys: sql.signingKeys,
     apiKeys: sql.apiKeys,
     description: `${sql.description} + ${redis.description}`,
+    // Redis carries the channel for both: SQL changes made through Auth are published there too.
+    invalidation: redis.invalidation,
     ...(sql.applyMigrations ? { applyMigrations: (m) => sql.applyMigrations!(m) } : {}),
     // Modules with their own tables (oauth) reach the SQL side through it.
     ...('db' in sql ? { db: (sql as { db: unknown }).db } : {}),

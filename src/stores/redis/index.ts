@@ -8,8 +8,9 @@
  */
 import { Redis } from 'ioredis'
 import { type Clock, systemClock } from '../clock.ts'
-import type { KeyValueStore, SessionStore, UserStore } from '../contracts.ts'
+import type { InvalidationBus, KeyValueStore, SessionStore, UserStore } from '../contracts.ts'
 import { StoreConfigError } from '../errors.ts'
+import { redisInvalidationBus } from './invalidation.ts'
 import { redisKeys } from './keys.ts'
 import { RedisKeyValueStore } from './kv.ts'
 import { RedisSessionStore } from './sessions.ts'
@@ -44,6 +45,8 @@ export const REDIS_DEFAULT_TIMEOUT_MS = 2000
 export interface RedisStores {
   sessions: SessionStore
   kv: KeyValueStore
+  /** The invalidation channel (pub/sub on `<prefix>invalidate`, its own subscriber connection). */
+  invalidation: InvalidationBus
   /** The connection, for pub/sub and tests. */
   readonly redis: Redis
   readonly description: string
@@ -80,7 +83,9 @@ export function createRedisStores({
   })
   const connection = watchConnection(redis, masked, logger)
   const keys = redisKeys(prefix)
+  const invalidation = redisInvalidationBus(redis, `${prefix}invalidate`)
   return {
+    invalidation,
     sessions: new RedisSessionStore(redis, keys, users, clock),
     kv: new RedisKeyValueStore(redis, keys),
     redis,
@@ -99,6 +104,7 @@ export function createRedisStores({
     },
     close: async () => {
       connection.closing = true
+      await invalidation.close()
       // QUIT needs a live connection; without one (an outage) just drop the socket.
       if (redis.status === 'ready') {
         const timer = setTimeout(() => redis.disconnect(), commandTimeoutMs)

@@ -2,9 +2,11 @@
  * SQLite and PostgreSQL stores through one Kysely code path. Only connect.ts knows
  * which engine is behind the URL; every query is written once.
  */
+
 import { type LogConfig, type Migration, sql } from 'kysely'
 import { type Clock, systemClock } from '../clock.ts'
 import type { Stores } from '../contracts.ts'
+import { localInvalidationBus } from '../invalidation/local.ts'
 import { SqlApiKeyStore } from './api-keys.ts'
 import { SqlAuditStore } from './audit.ts'
 import { connectSql, type SqlConnection } from './connect.ts'
@@ -99,6 +101,9 @@ export async function createSqlStores({
     db,
     engine: connection.engine,
     description: connection.description,
+    // SQLite: data_version tells this process when another one committed. PostgreSQL alone has
+    // no channel (several instances on it share one through Redis: composeStores).
+    ...(connection.dataVersion ? { invalidation: localInvalidationBus(connection.dataVersion) } : {}),
     ping: async () => {
       await sql`select 1`.execute(db)
     },
