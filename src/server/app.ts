@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { type Context, Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { gatehouse } from '../adapters/hono.ts'
 import { type Auth, createAuth } from '../core/auth.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
@@ -14,6 +13,7 @@ import { STORE_RETRY_AFTER_SECONDS } from '../core/store-guard.ts'
 import type { Stores } from '../stores/contracts.ts'
 import type { SqlStores } from '../stores/sql/index.ts'
 import { apiRoutes } from './api.ts'
+import { requestBodyLimit } from './body-limit.ts'
 import type { ServerConfig } from './config.ts'
 import { securityHeaders } from './headers.ts'
 import { mountModuleRoutes } from './module-routes.ts'
@@ -170,7 +170,7 @@ function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
   app.use(securityHeaders({ hsts: auth.options.secure }))
   // Errors answered before a route runs: an HTML page for browsers, docs/http-api.md's JSON error for the rest.
   const answer = (c: Context, e: AuthError) => (wantsPage(c) ? renderErrorPage(c, e) : errorResponse(e))
-  app.use(bodyLimit({ maxSize: 64 * 1024, onError: (c) => answer(c, new AuthError('PAYLOAD_TOO_LARGE')) }))
+  app.use(requestBodyLimit(64 * 1024, (c) => answer(c, new AuthError('PAYLOAD_TOO_LARGE'))))
   app.use(gatehouse(auth, { clientIp: config.trustProxy ? forwardedIp : undefined, onError: answer }))
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
