@@ -28,6 +28,8 @@ import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { type LoadOptions, type LoadResult, runLoad } from './load.ts'
+import { engineRows, floodRows, type ProductSettings } from './product.ts'
+import { productReport } from './product-report.ts'
 import { QUEUE, type ServerCase, type ServerMessage, type ServerReady } from './shared.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -354,7 +356,7 @@ function machine() {
 
 // ------------------------------------------------------------------ main
 
-async function main() {
+async function libraryBench() {
   const startedAt = Date.now()
   const info = machine()
   log(`${info.cores} cores (${info.cpu}), node ${info.node}; servers, load generators and hashing share them`)
@@ -504,6 +506,59 @@ async function main() {
     }
     writeFileSync(process.env.BENCH_JSON, `${JSON.stringify(raw, null, 2)}\n`)
   }
+}
+
+/** The rows of `gatehouse serve` itself (bench/product.ts), beside a bare Hono app. */
+async function productBench() {
+  const startedAt = Date.now()
+  const info = machine()
+  const settings: ProductSettings = {
+    duration: DURATION,
+    warmup: WARMUP,
+    rounds: ROUNDS,
+    connections: CONNECTIONS,
+    loginConnections: LOGIN_CONNECTIONS,
+    pgUrl: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    ...(PROFILE_DIR ? { profileDir: PROFILE_DIR } : {}),
+    log,
+  }
+  const sqlite = await engineRows('sqlite', settings)
+  const pg = await engineRows('postgres-redis', settings).catch((error: Error) => {
+    log(`PostgreSQL + Redis: skipped: ${error.message}`)
+    return { skipped: error.message }
+  })
+  const flood = await floodRows(settings)
+  const report = productReport(sqlite, pg, flood)
+  const out = [
+    '',
+    `Gatehouse product benchmark (npm run bench): \`node bin/gatehouse.js serve\` beside a bare Hono app; GET cases ${CONNECTIONS} connections, ` +
+      `best of ${ROUNDS} alternating rounds; login flood ${LOGIN_CONNECTIONS} connections; each run ${WARMUP} s warm-up + ${DURATION} s measured.`,
+    `Machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB, ${info.os}; node ${info.node}; ` +
+      `load average at start ${info.loadAverageAtStart.join(' ')}, at end ${os
+        .loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ')}.`,
+    'The server runs with its defaults (argon2id m=19456 t=2 p=1, hashing concurrency cores - 1, throttling on).',
+    '',
+    report.text,
+    `Total time ${((Date.now() - startedAt) / 1000).toFixed(0)} s.`,
+  ]
+  process.stdout.write(`${out.join('\n')}\n`)
+  if (process.env.BENCH_PRODUCT_JSON)
+    writeFileSync(
+      process.env.BENCH_PRODUCT_JSON,
+      `${JSON.stringify({ machine: info, sqlite, pg, flood, ratios: report.ratios }, null, 2)}\n`,
+    )
+}
+
+/** BENCH_ONLY=library or BENCH_ONLY=product runs one half; default both. */
+async function main() {
+  const only = process.env.BENCH_ONLY ?? ''
+  if (only !== '' && only !== 'library' && only !== 'product')
+    throw new Error(`BENCH_ONLY must be library or product, got "${only}"`)
+  if (only !== 'product') await libraryBench()
+  if (only !== 'library') await productBench()
 }
 
 main().catch((error) => {
