@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -106,14 +106,18 @@ export interface Product {
 type Engine = 'sqlite' | 'postgres-redis'
 
 /** `node bin/gatehouse.js serve --port 0` on a fresh SQLite file or PostgreSQL schema + Redis prefix. */
-async function startProduct(engine: Engine, s: ProductSettings): Promise<Product> {
+export async function startProduct(engine: Engine, s: ProductSettings): Promise<Product> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-serve-'))
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     GATEHOUSE_DATA_DIR: dataDir,
     GATEHOUSE_SECRET: randomBytes(32).toString('base64url'),
     NODE_ENV: '',
+    // Throttling off (as in the library rows): one benchmark user logs in from one IP, and its
+    // account budget would refuse most of a 32-connection flood; the flood measures hashing.
+    GATEHOUSE_CONFIG: join(dataDir, 'bench.json'),
   }
+  writeFileSync(env.GATEHOUSE_CONFIG!, JSON.stringify({ auth: { throttle: { enabled: false } } }))
   let cleanup = async () => {}
   if (engine === 'postgres-redis') {
     const schema = `gh_bench_${randomBytes(4).toString('hex')}`
@@ -235,6 +239,8 @@ function routeLoad(p: Product, route: RouteName, s: ProductSettings): LoadOption
 
 export interface EngineRows {
   bare: LoadResult[]
+  /** The bare app answering with the product's security headers (their bytes, not its work). */
+  bareWithHeaders: LoadResult[]
   routes: Record<RouteName, LoadResult[]>
 }
 
@@ -242,18 +248,23 @@ export interface EngineRows {
 export async function engineRows(engine: Engine, s: ProductSettings): Promise<EngineRows> {
   const bare = await startBare(s)
   const product = await startProduct(engine, s)
-  const out: EngineRows = { bare: [], routes: { healthz: [], session: [], bearer: [], apiKey: [] } }
+  const out: EngineRows = {
+    bare: [],
+    bareWithHeaders: [],
+    routes: { healthz: [], session: [], bearer: [], apiKey: [] },
+  }
   try {
     for (let round = 1; round <= s.rounds; round++) {
       s.log(`product ${engine} round ${round}/${s.rounds}: bare, then ${ROUTES.join(', ')}`)
-      out.bare.push(
-        await runLoad({
-          url: `${bare.url}/healthz`,
+      const bareRun = (path: string) =>
+        runLoad({
+          url: `${bare.url}${path}`,
           connections: s.connections,
           duration: s.duration,
           warmup: s.warmup,
-        }),
-      )
+        })
+      out.bare.push(await bareRun('/healthz'))
+      out.bareWithHeaders.push(await bareRun('/headers/healthz'))
       for (const route of ROUTES) out.routes[route].push(await runLoad(routeLoad(product, route, s)))
     }
   } finally {
@@ -263,8 +274,9 @@ export async function engineRows(engine: Engine, s: ProductSettings): Promise<En
 }
 
 export interface FloodRows {
-  hashLimit: { perSecond: number; concurrency: number }
-  floodAlone: LoadResult
+  /** One per round, alternating with `floodAlone` (hashing threads yield to any other load). */
+  hashLimit: { perSecond: number; concurrency: number }[]
+  floodAlone: LoadResult[]
   quiet: { gets: LoadResult; loop: LoopDelay }[]
   during: { gets: LoadResult; flood: LoadResult; loop: LoopDelay }[]
 }
@@ -285,8 +297,6 @@ async function hashLimit(s: ProductSettings): Promise<FloodRows['hashLimit']> {
 
 /** Logins/s against the hashing limit; GET /api/me alone and during a login flood (SQLite). */
 export async function floodRows(s: ProductSettings): Promise<FloodRows> {
-  s.log('hashing limit: password checks/s of the server hasher, no HTTP')
-  const limit = await hashLimit(s)
   const product = await startProduct('sqlite', s)
   const flood = (duration: number, warmup: number): LoadOptions => ({
     url: `${product.url}/api/auth/login`,
@@ -298,9 +308,17 @@ export async function floodRows(s: ProductSettings): Promise<FloodRows> {
     warmup,
   })
   try {
-    s.log(`product sqlite: POST /api/auth/login flood alone (${s.loginConnections} connections)`)
-    const floodAlone = await loadInChild(flood(s.duration, s.warmup), s).result
-    const rows: FloodRows = { hashLimit: limit, floodAlone, quiet: [], during: [] }
+    const rows: FloodRows = { hashLimit: [], floodAlone: [], quiet: [], during: [] }
+    for (let round = 1; round <= s.rounds; round++) {
+      s.log(`round ${round}/${s.rounds}: hashing limit (password checks/s of the server's hasher, no HTTP)`)
+      rows.hashLimit.push(await hashLimit(s))
+      s.log(
+        `round ${round}/${s.rounds}: POST /api/auth/login flood alone (${s.loginConnections} connections)`,
+      )
+      // No warm-up: its last logins would still be queued when the measured run opens its
+      // connections, and the queue (1 hashing + 32 waiting by default) would refuse the surplus.
+      rows.floodAlone.push(await loadInChild(flood(s.duration, 0), s).result)
+    }
     for (let round = 1; round <= s.rounds; round++) {
       s.log(`product sqlite round ${round}/${s.rounds}: GET /api/me (session) alone, then during the flood`)
       await product.loopDelay()

@@ -20,6 +20,12 @@
  * BENCH_CONNECTIONS (GET cases, default 10), BENCH_LOGIN_CONNECTIONS (login flood, default 32),
  * BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test), BENCH_JSON (also write the raw
  * results there), BENCH_PROFILE (a directory: servers run with --cpu-prof and write profiles in <dir>/<case>/).
+ *
+ * Then the product rows (bench/product.ts): `node bin/gatehouse.js serve` on SQLite and on
+ * PostgreSQL + Redis beside a bare Hono app, logins/s against the hashing limit, and session
+ * GETs during a login flood. BENCH_ONLY=library|product runs one half; BENCH_REDIS_URL (default
+ * redis://127.0.0.1:6379); BENCH_PRODUCT_JSON (raw product results); BENCH_SERVE_ROOT (another
+ * checkout whose bin/gatehouse.js to start, for before/after comparisons).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
@@ -539,7 +545,7 @@ async function productBench() {
         .loadavg()
         .map((n) => n.toFixed(2))
         .join(' ')}.`,
-    'The server runs with its defaults (argon2id m=19456 t=2 p=1, hashing concurrency cores - 1, throttling on).',
+    'The server runs with its defaults (argon2id m=19456 t=2 p=1, hashing concurrency cores - 1, login throttling off — the flood is one user from one IP).',
     '',
     report.text,
     `Total time ${((Date.now() - startedAt) / 1000).toFixed(0)} s.`,
