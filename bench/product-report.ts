@@ -105,7 +105,7 @@ function engineBlock(title: string, e: EngineRows | { skipped: string }, targets
 }
 
 function floodBlock(f: FloodRows, ratios: Ratio[]): string[][] {
-  const floodAlone = best(floodAlone)
+  const floodAlone = best(f.floodAlone)
   const limit = f.hashLimit.reduce((a, b) => (b.perSecond > a.perSecond ? b : a))
   const logins = floodAlone.okPerSecond
   const loginRatio = logins / limit.perSecond

@@ -281,7 +281,7 @@ export interface FloodRows {
   during: { gets: LoadResult; flood: LoadResult; loop: LoopDelay }[]
 }
 
-async function hashLimit(s: ProductSettings): Promise<FloodRows['hashLimit']> {
+async function hashLimit(s: ProductSettings): Promise<FloodRows['hashLimit'][number]> {
   const child = spawnChild(
     ['--import', 'tsx', 'bench/hash-rate.ts', String(s.duration)],
     process.env,
