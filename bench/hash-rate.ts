@@ -4,8 +4,20 @@
  * HTTP. Usage: `node --import tsx bench/hash-rate.ts <seconds>`; prints one JSON line.
  */
 import { randomBytes } from 'node:crypto'
-import { createAuth } from '../src/core/auth.ts'
-import { createMemoryStores } from '../src/stores/memory/index.ts'
+import { pathToFileURL } from 'node:url'
+import type { createAuth as CreateAuth } from '../src/core/auth.ts'
+import type { createMemoryStores as CreateMemoryStores } from '../src/stores/memory/index.ts'
+
+// BENCH_SERVE_ROOT: the hasher of the checkout under test (a before/after comparison).
+const root = process.env.BENCH_SERVE_ROOT
+  ? pathToFileURL(`${process.env.BENCH_SERVE_ROOT}/`)
+  : new URL('../', import.meta.url)
+const { createAuth } = (await import(new URL('src/core/auth.ts', root).href)) as {
+  createAuth: typeof CreateAuth
+}
+const { createMemoryStores } = (await import(new URL('src/stores/memory/index.ts', root).href)) as {
+  createMemoryStores: typeof CreateMemoryStores
+}
 
 const seconds = Number(process.argv[2] ?? 5)
 const auth = await createAuth({
