@@ -10,9 +10,9 @@
  * the same GETs alone, with the server's event-loop delay (perf_hooks.monitorEventLoopDelay,
  * preloaded by bench/loop-delay.mjs).
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -106,6 +106,22 @@ export interface Product {
 type Engine = 'sqlite' | 'postgres-redis'
 
 /** `node bin/gatehouse.js serve --port 0` on a fresh SQLite file or PostgreSQL schema + Redis prefix. */
+/**
+ * The packaged CLI runs the compiled dist/ (`npm run build`): build it first when it is missing,
+ * so the benchmark measures what `npm start` runs. A checkout whose CLI runs its TypeScript
+ * through tsx needs nothing.
+ */
+export function ensureBuilt(log: (m: string) => void): void {
+  const bin = readFileSync(join(SERVE_ROOT, 'bin/gatehouse.js'), 'utf8')
+  if (!bin.includes('dist/') || existsSync(join(SERVE_ROOT, 'dist/cli/main.js'))) return
+  log(`building ${SERVE_ROOT}/dist (npm run build): the server under test is the compiled one`)
+  const built = spawnSync('npm', ['run', 'build'], {
+    cwd: SERVE_ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  if (built.status !== 0) throw new Error(`npm run build failed (exit ${built.status})`)
+}
+
 export async function startProduct(engine: Engine, s: ProductSettings): Promise<Product> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-serve-'))
   const env: NodeJS.ProcessEnv = {

@@ -34,7 +34,7 @@ import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { type LoadOptions, type LoadResult, runLoad } from './load.ts'
-import { engineRows, floodRows, type ProductSettings } from './product.ts'
+import { engineRows, ensureBuilt, floodRows, type ProductSettings } from './product.ts'
 import { productReport } from './product-report.ts'
 import { QUEUE, type ServerCase, type ServerMessage, type ServerReady } from './shared.ts'
 
@@ -529,6 +529,7 @@ async function productBench() {
     ...(PROFILE_DIR ? { profileDir: PROFILE_DIR } : {}),
     log,
   }
+  ensureBuilt(log)
   const sqlite = await engineRows('sqlite', settings)
   const pg = await engineRows('postgres-redis', settings).catch((error: Error) => {
     log(`PostgreSQL + Redis: skipped: ${error.message}`)
