@@ -20,6 +20,12 @@
  * BENCH_CONNECTIONS (GET cases, default 10), BENCH_LOGIN_CONNECTIONS (login flood, default 32),
  * BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test), BENCH_JSON (also write the raw
  * results there), BENCH_PROFILE (a directory: servers run with --cpu-prof and write profiles in <dir>/<case>/).
+ *
+ * Then the product rows (bench/product.ts): `node bin/gatehouse.js serve` on SQLite and on
+ * PostgreSQL + Redis beside a bare Hono app, logins/s against the hashing limit, and session
+ * GETs during a login flood. BENCH_ONLY=library|product runs one half; BENCH_REDIS_URL (default
+ * redis://127.0.0.1:6379); BENCH_PRODUCT_JSON (raw product results); BENCH_SERVE_ROOT (another
+ * checkout whose bin/gatehouse.js to start, for before/after comparisons).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
@@ -28,6 +34,8 @@ import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { type LoadOptions, type LoadResult, runLoad } from './load.ts'
+import { engineRows, ensureBuilt, floodRows, type ProductSettings } from './product.ts'
+import { productReport } from './product-report.ts'
 import { QUEUE, type ServerCase, type ServerMessage, type ServerReady } from './shared.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -354,7 +362,7 @@ function machine() {
 
 // ------------------------------------------------------------------ main
 
-async function main() {
+async function libraryBench() {
   const startedAt = Date.now()
   const info = machine()
   log(`${info.cores} cores (${info.cpu}), node ${info.node}; servers, load generators and hashing share them`)
@@ -504,6 +512,60 @@ async function main() {
     }
     writeFileSync(process.env.BENCH_JSON, `${JSON.stringify(raw, null, 2)}\n`)
   }
+}
+
+/** The rows of `gatehouse serve` itself (bench/product.ts), beside a bare Hono app. */
+async function productBench() {
+  const startedAt = Date.now()
+  const info = machine()
+  const settings: ProductSettings = {
+    duration: DURATION,
+    warmup: WARMUP,
+    rounds: ROUNDS,
+    connections: CONNECTIONS,
+    loginConnections: LOGIN_CONNECTIONS,
+    pgUrl: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    ...(PROFILE_DIR ? { profileDir: PROFILE_DIR } : {}),
+    log,
+  }
+  ensureBuilt(log)
+  const sqlite = await engineRows('sqlite', settings)
+  const pg = await engineRows('postgres-redis', settings).catch((error: Error) => {
+    log(`PostgreSQL + Redis: skipped: ${error.message}`)
+    return { skipped: error.message }
+  })
+  const flood = await floodRows(settings)
+  const report = productReport(sqlite, pg, flood)
+  const out = [
+    '',
+    `Gatehouse product benchmark (npm run bench): \`node bin/gatehouse.js serve\` beside a bare Hono app; GET cases ${CONNECTIONS} connections, ` +
+      `best of ${ROUNDS} alternating rounds; login flood ${LOGIN_CONNECTIONS} connections; each run ${WARMUP} s warm-up + ${DURATION} s measured.`,
+    `Machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB, ${info.os}; node ${info.node}; ` +
+      `load average at start ${info.loadAverageAtStart.join(' ')}, at end ${os
+        .loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ')}.`,
+    'The server runs with its defaults (argon2id m=19456 t=2 p=1, hashing concurrency cores - 1, login throttling off — the flood is one user from one IP).',
+    '',
+    report.text,
+    `Total time ${((Date.now() - startedAt) / 1000).toFixed(0)} s.`,
+  ]
+  process.stdout.write(`${out.join('\n')}\n`)
+  if (process.env.BENCH_PRODUCT_JSON)
+    writeFileSync(
+      process.env.BENCH_PRODUCT_JSON,
+      `${JSON.stringify({ machine: info, sqlite, pg, flood, ratios: report.ratios }, null, 2)}\n`,
+    )
+}
+
+/** BENCH_ONLY=library or BENCH_ONLY=product runs one half; default both. */
+async function main() {
+  const only = process.env.BENCH_ONLY ?? ''
+  if (only !== '' && only !== 'library' && only !== 'product')
+    throw new Error(`BENCH_ONLY must be library or product, got "${only}"`)
+  if (only !== 'product') await libraryBench()
+  if (only !== 'library') await productBench()
 }
 
 main().catch((error) => {

@@ -1,5 +1,4 @@
 import { type Context, Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { gatehouse } from '../adapters/hono.ts'
 import { type Auth, createAuth } from '../core/auth.ts'
 import { AuthError, errorResponse, toAuthError } from '../core/errors.ts'
@@ -12,6 +11,7 @@ import type { AuthOptions, Logger } from '../core/options.ts'
 import { STORE_RETRY_AFTER_SECONDS } from '../core/store-guard.ts'
 import type { Stores } from '../stores/contracts.ts'
 import type { SqlStores } from '../stores/sql/index.ts'
+import { requestBodyLimit } from './body-limit.ts'
 import { clientScriptRoute } from './client-script.ts'
 import type { ServerConfig } from './config.ts'
 import { securityHeaders } from './headers.ts'
@@ -178,7 +178,7 @@ function serverApp(services: Services, config: ServerConfig, stores: Stores, log
   )
   // Errors answered before a route runs: an HTML page for browsers, docs/http-api.md's JSON error for the rest.
   const answer = (c: Context, e: AuthError) => answerError(c, e)
-  app.use(bodyLimit({ maxSize: 64 * 1024, onError: (c) => answer(c, new AuthError('PAYLOAD_TOO_LARGE')) }))
+  app.use(requestBodyLimit(64 * 1024, (c) => answer(c, new AuthError('PAYLOAD_TOO_LARGE'))))
   app.use(gatehouse(auth, { clientIp: config.trustProxy ? forwardedIp : undefined, onError: answer }))
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))

@@ -11,6 +11,7 @@ import type { AccessClaims } from '../core/tokens/access.ts'
 import type { TokenPair, TokenService } from '../core/tokens/service.ts'
 import { toPublicUser } from '../core/users.ts'
 import { apiKeyRoutes } from './api/keys.ts'
+import { loginGate } from './login-gate.ts'
 import type { Services } from './services.ts'
 
 /** The token routes of docs/http-api.md: login/refresh/logout for APIs, SPAs and mobile apps, and API keys. */
@@ -24,7 +25,7 @@ export function tokenRoutes(s: Services): Hono {
     return auth.tokens
   }
 
-  api.post('/auth/login', async (c) => {
+  api.post('/auth/login', loginGate(auth), async (c) => {
     const body = await jsonBody(c)
     const ctx = c.get('gatehouseContext')
     tokens()

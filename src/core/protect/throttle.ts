@@ -76,6 +76,7 @@ export class LoginThrottle {
   readonly #account: RateLimiterAbstract
   readonly #device: RateLimiterAbstract
   readonly #accountDuration: number
+  readonly #ipPoints: number
   readonly #kv: KeyValueStore | undefined
 
   constructor(
@@ -86,6 +87,7 @@ export class LoginThrottle {
     this.#enabled = options.enabled
     this.#kv = extras.kv
     this.#accountDuration = options.account.duration
+    this.#ipPoints = options.ip.points
     const make = (name: string, limit: Limit): RateLimiterAbstract => {
       const keyPrefix = `${backend.kind === 'redis' ? (backend.prefix ?? 'gatehouse:') : ''}throttle:${name}`
       const base = { points: limit.points, duration: limit.duration, keyPrefix }
@@ -136,6 +138,17 @@ export class LoginThrottle {
       account.status === 'fulfilled' && account.value.refused ? account.value.res.msBeforeNext : 0,
     )
     throw new ThrottledError(scope, Math.max(1, Math.ceil(wait / 1000)))
+  }
+
+  /**
+   * The refusal `begin` would give an attempt from this IP without a known device, read
+   * without taking a point — so a server can refuse before it reads the login's body.
+   * Null when the budget has a point left (the attempt must still go through `begin`).
+   */
+  async ipRefusal(ip: string | null): Promise<ThrottledError | null> {
+    if (!this.#enabled) return null
+    const res = await this.#ip.get(ipThrottleKey(ip))
+    return res && res.consumedPoints >= this.#ipPoints ? new ThrottledError('ip', retryAfter(res)) : null
   }
 
   /**

@@ -58,6 +58,18 @@ export class PasswordMethod {
   }
 
   /**
+   * The refusal a login from this request gets whatever its body says, or null: the hashing
+   * queue is full, or the client IP's budget is spent (unless a device cookie is sent: a known
+   * device has a budget of its own, which only the account in the body can tell). Servers ask
+   * before reading the body, so refusals under a flood cost almost nothing.
+   */
+  async refusalBeforeBody(ctx: Partial<RequestContext> = {}): Promise<AuthError | null> {
+    if (this.auth.passwords.queue.full) return new AuthError('OVERLOADED', { retryAfter: 1 })
+    if (ctx.cookie?.includes(this.auth.devices.name)) return null
+    return this.auth.throttle.ipRefusal(ctx.ip ?? null)
+  }
+
+  /**
    * Checks a username/email + password. Every failure is INVALID_CREDENTIALS (one message,
    * one status); unknown users pay a dummy hash so timing does not tell them apart.
    * Throttled per IP and per account (see LoginThrottle); legacy hashes are upgraded here.

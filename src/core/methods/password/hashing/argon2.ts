@@ -1,4 +1,4 @@
-import { verify } from '@node-rs/argon2'
+import { argon2Verify } from './low-priority.ts'
 import { type Argon2Params, STORED_HASH_LIMITS } from './params.ts'
 
 export interface ParsedArgon2 {
@@ -49,10 +49,10 @@ export function argon2NeedsRehash(parsed: ParsedArgon2, params: Argon2Params): b
   )
 }
 
-/** Runs on the libuv pool; the type and parameters come from the PHC string itself. */
+/** Runs on a low-priority hashing thread (low-priority.ts); the type and parameters come from the PHC string itself. */
 export async function verifyArgon2(password: Uint8Array, stored: string): Promise<boolean> {
   try {
-    return (await verify(stored, password)) === true
+    return (await argon2Verify(stored, password)) === true
   } catch {
     // The binding throws on strings it cannot decode: a bad stored hash, never a match.
     return false
