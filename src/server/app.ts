@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { gatehouse } from '../adapters/hono.ts'
@@ -13,7 +11,9 @@ import type { AuthOptions, Logger } from '../core/options.ts'
 import { STORE_RETRY_AFTER_SECONDS } from '../core/store-guard.ts'
 import type { Stores } from '../stores/contracts.ts'
 import type { SqlStores } from '../stores/sql/index.ts'
+import { allowedMethods } from './allowed-methods.ts'
 import { apiRoutes } from './api.ts'
+import { loadBranding } from './branding.ts'
 import type { ServerConfig } from './config.ts'
 import { securityHeaders } from './headers.ts'
 import { mountModuleRoutes } from './module-routes.ts'
@@ -21,6 +21,7 @@ import { type OpenedStores, openServerStores } from './open-stores.ts'
 import { pageRoutes, renderErrorPage } from './pages/index.tsx'
 import { everyInterval, type Schedule, startPurging } from './purge-schedule.ts'
 import type { Services } from './services.ts'
+import { staticRoutes } from './static-routes.ts'
 import { jwksRoute } from './tokens-api.ts'
 
 export interface CreateServerOptions {
@@ -39,10 +40,6 @@ export interface GatehouseServer {
   close(): Promise<void>
 }
 
-const requireFromHere = createRequire(import.meta.url)
-const picoCss = readFileSync(requireFromHere.resolve('@picocss/pico/css/pico.min.css'), 'utf8')
-const appCss = readFileSync(new URL('./static/app.css', import.meta.url), 'utf8')
-
 /** Builds the whole service: stores, auth, mailer, API, pages. No socket (see serve.ts). */
 export async function createServer(
   config: ServerConfig,
@@ -55,6 +52,8 @@ export async function createServer(
       info: (m: string) => console.info(`[gatehouse] ${m}`),
     },
   )
+  // Read before anything opens: a bad logo file fails the start with nothing to close.
+  const branding = loadBranding(config)
   const opened: OpenedStores = options.stores
     ? { stores: options.stores, purge: purgerOf(options.stores) }
     : await openServerStores(config, options.clock, logger)
@@ -71,7 +70,7 @@ export async function createServer(
     appName: config.appName,
     onError: (e) => logger.warn(`mail failed: ${(e as Error).message}`),
   })
-  const services: Services = { config, auth, mailer, outbox, recovery, unlock }
+  const services: Services = { config, auth, mailer, outbox, recovery, unlock, branding }
   let app: Hono
   try {
     app = serverApp(services, stores, logger)
@@ -167,7 +166,7 @@ async function openMailer(
 function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
   const { config, auth } = services
   const app = new Hono()
-  app.use(securityHeaders({ hsts: auth.options.secure }))
+  app.use(securityHeaders({ hsts: auth.options.secure, imageOrigins: services.branding.imageOrigins }))
   // Errors answered before a route runs: an HTML page for browsers, docs/http-api.md's JSON error for the rest.
   const answer = (c: Context, e: AuthError) => (wantsPage(c) ? renderErrorPage(c, e) : errorResponse(e))
   app.use(bodyLimit({ maxSize: 64 * 1024, onError: (c) => answer(c, new AuthError('PAYLOAD_TOO_LARGE')) }))
@@ -189,18 +188,7 @@ function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
       return c.json({ ...body, status: 'unavailable', stores: down }, 503, Object.fromEntries(res.headers))
     }
   })
-  app.get('/static/pico.min.css', (c) =>
-    c.body(picoCss, 200, {
-      'content-type': 'text/css; charset=utf-8',
-      'cache-control': 'public, max-age=86400',
-    }),
-  )
-  app.get('/static/app.css', (c) =>
-    c.body(appCss, 200, {
-      'content-type': 'text/css; charset=utf-8',
-      'cache-control': 'public, max-age=3600',
-    }),
-  )
+  staticRoutes(app, services.branding)
   app.get('/.well-known/jwks.json', jwksRoute(auth))
   const api = apiRoutes(services)
   const pages = pageRoutes(services)
@@ -212,11 +200,15 @@ function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
   app.route('/api', api)
   app.route('/', pages)
 
-  app.notFound((c) =>
-    c.req.path.startsWith('/api/')
-      ? errorResponse(new AuthError('NOT_FOUND'))
-      : renderErrorPage(c, new AuthError('NOT_FOUND')),
-  )
+  // A known path asked with another method is a 405 naming the methods it takes (RFC 9110 §15.5.6).
+  const allowed = allowedMethods(app)
+  app.notFound(async (c) => {
+    const allow = allowed(c.req.path)
+    const error = new AuthError(allow.length > 0 ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND')
+    const res = c.req.path.startsWith('/api/') ? errorResponse(error) : await renderErrorPage(c, error)
+    if (allow.length > 0) res.headers.set('allow', allow.join(', '))
+    return res
+  })
   // A store outage fails every request that needs the store: one line (no stack) per
   // minute at most, not one per request — the Redis client logs the outage and its end.
   let storeFailureLoggedAt = Number.NEGATIVE_INFINITY

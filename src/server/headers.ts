@@ -13,7 +13,8 @@ declare module 'hono' {
  * Security headers on every response (ASVS 3.4): a strict CSP with a per-response nonce,
  * no framing, no sniffing, no referrer leaks, and HSTS when served over https.
  */
-export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler {
+export function securityHeaders(options: { hsts: boolean; imageOrigins?: string[] }): MiddlewareHandler {
+  const imgSrc = ["'self'", 'data:', ...(options.imageOrigins ?? [])].join(' ')
   return createMiddleware(async function securityHeadersMiddleware(c, next) {
     const nonce = randomBytes(16).toString('base64')
     c.set('cspNonce', nonce)
@@ -25,7 +26,7 @@ export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler {
         "default-src 'self'",
         `script-src 'self' 'nonce-${nonce}'`,
         `style-src 'self' 'nonce-${nonce}'`,
-        "img-src 'self' data:",
+        `img-src ${imgSrc}`,
         "object-src 'none'",
         "base-uri 'none'",
         "frame-ancestors 'none'",

@@ -2,6 +2,7 @@ import type { Auth } from '../core/auth.ts'
 import type { Mailer, OutboxMailer } from '../core/mail/mailer.ts'
 import type { DeviceUnlock } from '../core/methods/password/device-unlock.ts'
 import type { AccountRecovery } from '../core/methods/password/recovery.ts'
+import type { Branding } from './branding.ts'
 import type { ServerConfig } from './config.ts'
 
 /** Everything the routes of the server use, built once in createServer(). */
@@ -14,4 +15,6 @@ export interface Services {
   recovery: AccountRecovery
   /** "Sign in from a new device" links for throttled accounts. */
   unlock: DeviceUnlock
+  /** Name, logo and colour of the pages (GATEHOUSE_APP_NAME, GATEHOUSE_LOGO_*, GATEHOUSE_PRIMARY_COLOR). */
+  branding: Branding
 }

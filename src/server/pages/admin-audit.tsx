@@ -57,17 +57,19 @@ async function loadAudit(c: Context, auth: Auth): Promise<AuditView> {
 /** One event; `nameOf` names the users it mentions. */
 const AuditRow: FC<{ e: AuditEvent; nameOf: (id: string | null) => string | null }> = ({ e, nameOf }) => (
   <tr data-event={e.type}>
-    <td>
+    <td data-label="Time">
       <time datetime={isoTime(e.at)}>{formatTime(e.at)}</time>
     </td>
-    <td>
+    <td data-label="Event">
       <span class={`badge ${/failure|reuse|deactivate/.test(e.type) ? 'off' : ''}`}>{e.type}</span>
     </td>
-    <td>{nameOf(e.userId) ?? <span class="muted">—</span>}</td>
-    <td>{e.actorId && e.actorId !== e.userId ? nameOf(e.actorId) : <span class="muted">—</span>}</td>
-    <td>{e.ip ?? <span class="muted">—</span>}</td>
-    <td>{e.reason ? <code>{e.reason}</code> : <span class="muted">—</span>}</td>
-    <td class="details-cell">
+    <td data-label="User">{nameOf(e.userId) ?? <span class="muted">—</span>}</td>
+    <td data-label="By">
+      {e.actorId && e.actorId !== e.userId ? nameOf(e.actorId) : <span class="muted">—</span>}
+    </td>
+    <td data-label="IP">{e.ip ?? <span class="muted">—</span>}</td>
+    <td data-label="Reason">{e.reason ? <code>{e.reason}</code> : <span class="muted">—</span>}</td>
+    <td class="details-cell" data-label="Details">
       {e.data ? <code>{JSON.stringify(e.data).slice(0, 200)}</code> : <span class="muted">—</span>}
     </td>
   </tr>
@@ -126,7 +128,7 @@ function auditPage(c: Context, view: AuditView): Response | Promise<Response> {
         </div>
       ) : null}
       <div class="table-wrap">
-        <table class="striped audit-table">
+        <table class="striped audit-table stack-wide">
           <thead>
             <tr>
               <th scope="col">Time</th>

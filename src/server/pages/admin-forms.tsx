@@ -56,7 +56,7 @@ export const UserRow: FC<{ user: User; me: User; token: string; back: string; ro
   const base = `/admin/users/${encodeURIComponent(user.id)}`
   return (
     <tr data-user={user.username}>
-      <td>
+      <td data-label="User">
         <strong>{user.username}</strong>
         {self ? <span class="badge current">you</span> : null}
         <br />
@@ -65,16 +65,16 @@ export const UserRow: FC<{ user: User; me: User; token: string; back: string; ro
           {user.email}
         </small>
       </td>
-      <td>
+      <td data-label="Roles">
         {user.roles.length === 0 ? <span class="muted">none</span> : null}
         {user.roles.map((r) => (
           <span class={`badge ${r === 'admin' ? 'admin' : ''}`}>{r}</span>
         ))}
       </td>
-      <td>
+      <td data-label="Status">
         {user.active ? <span class="badge ok">active</span> : <span class="badge off">deactivated</span>}
       </td>
-      <td>{formatTime(user.lastLoginAt)}</td>
+      <td data-label="Last login">{formatTime(user.lastLoginAt)}</td>
       <td class="cell-actions">
         <div class="row-actions">
           <PostButton

@@ -47,7 +47,7 @@ export function adminUserPages(pages: Hono, s: Services): void {
           <button type="submit">Search</button>
         </form>
         <div class="table-wrap">
-          <table class="striped admin-table">
+          <table class="striped admin-table stack">
             <thead>
               <tr>
                 <th scope="col">User</th>

@@ -3,7 +3,7 @@ import type { SessionInfo } from '../../core/sessions.ts'
 import type { User } from '../../stores/contracts.ts'
 import type { FormProblem } from './form-problem.ts'
 import { formatTime, isoTime, timeAgo } from './format.ts'
-import { CsrfField, Field, FormAlert, PostButton } from './forms.tsx'
+import { CsrfField, Email, Field, FormAlert, firstError, PostButton } from './forms.tsx'
 
 // The sections of /profile: account details, the password form, the active sessions.
 
@@ -23,7 +23,7 @@ export const AccountDetails: FC<{ user: User; token: string; showVerify: boolean
       <dd>{user.username}</dd>
       <dt>Email</dt>
       <dd>
-        {user.email}{' '}
+        <Email address={user.email} />{' '}
         {showVerify ? (
           user.emailVerified ? (
             <span class="badge ok">verified</span>
@@ -61,17 +61,19 @@ export const PasswordForm: FC<{ token: string; minLength: number; problem?: Form
   problem,
 }) => {
   const f = problem?.fields ?? {}
+  const focus = firstError(f, ['current_password', 'new_password', 'confirm_password'])
   return (
     <article id="password">
       <header>
         <h2 class="section-title">Change password</h2>
       </header>
-      <form method="post" action="/profile/password" novalidate>
+      <form method="post" action="/profile/password#password" novalidate>
         <CsrfField token={token} />
         <FormAlert message={problem?.message} />
         <Field
           idPrefix="pw"
           name="current_password"
+          autofocus={focus === 'current_password'}
           label="Current password"
           type="password"
           autocomplete="current-password"
@@ -81,16 +83,19 @@ export const PasswordForm: FC<{ token: string; minLength: number; problem?: Form
         <Field
           idPrefix="pw"
           name="new_password"
+          autofocus={focus === 'new_password'}
           label="New password"
           type="password"
           autocomplete="new-password"
           required
+          strength
           error={f.new_password}
           hint={`At least ${minLength} characters.`}
         />
         <Field
           idPrefix="pw"
           name="confirm_password"
+          autofocus={focus === 'confirm_password'}
           label="Confirm new password"
           type="password"
           autocomplete="new-password"
@@ -124,7 +129,7 @@ export const SessionsSection: FC<{
       ) : null}
     </header>
     <div class="table-wrap">
-      <table class="striped">
+      <table class="striped stack">
         <thead>
           <tr>
             <th scope="col">Device</th>
@@ -139,18 +144,18 @@ export const SessionsSection: FC<{
         <tbody>
           {sessions.map((x) => (
             <tr data-session={x.id}>
-              <td>
+              <td data-label="Device">
                 {x.device}
                 {x.id === currentId ? <span class="badge current">this device</span> : null}
                 {x.remember ? <span class="badge">remembered</span> : null}
               </td>
-              <td>{x.ip ?? <span class="muted">unknown</span>}</td>
-              <td>
+              <td data-label="IP address">{x.ip ?? <span class="muted">unknown</span>}</td>
+              <td data-label="Last seen">
                 <time datetime={isoTime(x.lastSeenAt)} title={formatTime(x.lastSeenAt)}>
                   {timeAgo(x.lastSeenAt, now)}
                 </time>
               </td>
-              <td>{formatTime(x.createdAt)}</td>
+              <td data-label="Signed in">{formatTime(x.createdAt)}</td>
               <td class="cell-actions">
                 <PostButton action={`/profile/sessions/${encodeURIComponent(x.id)}/revoke`} token={token}>
                   {x.id === currentId ? 'Sign out' : 'Revoke'}

@@ -12,15 +12,33 @@ import { requestContext, requireCsrf, requireLogin } from './guards.ts'
 import { currentUser, renderPage } from './layout.tsx'
 import { AccountDetails, PasswordForm, SessionsSection } from './profile-sections.tsx'
 
-/** The profile page; `password` is the password form's problem, `apiKeys` the API-key section's state. */
+/** GET /profile/api-keys (and the key form's answers): the API-key section on a page of its own. */
+async function apiKeysPage(c: Context, s: Services, view: ApiKeysView): Promise<Response> {
+  const user = currentUser(c)!
+  const keys = (await keysOf(s, user.id)) ?? []
+  return renderPage(
+    c,
+    { title: 'API keys', status: view.problem?.status ?? 200, headers: view.problem?.headers ?? {} },
+    <>
+      <hgroup class="page-heading">
+        <h1>API keys</h1>
+        <p class="muted">
+          <a href="/profile">← Back to your profile</a>
+        </p>
+      </hgroup>
+      <ApiKeysSection keys={keys} token={csrfToken(c)} now={s.auth.clock()} view={view} />
+    </>,
+  )
+}
+
+/** The profile page; `password` is the password form's last failed submission. */
 async function profilePage(
   c: Context,
   s: Services,
-  state: { password?: FormProblem; apiKeys?: ApiKeysView } = {},
+  state: { password?: FormProblem; account?: FormProblem & { values?: Record<string, string> } } = {},
 ): Promise<Response> {
   const { auth } = s
-  const problem = state.password
-  const keyProblem = state.apiKeys?.problem
+  const problem = state.password ?? state.account
   const user = currentUser(c)!
   const currentId = c.get('session')?.id ?? null
   const now = auth.clock()
@@ -34,8 +52,8 @@ async function profilePage(
     c,
     {
       title: 'Profile',
-      status: problem?.status ?? keyProblem?.status ?? 200,
-      headers: { ...(keyProblem?.headers ?? {}), ...(problem?.headers ?? {}) },
+      status: problem?.status ?? 200,
+      headers: problem?.headers ?? {},
     },
     <>
       <hgroup class="page-heading">
@@ -48,7 +66,7 @@ async function profilePage(
 
       <div class="profile-grid">
         <AccountDetails user={user} token={token} showVerify={showVerify} />
-        <PasswordForm token={token} minLength={auth.options.password.minLength} problem={problem} />
+        <PasswordForm token={token} minLength={auth.options.password.minLength} problem={state.password} />
       </div>
 
       <SessionsSection sessions={sessions} currentId={currentId} token={token} now={now} />
@@ -60,7 +78,7 @@ async function profilePage(
         <p class="muted">None</p>
       </article>
 
-      {keys ? <ApiKeysSection keys={keys} token={token} now={now} view={state.apiKeys} /> : null}
+      {keys ? <ApiKeysSection keys={keys} token={token} now={now} /> : null}
     </>,
   )
 }
@@ -71,7 +89,7 @@ export function profilePages(pages: Hono, s: Services): void {
 
   pages.get('/profile', requireLogin, (c) => profilePage(c, s))
 
-  apiKeyPages(pages, s, (c, view) => profilePage(c, s, { apiKeys: view }))
+  apiKeyPages(pages, s, (c, view) => apiKeysPage(c, s, view))
 
   pages.post('/profile/password', requireLogin, requireCsrf, async (c) => {
     const form = await readForm(c)
