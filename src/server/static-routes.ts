@@ -31,15 +31,19 @@ const VENDOR: Record<string, string> = {
   'fastest-levenshtein': packageDir('fastest-levenshtein', 'esm'),
 }
 
-/** The import map the layout puts in every page (nonce'd), so the vendor modules' bare imports resolve. */
-export const IMPORT_MAP = JSON.stringify({
-  imports: {
-    '@zxcvbn-ts/core': '/static/vendor/zxcvbn-core/index.mjs',
-    '@zxcvbn-ts/language-common': '/static/vendor/zxcvbn-common/index.mjs',
-    '@zxcvbn-ts/dictionary-compression/decompress': '/static/vendor/zxcvbn-compression/decompress.mjs',
-    'fastest-levenshtein': '/static/vendor/fastest-levenshtein/mod.js',
-  },
-})
+/** Bare imports inside the vendor modules, pointed at their served copies (no import map: no inline script). */
+const BARE_IMPORTS: [string, string][] = [
+  ['@zxcvbn-ts/core', '/static/vendor/zxcvbn-core/index.mjs'],
+  ['@zxcvbn-ts/language-common', '/static/vendor/zxcvbn-common/index.mjs'],
+  ['@zxcvbn-ts/dictionary-compression/decompress', '/static/vendor/zxcvbn-compression/decompress.mjs'],
+  ['fastest-levenshtein', '/static/vendor/fastest-levenshtein/mod.js'],
+]
+
+function rewriteImports(source: string): string {
+  let out = source
+  for (const [bare, url] of BARE_IMPORTS) out = out.replaceAll(`from '${bare}'`, `from '${url}'`)
+  return out
+}
 
 const CSS = 'text/css; charset=utf-8'
 const JS = 'text/javascript; charset=utf-8'
@@ -60,6 +64,9 @@ export function staticRoutes(app: Hono, branding: Branding): void {
     if (!dir || rel.includes('..')) return c.notFound()
     const path = normalize(join(dir, rel))
     if (!path.startsWith(dir + sep) || !existsSync(path)) return c.notFound()
-    return c.body(readFileSync(path, 'utf8'), 200, { 'content-type': JS, 'cache-control': DAY })
+    return c.body(rewriteImports(readFileSync(path, 'utf8')), 200, {
+      'content-type': JS,
+      'cache-control': DAY,
+    })
   })
 }

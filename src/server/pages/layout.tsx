@@ -7,7 +7,6 @@ import type { Auth } from '../../core/auth.ts'
 import type { User } from '../../stores/contracts.ts'
 import type { Branding } from '../branding.ts'
 import type { Services } from '../services.ts'
-import { IMPORT_MAP } from '../static-routes.ts'
 import { type Flash, takeFlash } from './flash.ts'
 
 const brandings = new WeakMap<Auth, Pick<Branding, 'appName' | 'logoSrc'>>()
@@ -154,9 +153,6 @@ export function renderPage(c: Context, options: PageOptions, body: Child): Respo
           <link rel="stylesheet" href="/static/pico.min.css" />
           <link rel="stylesheet" href="/static/app.css" />
           <link rel="stylesheet" href="/static/brand.css" />
-          <script type="importmap" nonce={c.get('cspNonce')}>
-            {raw(IMPORT_MAP)}
-          </script>
           <script type="module" src="/static/app.js" />
         </head>
         <body>

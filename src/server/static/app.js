@@ -45,7 +45,10 @@ const LABELS = ['Very weak', 'Weak', 'Fair', 'Good', 'Strong']
 const meters = document.querySelectorAll('[data-strength]')
 if (meters.length > 0) {
   // zxcvbn-ts with its common-word dictionaries: about a megabyte, loaded only where a new password is chosen.
-  Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common')])
+  Promise.all([
+    import('/static/vendor/zxcvbn-core/index.mjs'),
+    import('/static/vendor/zxcvbn-common/index.mjs'),
+  ])
     .then(([core, common]) => {
       const zxcvbn = new core.ZxcvbnFactory({
         dictionary: { ...common.dictionary },
