@@ -183,7 +183,7 @@ describe.runIf(hasChromium)('the product in a browser', () => {
     const ctx = await context()
     const page = await ctx.newPage()
     await page.goto(base)
-    await expect(page.title()).resolves.toBe('Secure sign-in · Gatehouse')
+    await expect(page.title()).resolves.toBe('Welcome · Gatehouse')
     await shot(page, 'home')
 
     await page.getByRole('link', { name: 'Create an account' }).click()

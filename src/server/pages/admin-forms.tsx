@@ -1,7 +1,7 @@
 import type { FC } from 'hono/jsx'
 import type { User } from '../../stores/contracts.ts'
 import { formatTime } from './format.ts'
-import { CsrfField, Hidden, PostButton } from './forms.tsx'
+import { CsrfField, Email, Hidden, PostButton } from './forms.tsx'
 
 /** Creates a user whatever the public sign-up setting; the password may be left empty. */
 export const CreateUserForm: FC<{
@@ -62,7 +62,7 @@ export const UserRow: FC<{ user: User; me: User; token: string; back: string; ro
         <br />
         <small class="muted">
           {user.name ? `${user.name} · ` : ''}
-          {user.email}
+          <Email address={user.email} />
         </small>
       </td>
       <td data-label="Roles">
@@ -91,7 +91,7 @@ export const UserRow: FC<{ user: User; me: User; token: string; back: string; ro
             token={token}
             hidden={{ back }}
             class="small secondary outline"
-            label={`Clear the login throttle of ${user.username}`}
+            label={`Clear login throttle of ${user.username}`}
           >
             Clear login throttle
           </PostButton>

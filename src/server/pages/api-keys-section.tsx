@@ -77,17 +77,19 @@ const NewKey: FC<{ created: NonNullable<ApiKeysView['created']> }> = ({ created 
     </p>
     <label for="new-api-key">Your new API key</label>
     <div class="key-row">
-      <input
+      {/* A textarea wraps the whole key on a phone; nothing is clipped. */}
+      <textarea
         id="new-api-key"
-        type="text"
         class="key-value"
+        rows={2}
         readonly
         autofocus
         autocomplete="off"
         spellcheck={false}
         aria-describedby="new-api-key-notice new-api-key-usage"
-        value={created.key}
-      />
+      >
+        {created.key}
+      </textarea>
       {/* Shown by app.js (the Clipboard API needs a script). */}
       <button
         type="button"
