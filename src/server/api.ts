@@ -4,6 +4,7 @@ import { allowedMethods } from './allowed-methods.ts'
 import { accountRoutes } from './api/account.ts'
 import { adminRoutes } from './api/admin.ts'
 import { meRoutes } from './api/me.ts'
+import { selfServiceRoutes } from './api/self-service.ts'
 import type { Services } from './services.ts'
 import { tokenRoutes } from './tokens-api.ts'
 
@@ -12,6 +13,7 @@ export function apiRoutes(s: Services): Hono {
   const api = new Hono()
   accountRoutes(api, s)
   meRoutes(api, s)
+  selfServiceRoutes(api, s)
   adminRoutes(api, s)
   api.route('/', tokenRoutes(s))
   // A known path with another method: 405 and Allow; an unknown one: 404.

@@ -9,6 +9,7 @@ import { DeviceUnlock } from '../core/methods/password/device-unlock.ts'
 import { AccountRecovery } from '../core/methods/password/recovery.ts'
 import type { AuthOptions, Logger } from '../core/options.ts'
 import { STORE_RETRY_AFTER_SECONDS } from '../core/store-guard.ts'
+import { SelfService } from '../core/users/self-service.ts'
 import type { Stores } from '../stores/contracts.ts'
 import type { SqlStores } from '../stores/sql/index.ts'
 import { allowedMethods } from './allowed-methods.ts'
@@ -70,7 +71,8 @@ export async function createServer(
     appName: config.appName,
     onError: (e) => logger.warn(`mail failed: ${(e as Error).message}`),
   })
-  const services: Services = { config, auth, mailer, outbox, recovery, unlock, branding }
+  const account = new SelfService(auth, mailer, { publicUrl: config.publicUrl, appName: config.appName })
+  const services: Services = { config, auth, mailer, outbox, recovery, unlock, branding, account }
   let app: Hono
   try {
     app = serverApp(services, stores, logger)

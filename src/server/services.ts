@@ -2,6 +2,7 @@ import type { Auth } from '../core/auth.ts'
 import type { Mailer, OutboxMailer } from '../core/mail/mailer.ts'
 import type { DeviceUnlock } from '../core/methods/password/device-unlock.ts'
 import type { AccountRecovery } from '../core/methods/password/recovery.ts'
+import type { SelfService } from '../core/users/self-service.ts'
 import type { Branding } from './branding.ts'
 import type { ServerConfig } from './config.ts'
 
@@ -17,4 +18,6 @@ export interface Services {
   unlock: DeviceUnlock
   /** Name, logo and colour of the pages (GATEHOUSE_APP_NAME, GATEHOUSE_LOGO_*, GATEHOUSE_PRIMARY_COLOR). */
   branding: Branding
+  /** The self-service account: edit, email change, deletion, export (and modules' account hooks). */
+  account: SelfService
 }

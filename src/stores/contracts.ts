@@ -38,7 +38,13 @@ export interface NewUser {
   roles: string[]
 }
 
-export type UserPatch = Partial<Pick<User, 'email' | 'name' | 'active' | 'emailVerified' | 'lastLoginAt'>>
+/** `username` and `usernameNormalized` change together (self-service rename). */
+export type UserPatch = Partial<
+  Pick<
+    User,
+    'email' | 'name' | 'active' | 'emailVerified' | 'lastLoginAt' | 'username' | 'usernameNormalized'
+  >
+>
 
 export type CreateUserResult = { ok: true; user: User } | { ok: false; conflict: 'email' | 'username' }
 
@@ -160,6 +166,9 @@ export interface AuditEvent {
 export interface AuditQuery {
   type?: string
   userId?: string
+  /** Events at or after this time (ms), and before `to` (exclusive): the admin export's date range. */
+  from?: number
+  to?: number
   /** Newest first. */
   offset: number
   limit: number
@@ -168,6 +177,12 @@ export interface AuditQuery {
 export interface AuditStore {
   appendAudit(event: AuditEvent): Promise<void>
   listAudit(query: AuditQuery): Promise<{ events: AuditEvent[]; total: number }>
+  /**
+   * A deleted account's trace without personal data: the IP and user agent of every event
+   * about or by the user, and the details of the events about it, are cleared. The events stay.
+   * Returns how many events were touched.
+   */
+  scrubUser(userId: string): Promise<number>
 }
 
 export interface SigningKeyRecord {

@@ -2,6 +2,8 @@ import type { Context, Hono } from 'hono'
 import { csrfToken } from '../../adapters/hono.ts'
 import { AuthError } from '../../core/errors.ts'
 import type { Services } from '../services.ts'
+import { accountPages } from './account.tsx'
+import { type AccountFormState, ChangeEmailForm, EditProfileForm, YourDataSection } from './account-forms.tsx'
 import { apiKeyPages, keysOf } from './api-keys.ts'
 import { ApiKeysSection, type ApiKeysView } from './api-keys-section.tsx'
 import { renderErrorPage } from './error.tsx'
@@ -35,10 +37,10 @@ async function apiKeysPage(c: Context, s: Services, view: ApiKeysView): Promise<
 async function profilePage(
   c: Context,
   s: Services,
-  state: { password?: FormProblem; account?: FormProblem & { values?: Record<string, string> } } = {},
+  state: { password?: FormProblem; account?: AccountFormState; email?: AccountFormState } = {},
 ): Promise<Response> {
   const { auth } = s
-  const problem = state.password ?? state.account
+  const problem = state.password ?? state.account?.problem ?? state.email?.problem
   const user = currentUser(c)!
   const currentId = c.get('session')?.id ?? null
   const now = auth.clock()
@@ -69,6 +71,11 @@ async function profilePage(
         <PasswordForm token={token} minLength={auth.options.password.minLength} problem={state.password} />
       </div>
 
+      <div class="profile-grid">
+        <EditProfileForm user={user} token={token} state={state.account} />
+        <ChangeEmailForm user={user} token={token} state={state.email} />
+      </div>
+
       <SessionsSection sessions={sessions} currentId={currentId} token={token} now={now} />
 
       <article id="providers">
@@ -79,6 +86,8 @@ async function profilePage(
       </article>
 
       {keys ? <ApiKeysSection keys={keys} token={token} now={now} /> : null}
+
+      <YourDataSection />
     </>,
   )
 }
@@ -90,6 +99,7 @@ export function profilePages(pages: Hono, s: Services): void {
   pages.get('/profile', requireLogin, (c) => profilePage(c, s))
 
   apiKeyPages(pages, s, (c, view) => apiKeysPage(c, s, view))
+  accountPages(pages, s, (c, state) => profilePage(c, s, state))
 
   pages.post('/profile/password', requireLogin, requireCsrf, async (c) => {
     const form = await readForm(c)

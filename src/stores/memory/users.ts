@@ -64,6 +64,12 @@ export class MemoryUserStore implements UserStore {
         if (other.id !== id && other.email === patch.email) throw new StoreConflictError('email')
       }
     }
+    if (patch.usernameNormalized !== undefined) {
+      for (const other of this.state.users.values()) {
+        if (other.id !== id && other.usernameNormalized === patch.usernameNormalized)
+          throw new StoreConflictError('username')
+      }
+    }
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))
     this.state.users.set(id, { ...stored, ...defined })
     return getUser(this.state, id)

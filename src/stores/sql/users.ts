@@ -113,6 +113,8 @@ export class SqlUserStore implements UserStore {
     if (patch.active !== undefined) set.active = patch.active ? 1 : 0
     if (patch.emailVerified !== undefined) set.email_verified = patch.emailVerified ? 1 : 0
     if (patch.lastLoginAt !== undefined) set.last_login_at = patch.lastLoginAt
+    if (patch.username !== undefined) set.username = patch.username
+    if (patch.usernameNormalized !== undefined) set.username_normalized = patch.usernameNormalized
     if (Object.keys(set).length > 0) {
       try {
         const result = await this.db.updateTable('users').set(set).where('id', '=', id).executeTakeFirst()
