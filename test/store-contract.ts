@@ -827,6 +827,45 @@ export function runStoreContract(
         expect(await ids({ type: "' OR 1=1--" })).toEqual({ ids: [], total: 0 })
       })
 
+      it('filters by a time range [from, to) and scrubs a deleted user’s personal data, keeping the events', async () => {
+        const t = clock()
+        const about = newEvent({
+          at: t + 1,
+          type: 'signup',
+          userId: 'gone',
+          ip: '198.51.100.7',
+          userAgent: 'ua',
+          data: { a: 1 },
+        })
+        const by = newEvent({
+          at: t + 2,
+          type: 'user.roles',
+          userId: 'other',
+          actorId: 'gone',
+          ip: '198.51.100.7',
+          userAgent: 'ua',
+          data: { roles: ['x'] },
+        })
+        const unrelated = newEvent({
+          at: t + 3,
+          type: 'signup',
+          userId: 'other',
+          ip: '203.0.113.9',
+          userAgent: 'ub',
+        })
+        for (const e of [about, by, unrelated]) await s.audit.appendAudit(e)
+        const range = await s.audit.listAudit({ from: t + 2, to: t + 3, offset: 0, limit: 10 })
+        expect(range.events.map((e) => e.id)).toEqual([by.id])
+        expect(range.total).toBe(1)
+        expect(await s.audit.scrubUser('gone')).toBe(2)
+        const all = await s.audit.listAudit({ offset: 0, limit: 10 })
+        expect(all.total).toBe(3)
+        const byId = new Map(all.events.map((e) => [e.id, e]))
+        expect(byId.get(about.id)).toMatchObject({ userId: 'gone', ip: null, userAgent: null, data: null })
+        expect(byId.get(by.id)).toMatchObject({ ip: null, userAgent: null, data: { roles: ['x'] } })
+        expect(byId.get(unrelated.id)).toEqual(unrelated)
+      })
+
       it('paginates newest first with a total', async () => {
         const t = clock()
         const events = Array.from({ length: 25 }, (_, i) => newEvent({ at: t + i * SECOND }))
