@@ -20,6 +20,7 @@ import { securityHeaders } from './headers.ts'
 import { mountModuleRoutes } from './module-routes.ts'
 import { type OpenedStores, openServerStores } from './open-stores.ts'
 import { pageRoutes, renderErrorPage } from './pages/index.tsx'
+import { productionProblems, serverMode, smtpProblem } from './preflight.ts'
 import { everyInterval, type Schedule, startPurging } from './purge-schedule.ts'
 import type { Services } from './services.ts'
 import { staticRoutes } from './static-routes.ts'
@@ -53,6 +54,11 @@ export async function createServer(
       info: (m: string) => console.info(`[gatehouse] ${m}`),
     },
   )
+  // Every production problem at once, before anything opens (not one per restart).
+  if (serverMode(config) === 'production') {
+    const problems = productionProblems(config, options.mailer !== undefined)
+    if (problems.length > 0) throw new AuthError('CONFIG_INVALID', { message: problems.join('\n') })
+  }
   // Read before anything opens: a bad logo file fails the start with nothing to close.
   const branding = loadBranding(config)
   const opened: OpenedStores = options.stores
@@ -148,8 +154,17 @@ async function openMailer(
   let outbox: Services['outbox'] = null
   let mailer = options.mailer
   if (!mailer) {
-    if (config.smtpUrl) mailer = createSmtpMailer(config.smtpUrl, config.mailFrom)
-    else if (production) {
+    if (config.smtpUrl) {
+      mailer = createSmtpMailer(config.smtpUrl, config.mailFrom)
+      // Said at start, not at the first password reset; --strict (GATEHOUSE_STRICT) refuses to start.
+      const problem = await smtpProblem(mailer)
+      if (problem && config.strict) {
+        mailer.close?.()
+        await stores.close()
+        throw new AuthError('CONFIG_INVALID', { message: `Invalid server setting "smtpUrl": ${problem}` })
+      }
+      if (problem) logger.warn(`${problem}; mails will fail until it answers.`)
+    } else if (production) {
       await stores.close()
       throw new AuthError('CONFIG_INVALID', {
         message:

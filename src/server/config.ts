@@ -116,6 +116,8 @@ const schema = z.strictObject({
   trustProxy: booleanSetting.default(false),
   /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are closed. */
   shutdownGraceSeconds: numberSetting(0, 3600).default(10),
+  /** Start-up checks that only warn (an unreachable SMTP server) fail the start instead. */
+  strict: booleanSetting.default(false),
   /** Extra createAuth options (session, password, throttle, signup, roles, csrf, tokens…). */
   auth: z.record(z.string(), z.unknown()).default({}),
 })
@@ -146,6 +148,7 @@ const ENV: Record<string, keyof z.input<typeof schema>> = {
   GATEHOUSE_EMAIL_VERIFICATION: 'emailVerification',
   GATEHOUSE_TRUST_PROXY: 'trustProxy',
   GATEHOUSE_SHUTDOWN_GRACE_SECONDS: 'shutdownGraceSeconds',
+  GATEHOUSE_STRICT: 'strict',
 }
 
 export function loadServerConfig(

@@ -66,6 +66,15 @@ export interface AccessGuard {
   actor?: { id: string; role?: string }
 }
 
+export interface UserListQuery {
+  q?: string
+  role?: string
+  active?: boolean
+  sort?: 'created' | 'last_login' | 'username'
+  offset: number
+  limit: number
+}
+
 export interface UserPage {
   users: User[]
   total: number
@@ -80,8 +89,12 @@ export interface UserStore {
   linkIdentity(userId: string, provider: string, subject: string, createdAt: number): Promise<void>
   updateUser(id: string, patch: UserPatch): Promise<User | null>
   setPasswordHash(id: string, passwordHash: string | null): Promise<void>
-  /** `q` matches email, username or name (case-insensitive substring). Ordered by creation, oldest first. */
-  listUsers(query: { q?: string; offset: number; limit: number }): Promise<UserPage>
+  /**
+   * `q` matches email, username or name (case-insensitive substring); `role` and `active`
+   * filter. Ordered by creation, oldest first; `sort: 'last_login'` newest login first (never
+   * logged in last), `sort: 'username'` by normalised username. Ties by id.
+   */
+  listUsers(query: UserListQuery): Promise<UserPage>
   /** Replaces the roles of a user. Unknown role names are ignored. */
   setRoles(id: string, roles: string[]): Promise<void>
   /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { AccessGuard, User, UserPage, UserPatch } from '../../stores/contracts.ts'
+import type { AccessGuard, User, UserListQuery, UserPage, UserPatch } from '../../stores/contracts.ts'
 import type { Auth } from '../auth.ts'
 import type { RequestContext } from '../context.ts'
 import { AuthError } from '../errors.ts'
@@ -34,7 +34,7 @@ export class UserAdmin {
   }
 
   /** The admin listing: `q` matches email, username or name; oldest first. */
-  listUsers(query: { q?: string; offset: number; limit: number }): Promise<UserPage> {
+  listUsers(query: UserListQuery): Promise<UserPage> {
     return this.auth.stores.users.listUsers(query)
   }
 

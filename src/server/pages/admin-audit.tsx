@@ -4,7 +4,8 @@ import { AUDIT_TYPES } from '../../core/audit.ts'
 import type { Auth } from '../../core/auth.ts'
 import type { AuditEvent, User } from '../../stores/contracts.ts'
 import type { Services } from '../services.ts'
-import { AdminTabs, Pager, pageParam } from './admin-nav.tsx'
+import { AdminTabs, Pager, pageParam, query } from './admin-nav.tsx'
+import { dayRange, dayStart } from './audit-range.ts'
 import { formatTime, isoTime } from './format.ts'
 import { requireAdmin } from './guards.ts'
 import { renderPage } from './layout.tsx'
@@ -15,6 +16,8 @@ const EVENTS_PER_PAGE = 50
 interface AuditView {
   type: string
   who: string
+  from: string
+  to: string
   page: number
   filterUser: User | null
   events: AuditEvent[]
@@ -32,6 +35,8 @@ async function loadAudit(c: Context, auth: Auth): Promise<AuditView> {
   const type = /^[a-z_.]{1,64}$/.test(rawType) ? rawType : ''
   const who = (c.req.query('user') ?? '').trim().slice(0, 256)
   const page = pageParam(c.req.query('page'))
+  const from = dayStart(c.req.query('from')) !== undefined ? c.req.query('from')! : ''
+  const to = dayStart(c.req.query('to')) !== undefined ? c.req.query('to')! : ''
   let filterUser: User | null = null
   if (who) {
     filterUser =
@@ -43,6 +48,7 @@ async function loadAudit(c: Context, auth: Auth): Promise<AuditView> {
       : await auth.listAudit({
           type: type || undefined,
           userId: filterUser?.id,
+          ...dayRange(from, to),
           offset: (page - 1) * EVENTS_PER_PAGE,
           limit: EVENTS_PER_PAGE,
         })
@@ -51,7 +57,7 @@ async function loadAudit(c: Context, auth: Auth): Promise<AuditView> {
     const u = await auth.users.getUser(id)
     names.set(id, u ? u.username : 'deleted user')
   }
-  return { type, who, page, filterUser, events, total, names }
+  return { type, who, from, to, page, filterUser, events, total, names }
 }
 
 /** One event; `nameOf` names the users it mentions. */
@@ -76,7 +82,8 @@ const AuditRow: FC<{ e: AuditEvent; nameOf: (id: string | null) => string | null
 )
 
 function auditPage(c: Context, view: AuditView): Response | Promise<Response> {
-  const { type, who, page, filterUser, events, total, names } = view
+  const { type, who, from, to, page, filterUser, events, total, names } = view
+  const exportQuery = (format: string) => `/admin/audit/export${query({ format, type, from, to })}`
   const nameOf = (id: string | null) => (id ? (names.get(id) ?? id) : null)
   return renderPage(
     c,
@@ -113,15 +120,32 @@ function auditPage(c: Context, view: AuditView): Response | Promise<Response> {
             maxlength={256}
           />
         </label>
+        <label for="audit-from">
+          From
+          <input id="audit-from" type="date" name="from" value={from} />
+        </label>
+        <label for="audit-to">
+          To
+          <input id="audit-to" type="date" name="to" value={to} />
+        </label>
         <div class="filter-actions">
           <button type="submit">Filter</button>
-          {type || who ? (
+          {type || who || from || to ? (
             <a href="/admin/audit" class="secondary">
               Clear
             </a>
           ) : null}
         </div>
       </form>
+      <p class="export-links actions">
+        <span class="muted">Export {from || to ? 'this date range' : 'everything'}:</span>
+        <a href={exportQuery('csv')} download>
+          CSV
+        </a>
+        <a href={exportQuery('json')} download>
+          JSON
+        </a>
+      </p>
       {who && !filterUser ? (
         <div class="flash info" role="status">
           No user matches “{who}”.
@@ -159,7 +183,7 @@ function auditPage(c: Context, view: AuditView): Response | Promise<Response> {
         page={page}
         perPage={EVENTS_PER_PAGE}
         total={total}
-        params={{ type, user: who }}
+        params={{ type, user: who, from, to }}
       />
     </>,
   )

@@ -57,7 +57,9 @@ export const UserRow: FC<{ user: User; me: User; token: string; back: string; ro
   return (
     <tr data-user={user.username}>
       <td data-label="User">
-        <strong>{user.username}</strong>
+        <strong>
+          <a href={base}>{user.username}</a>
+        </strong>
         {self ? <span class="badge current">you</span> : null}
         <br />
         <small class="muted">
