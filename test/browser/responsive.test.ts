@@ -138,7 +138,11 @@ describe.runIf(run)('every page, phone and desktop, light and dark', () => {
     // A reload neither re-posts the form nor shows the key again.
     await page.reload()
     expect(await page.getByLabel('Your new API key').count()).toBe(0)
+    await visit('/profile/delete', 'delete-account')
     await visit('/admin', 'admin')
+    await page.getByRole('link', { name: 'margaret' }).click()
+    await page.waitForURL(/\/admin\/users\//)
+    await check(page, `${tag}-admin-user`)
     await visit('/admin/audit', 'admin-audit')
     await visit('/logout', 'logout')
     await page.close()
@@ -170,7 +174,7 @@ describe.runIf(run)('every page, phone and desktop, light and dark', () => {
         if (over > 0) problems.push(`${width}px ${path}: ${over}px too wide`)
       }
       await logIn(page, 'root')
-      for (const path of ['/dashboard', '/profile', '/profile/api-keys', '/admin', '/admin/audit']) {
+      for (const path of ['/dashboard', '/profile', '/profile/api-keys', '/profile/delete', '/admin', '/admin/audit']) {
         await page.goto(`${w.base}${path}`)
         const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
         if (over > 0) problems.push(`${width}px ${path}: ${over}px too wide`)
