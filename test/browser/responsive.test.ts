@@ -174,7 +174,14 @@ describe.runIf(run)('every page, phone and desktop, light and dark', () => {
         if (over > 0) problems.push(`${width}px ${path}: ${over}px too wide`)
       }
       await logIn(page, 'root')
-      for (const path of ['/dashboard', '/profile', '/profile/api-keys', '/profile/delete', '/admin', '/admin/audit']) {
+      for (const path of [
+        '/dashboard',
+        '/profile',
+        '/profile/api-keys',
+        '/profile/delete',
+        '/admin',
+        '/admin/audit',
+      ]) {
         await page.goto(`${w.base}${path}`)
         const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
         if (over > 0) problems.push(`${width}px ${path}: ${over}px too wide`)
