@@ -125,6 +125,24 @@ describe('405, branding, previous login', () => {
     expect(message).toContain('"logoUrl" (GATEHOUSE_LOGO_URL)')
   })
 
+  it('serves the strength meter modules from node_modules, and nothing else', async () => {
+    const c = new Client(s.send)
+    const core = await c.get('/static/vendor/zxcvbn-core/index.mjs')
+    expect(core.status).toBe(200)
+    expect(core.headers.get('content-type')).toContain('text/javascript')
+    const matching = await (await c.get('/static/vendor/zxcvbn-core/utils/levenshtein.mjs')).text()
+    // Bare imports point at the served copies (no import map, no inline script).
+    expect(matching).toContain("from '/static/vendor/fastest-levenshtein/mod.js'")
+    for (const bad of [
+      '/static/vendor/zxcvbn-core/../package.json',
+      '/static/vendor/zxcvbn-core/%2e%2e/%2e%2e/package.json',
+      '/static/vendor/zxcvbn-core/index.d.ts',
+      '/static/vendor/hono/index.js',
+    ])
+      expect((await c.get(bad)).status).toBe(404)
+    expect((await c.get('/static/app.js')).headers.get('content-type')).toContain('text/javascript')
+  })
+
   it('the dashboard shows the login before this one, not this one', async () => {
     await signUp('ann')
     const first = new Client(s.send)

@@ -58,10 +58,11 @@ export function staticRoutes(app: Hono, branding: Branding): void {
   file('/static/brand.css', branding.css, CSS)
   file('/static/app.js', appJs, JS)
   if (branding.logoFile) file('/static/logo', branding.logoFile.body, branding.logoFile.type, DAY)
-  app.get('/static/vendor/:pkg/:file{[A-Za-z0-9_./-]+\\.m?js}', (c) => {
-    const dir = VENDOR[c.req.param('pkg')]
-    const rel = c.req.param('file')
-    if (!dir || rel.includes('..')) return c.notFound()
+  app.get('/static/vendor/:pkg/*', (c) => {
+    const pkg = c.req.param('pkg')
+    const dir = VENDOR[pkg]
+    const rel = c.req.path.slice(`/static/vendor/${pkg}/`.length)
+    if (!dir || !/^[A-Za-z0-9_./-]+\.m?js$/.test(rel) || rel.includes('..')) return c.notFound()
     const path = normalize(join(dir, rel))
     if (!path.startsWith(dir + sep) || !existsSync(path)) return c.notFound()
     return c.body(rewriteImports(readFileSync(path, 'utf8')), 200, {

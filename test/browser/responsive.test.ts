@@ -228,6 +228,8 @@ describe.runIf(run)('every page, phone and desktop, light and dark', () => {
     await kb.type('kim')
     await tabTo('password', '[name=password]')
     await kb.type(PASSWORD)
+    // The strength meter (zxcvbn-ts, loaded as local modules under the CSP) rates it.
+    await page.locator('#f-password-strength', { hasText: /^Strength: (Good|Strong)\.$/ }).waitFor()
     await tabTo('the show-password button', '[data-password-toggle][aria-controls=f-password]')
     await kb.press('Enter')
     expect(await page.getByLabel('Password', { exact: true }).getAttribute('type')).toBe('text')
