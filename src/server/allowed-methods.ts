@@ -25,14 +25,16 @@ function pathPattern(path: string): RegExp {
  * The methods the app's routes answer on `path` (GET implies HEAD), for a 405's Allow header;
  * empty when no route has this path, which is then a plain 404. Middleware (ALL) is left out.
  */
-export function allowedMethods(app: Hono): (path: string) => string[] {
+export function allowedMethods(app: Hono): (path: string, method?: string) => string[] {
   let compiled: { method: string; re: RegExp }[] | null = null
-  return (path) => {
+  return (path, method) => {
     compiled ??= app.routes
       .filter((r) => r.method !== 'ALL' && r.path !== '/*' && r.path !== '*')
       .map((r) => ({ method: r.method.toUpperCase(), re: pathPattern(r.path) }))
     const methods = new Set(compiled.filter((r) => r.re.test(path)).map((r) => r.method))
     if (methods.has('GET')) methods.add('HEAD')
+    // A route that takes this method and found nothing (its own 404) is not a 405.
+    if (method && methods.has(method.toUpperCase())) return []
     return [...methods].sort()
   }
 }

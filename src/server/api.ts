@@ -19,7 +19,7 @@ export function apiRoutes(s: Services): Hono {
   // A known path with another method: 405 and Allow; an unknown one: 404.
   const allowed = allowedMethods(api)
   api.all('*', (c) => {
-    const allow = allowed(c.req.path.replace(/^\/api(?=\/|$)/, '') || '/')
+    const allow = allowed(c.req.path.replace(/^\/api(?=\/|$)/, '') || '/', c.req.method)
     if (allow.length === 0) return errorResponse(new AuthError('NOT_FOUND'))
     const res = errorResponse(new AuthError('METHOD_NOT_ALLOWED'))
     res.headers.set('allow', allow.join(', '))

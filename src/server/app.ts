@@ -220,7 +220,7 @@ function serverApp(services: Services, stores: Stores, logger: Logger): Hono {
   // A known path asked with another method is a 405 naming the methods it takes (RFC 9110 §15.5.6).
   const allowed = allowedMethods(app)
   app.notFound(async (c) => {
-    const allow = allowed(c.req.path)
+    const allow = allowed(c.req.path, c.req.method)
     const error = new AuthError(allow.length > 0 ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND')
     const res = c.req.path.startsWith('/api/') ? errorResponse(error) : await renderErrorPage(c, error)
     if (allow.length > 0) res.headers.set('allow', allow.join(', '))
