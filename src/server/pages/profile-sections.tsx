@@ -7,11 +7,13 @@ import { CsrfField, Email, Field, FormAlert, firstError, PostButton } from './fo
 
 // The sections of /profile: account details, the password form, the active sessions.
 
-export const AccountDetails: FC<{ user: User; token: string; showVerify: boolean }> = ({
-  user,
-  token,
-  showVerify,
-}) => (
+export const AccountDetails: FC<{
+  user: User
+  token: string
+  showVerify: boolean
+  /** The login before this session's (last-login.ts); null for a first login. */
+  previous: number | null
+}> = ({ user, token, showVerify, previous }) => (
   <article>
     <header>
       <h2 class="section-title">Account details</h2>
@@ -40,8 +42,8 @@ export const AccountDetails: FC<{ user: User; token: string; showVerify: boolean
       </dd>
       <dt>Member since</dt>
       <dd>{formatTime(user.createdAt)}</dd>
-      <dt>Last login</dt>
-      <dd>{formatTime(user.lastLoginAt)}</dd>
+      <dt>Previous login</dt>
+      <dd>{previous === null ? 'This is your first login' : formatTime(previous)}</dd>
     </dl>
     {showVerify && !user.emailVerified ? (
       <form method="post" action="/profile/verify-email">

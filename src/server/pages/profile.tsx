@@ -11,6 +11,7 @@ import { setFlash } from './flash.ts'
 import { type FormProblem, isFormError, problemFrom } from './form-problem.ts'
 import { readForm, str } from './forms.tsx'
 import { requestContext, requireCsrf, requireLogin } from './guards.ts'
+import { previousLogin } from './last-login.ts'
 import { currentUser, renderPage } from './layout.tsx'
 import { AccountDetails, PasswordForm, SessionsSection } from './profile-sections.tsx'
 
@@ -67,7 +68,12 @@ async function profilePage(
       </hgroup>
 
       <div class="profile-grid">
-        <AccountDetails user={user} token={token} showVerify={showVerify} />
+        <AccountDetails
+          user={user}
+          token={token}
+          showVerify={showVerify}
+          previous={(await previousLogin(auth, user.id, c.get('session') ?? null))?.at ?? null}
+        />
         <PasswordForm token={token} minLength={auth.options.password.minLength} problem={state.password} />
       </div>
 
