@@ -459,6 +459,55 @@ export function runStoreContract(
         ])
       })
 
+      it('listUsers filters by role and active, sorts by last login (never last) or username; updateUser renames', async () => {
+        await s.users.defineRole('admin', [])
+        const t = clock()
+        await createUser({
+          id: 'f-a',
+          username: 'zed',
+          usernameNormalized: 'zed',
+          email: 'a@f.example',
+          createdAt: t,
+          roles: ['admin'],
+        })
+        await createUser({
+          id: 'f-b',
+          username: 'amy',
+          usernameNormalized: 'amy',
+          email: 'b@f.example',
+          createdAt: t + 1,
+          active: false,
+        })
+        await createUser({
+          id: 'f-c',
+          username: 'max',
+          usernameNormalized: 'max',
+          email: 'c@f.example',
+          createdAt: t + 2,
+        })
+        await s.users.updateUser('f-a', { lastLoginAt: t + 10 })
+        await s.users.updateUser('f-c', { lastLoginAt: t + 20 })
+        const ids = async (q: Partial<Parameters<typeof s.users.listUsers>[0]>) => {
+          const page = await s.users.listUsers({ offset: 0, limit: 10, ...q })
+          return { ids: page.users.map((u) => u.id), total: page.total }
+        }
+        expect(await ids({ role: 'admin' })).toEqual({ ids: ['f-a'], total: 1 })
+        expect(await ids({ active: false })).toEqual({ ids: ['f-b'], total: 1 })
+        expect(await ids({ active: true, sort: 'last_login' })).toEqual({ ids: ['f-c', 'f-a'], total: 2 })
+        expect(await ids({ sort: 'last_login' })).toEqual({ ids: ['f-c', 'f-a', 'f-b'], total: 3 })
+        expect(await ids({ sort: 'username', limit: 2 })).toEqual({ ids: ['f-b', 'f-c'], total: 3 })
+        expect(await ids({ role: "' OR 1=1--" })).toEqual({ ids: [], total: 0 })
+
+        const renamed = await s.users.updateUser('f-c', { username: 'Maxine', usernameNormalized: 'maxine' })
+        expect(renamed).toMatchObject({ username: 'Maxine', usernameNormalized: 'maxine' })
+        expect((await s.users.getUserByUsername('maxine'))?.id).toBe('f-c')
+        await expect(
+          s.users.updateUser('f-b', { username: 'zed', usernameNormalized: 'zed' }),
+        ).rejects.toMatchObject({
+          code: expect.stringMatching(/CONFLICT|USERNAME_TAKEN/),
+        })
+      })
+
       it('listUsers q is a case-insensitive substring of email, username or name', async () => {
         await createUser({
           id: 'alice',
