@@ -106,7 +106,13 @@ describe('405, branding, previous login', () => {
     expect(api.headers.get('allow')).toContain('PATCH')
     expect((await api.json()).error.code).toBe('METHOD_NOT_ALLOWED')
     expect((await c.get('/profile/password', HTML)).headers.get('allow')).toBe('POST')
-    expect((await c.get('/no/such/page', HTML)).status).toBe(404)
+    const missing = await c.get('/no/such/page', HTML)
+    expect(missing.status).toBe(404)
+    // What happened, what to do, a way back.
+    const html = await missing.text()
+    expect(html).toContain('There is no page at this address.')
+    expect(html).toContain('Check the address, or start again from the home page.')
+    expect(html).toContain('<a href="/" class="button">Go to the home page</a>')
   })
 
   it('pages carry the app name and the primary colour; bad branding settings are refused, all at once', async () => {

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { AuthError } from '../../core/errors.ts'
-import { tryAgainIn } from './format.ts'
+import { withRetryHint } from './format.ts'
 import { currentUser, renderPage } from './layout.tsx'
 
 /** Per status: the title, what happened (when the error has no message for users), what to do. */
@@ -41,7 +41,7 @@ const TEXTS: Record<number, [string, string, string]> = {
     'The form was sent in a format we do not accept.',
     'Reload the page and send the form again.',
   ],
-  429: ['Too many attempts', 'Too many attempts in a short time.', 'Wait, then try again.'],
+  429: ['Slow down', 'Too many attempts in a short time.', 'Wait a little, then try again.'],
   503: [
     'We are busy',
     'The service is busy or a part of it is unavailable right now.',
@@ -69,12 +69,10 @@ export function renderErrorPage(c: Context, error: AuthError): Response | Promis
   if (error.retryAfter !== undefined)
     headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfter)))
   const waited = error.retryAfter !== undefined && (status === 429 || status === 503)
+  // A refusal with Retry-After says when, in one sentence ("… Try again in 15 minutes.").
+  const happened = waited ? withRetryHint(message, error.retryAfter!) : message
   const whatToDo =
-    error.code === 'CSRF_FAILED'
-      ? 'Go back, reload the page and send the form again.'
-      : waited
-        ? tryAgainIn(error.retryAfter!)
-        : todo
+    error.code === 'CSRF_FAILED' ? 'Go back, reload the page and send the form again.' : waited ? null : todo
   const user = currentUser(c)
   const login = status === 401 || (status === 403 && !user)
   return renderPage(
@@ -85,12 +83,12 @@ export function renderErrorPage(c: Context, error: AuthError): Response | Promis
         {status}
       </p>
       <h1>{title}</h1>
-      <p data-code={error.code}>
-        {waited ? message.replace(/\s*Please try again (later|shortly|in a moment)\.$/, '') : message}
-      </p>
-      <p class="muted" data-what-to-do>
-        {whatToDo}
-      </p>
+      <p data-code={error.code}>{happened}</p>
+      {whatToDo ? (
+        <p class="muted" data-what-to-do>
+          {whatToDo}
+        </p>
+      ) : null}
       <div class="actions">
         {login ? (
           <a href={`/login?next=${encodeURIComponent(c.req.path)}`} class="button">
