@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import { AuthError } from '../../core/errors.ts'
+import { AuthError, ERROR_TABLE } from '../../core/errors.ts'
 import { withRetryHint } from './format.ts'
 import { currentUser, renderPage } from './layout.tsx'
 
@@ -54,6 +54,14 @@ const TEXTS: Record<number, [string, string, string]> = {
   ],
 }
 
+/** An error with its code's stock message ("Not found."), which says less than the page's explanation. */
+function terse(error: AuthError): boolean {
+  const stock = (ERROR_TABLE as Record<string, readonly [number, string]>)[error.code]
+  return (
+    ['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'BAD_REQUEST'].includes(error.code) && error.message === stock?.[1]
+  )
+}
+
 /** A product-like error page: what happened, what to do, a way back (never a stack trace). */
 export function renderErrorPage(c: Context, error: AuthError): Response | Promise<Response> {
   const status = error.status
@@ -62,7 +70,7 @@ export function renderErrorPage(c: Context, error: AuthError): Response | Promis
   const message =
     error.code === 'CSRF_FAILED'
       ? 'This form has expired or was sent from another site.'
-      : error.expose && error.code !== 'INTERNAL'
+      : error.expose && error.code !== 'INTERNAL' && !terse(error)
         ? error.message
         : fallback
   const headers: Record<string, string> = {}
