@@ -145,6 +145,11 @@ describe.runIf(run)('every page, phone and desktop, light and dark', () => {
     await check(page, `${tag}-admin-user`)
     await visit('/admin/audit', 'admin-audit')
     await visit('/logout', 'logout')
+    // The confirmation's two choices are the same size.
+    const yes = await page.getByRole('button', { name: 'Log out' }).boundingBox()
+    const no = await page.getByRole('link', { name: 'Cancel' }).boundingBox()
+    expect(Math.abs(yes!.height - no!.height)).toBeLessThanOrEqual(1)
+    expect(Math.abs(yes!.width - no!.width)).toBeLessThanOrEqual(1)
     await page.close()
   }
 
