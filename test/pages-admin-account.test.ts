@@ -2,6 +2,9 @@
  * Admin pages of issue 15 (filters and sorting, a page per user, ending their sessions, the
  * audit export with a date range), 405 with Allow, branding settings, the previous login.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { loadServerConfig } from '../src/server/config.ts'
 import { Client } from './helpers/client.ts'
@@ -129,6 +132,30 @@ describe('405, branding, previous login', () => {
     }
     expect(message).toContain('"primaryColor" (GATEHOUSE_PRIMARY_COLOR)')
     expect(message).toContain('"logoUrl" (GATEHOUSE_LOGO_URL)')
+  })
+
+  it('a logo from a URL is allowed by the CSP; a logo file is served at /static/logo', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-logo-'))
+    const file = join(dir, 'logo.svg')
+    writeFileSync(file, '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>')
+    const remote = await createTestServer({ logoUrl: 'https://cdn.example.com/acme.svg' })
+    const local = await createTestServer({ logoFile: file })
+    try {
+      const page = await new Client(remote.send).get('/', HTML)
+      expect(page.headers.get('content-security-policy')).toContain(
+        "img-src 'self' data: https://cdn.example.com",
+      )
+      expect(await page.text()).toContain('<img src="https://cdn.example.com/acme.svg"')
+      const c = new Client(local.send)
+      expect(await (await c.get('/', HTML)).text()).toContain('<img src="/static/logo"')
+      const logo = await c.get('/static/logo')
+      expect(logo.headers.get('content-type')).toBe('image/svg+xml')
+      await expect(createTestServer({ logoFile: join(dir, 'missing.png') })).rejects.toThrow(/"logoFile"/)
+    } finally {
+      await remote.close()
+      await local.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('serves the strength meter modules from node_modules, and nothing else', async () => {
