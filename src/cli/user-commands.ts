@@ -33,8 +33,13 @@ export function table(header: string[], rows: string[][]): string[] {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)]
 }
 
-/** `user list`, `user delete`, `user reset-password` (README "Command line"). */
+/** `user list`, `user delete`, `user reset-password` (README "CLI"). */
 export function registerUserCommands(user: Command, withAuth: WithAuth, findUser: FindUser): void {
+  registerList(user, withAuth)
+  registerDeleteAndReset(user, withAuth, findUser)
+}
+
+function registerList(user: Command, withAuth: WithAuth): void {
   user
     .command('list')
     .description('list users (a table, or --json)')
@@ -82,7 +87,9 @@ export function registerUserCommands(user: Command, withAuth: WithAuth, findUser
         console.log(`${users.length} user${users.length === 1 ? '' : 's'}.`)
       })
     })
+}
 
+function registerDeleteAndReset(user: Command, withAuth: WithAuth, findUser: FindUser): void {
   user
     .command('delete')
     .description('delete a user and end every session, token and API key of it (never the last admin)')

@@ -18,7 +18,14 @@ export type RenderProfile = (
 
 /** POST /profile/account and /profile/email, the data export, account deletion, the email-change link. */
 export function accountPages(pages: Hono, s: Services, renderProfile: RenderProfile): void {
-  const { auth, account } = s
+  accountEditRoutes(pages, s, renderProfile)
+  accountDeleteRoutes(pages, s)
+  confirmEmailRoutes(pages, s)
+}
+
+/** Name and username, a new email address, the export. */
+function accountEditRoutes(pages: Hono, s: Services, renderProfile: RenderProfile): void {
+  const { account } = s
 
   pages.post('/profile/account', requireLogin, requireCsrf, async (c) => {
     const form = await readForm(c)
@@ -63,7 +70,11 @@ export function accountPages(pages: Hono, s: Services, renderProfile: RenderProf
       'content-disposition': `attachment; filename="account-${user.username}.json"`,
     })
   })
+}
 
+/** GET and POST /profile/delete. */
+function accountDeleteRoutes(pages: Hono, s: Services): void {
+  const { auth, account } = s
   const deletePage = (c: Context, problem?: ReturnType<typeof problemFrom>) =>
     renderPage(
       c,
@@ -106,8 +117,12 @@ export function accountPages(pages: Hono, s: Services, renderProfile: RenderProf
     setFlash(c, 'info', 'Your account has been deleted. Goodbye.')
     return c.redirect('/', 303)
   })
+}
 
-  // The link of the email-change mail: a page with a button (mail scanners only GET), login required.
+/** The link of the email-change mail: a page with a button (mail scanners only GET), login required. */
+function confirmEmailRoutes(pages: Hono, s: Services): void {
+  const { account } = s
+
   pages.get('/account/confirm-email', noReferrer, requireLogin, async (c) => {
     const token = c.req.query('token') ?? ''
     const entry = await account.tokens.peekEntry('email-change', token)

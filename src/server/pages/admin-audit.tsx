@@ -81,6 +81,58 @@ const AuditRow: FC<{ e: AuditEvent; nameOf: (id: string | null) => string | null
   </tr>
 )
 
+/** Event type, user and date range of the audit log (a GET form). */
+const AuditFilters: FC<{ type: string; who: string; from: string; to: string }> = ({
+  type,
+  who,
+  from,
+  to,
+}) => (
+  <form method="get" action="/admin/audit" class="filter-form" aria-label="Filter the audit log">
+    <label for="audit-type">
+      Event
+      <select id="audit-type" name="type">
+        <option value="" selected={!type}>
+          All events
+        </option>
+        {AUDIT_TYPES.map((t) => (
+          <option value={t} selected={t === type}>
+            {t}
+          </option>
+        ))}
+      </select>
+    </label>
+    <label for="audit-user">
+      User
+      <input
+        id="audit-user"
+        type="search"
+        name="user"
+        value={who}
+        placeholder="Username, email or id"
+        autocomplete="off"
+        maxlength={256}
+      />
+    </label>
+    <label for="audit-from">
+      From
+      <input id="audit-from" type="date" name="from" value={from} />
+    </label>
+    <label for="audit-to">
+      To
+      <input id="audit-to" type="date" name="to" value={to} />
+    </label>
+    <div class="filter-actions">
+      <button type="submit">Filter</button>
+      {type || who || from || to ? (
+        <a href="/admin/audit" class="secondary">
+          Clear
+        </a>
+      ) : null}
+    </div>
+  </form>
+)
+
 function auditPage(c: Context, view: AuditView): Response | Promise<Response> {
   const { type, who, from, to, page, filterUser, events, total, names } = view
   const exportQuery = (format: string) => `/admin/audit/export${query({ format, type, from, to })}`
@@ -94,49 +146,7 @@ function auditPage(c: Context, view: AuditView): Response | Promise<Response> {
         <p class="muted">Security events, newest first.</p>
       </hgroup>
       <AdminTabs active="audit" />
-      <form method="get" action="/admin/audit" class="filter-form" aria-label="Filter the audit log">
-        <label for="audit-type">
-          Event
-          <select id="audit-type" name="type">
-            <option value="" selected={!type}>
-              All events
-            </option>
-            {AUDIT_TYPES.map((t) => (
-              <option value={t} selected={t === type}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label for="audit-user">
-          User
-          <input
-            id="audit-user"
-            type="search"
-            name="user"
-            value={who}
-            placeholder="Username, email or id"
-            autocomplete="off"
-            maxlength={256}
-          />
-        </label>
-        <label for="audit-from">
-          From
-          <input id="audit-from" type="date" name="from" value={from} />
-        </label>
-        <label for="audit-to">
-          To
-          <input id="audit-to" type="date" name="to" value={to} />
-        </label>
-        <div class="filter-actions">
-          <button type="submit">Filter</button>
-          {type || who || from || to ? (
-            <a href="/admin/audit" class="secondary">
-              Clear
-            </a>
-          ) : null}
-        </div>
-      </form>
+      <AuditFilters type={type} who={who} from={from} to={to} />
       <p class="export-links actions">
         <span class="muted">Export {from || to ? 'this date range' : 'everything'}:</span>
         <a href={exportQuery('csv')} download>

@@ -1,4 +1,5 @@
 import type { Hono } from 'hono'
+import type { FC } from 'hono/jsx'
 import { csrfToken } from '../../adapters/hono.ts'
 import type { Services } from '../services.ts'
 import { CreateUserForm, UserRow } from './admin-forms.tsx'
@@ -10,6 +11,60 @@ const USERS_PER_PAGE = 20
 const STATUSES = ['active', 'inactive']
 const SORTS = ['created', 'last_login', 'username'] as const
 type Sort = (typeof SORTS)[number]
+
+/** Search, role, status and order of the user list (a GET form: the URL is shareable). */
+const UserFilters: FC<{ q: string; role: string; status: string; sort: Sort; roleNames: string[] }> = ({
+  q,
+  role,
+  status,
+  sort,
+  roleNames,
+}) => (
+  <form method="get" action="/admin" class="search-form" aria-label="Search and filter users">
+    <input
+      type="search"
+      name="q"
+      value={q}
+      placeholder="Search by email, username or name"
+      aria-label="Search users"
+      autocomplete="off"
+      maxlength={200}
+    />
+    <select name="role" aria-label="Role">
+      <option value="" selected={!role}>
+        Any role
+      </option>
+      {roleNames.map((r) => (
+        <option value={r} selected={r === role}>
+          {r}
+        </option>
+      ))}
+    </select>
+    <select name="status" aria-label="Status">
+      <option value="" selected={!status}>
+        Any status
+      </option>
+      <option value="active" selected={status === 'active'}>
+        Active
+      </option>
+      <option value="inactive" selected={status === 'inactive'}>
+        Deactivated
+      </option>
+    </select>
+    <select name="sort" aria-label="Sort by">
+      <option value="created" selected={sort === 'created'}>
+        Oldest first
+      </option>
+      <option value="last_login" selected={sort === 'last_login'}>
+        Last login
+      </option>
+      <option value="username" selected={sort === 'username'}>
+        Username
+      </option>
+    </select>
+    <button type="submit">Search</button>
+  </form>
+)
 
 /** GET /admin: the users, searched and paged, each with its actions; and a form to create one. */
 export function adminUserPages(pages: Hono, s: Services): void {
@@ -47,50 +102,7 @@ export function adminUserPages(pages: Hono, s: Services): void {
           <p class="muted">Manage who can sign in and what they may do.</p>
         </hgroup>
         <AdminTabs active="users" />
-        <form method="get" action="/admin" class="search-form" aria-label="Search and filter users">
-          <input
-            type="search"
-            name="q"
-            value={q}
-            placeholder="Search by email, username or name"
-            aria-label="Search users"
-            autocomplete="off"
-            maxlength={200}
-          />
-          <select name="role" aria-label="Role">
-            <option value="" selected={!role}>
-              Any role
-            </option>
-            {roleNames.map((r) => (
-              <option value={r} selected={r === role}>
-                {r}
-              </option>
-            ))}
-          </select>
-          <select name="status" aria-label="Status">
-            <option value="" selected={!status}>
-              Any status
-            </option>
-            <option value="active" selected={status === 'active'}>
-              Active
-            </option>
-            <option value="inactive" selected={status === 'inactive'}>
-              Deactivated
-            </option>
-          </select>
-          <select name="sort" aria-label="Sort by">
-            <option value="created" selected={sort === 'created'}>
-              Oldest first
-            </option>
-            <option value="last_login" selected={sort === 'last_login'}>
-              Last login
-            </option>
-            <option value="username" selected={sort === 'username'}>
-              Username
-            </option>
-          </select>
-          <button type="submit">Search</button>
-        </form>
+        <UserFilters q={q} role={role} status={status} sort={sort} roleNames={roleNames} />
         <div class="table-wrap">
           <table class="striped admin-table stack">
             <thead>
