@@ -273,6 +273,7 @@ describe.runIf(run)('every page, phone and desktop, light and dark', () => {
 
     await tabTo('the logout link', 'a[href="/logout"]')
     await kb.press('Enter')
+    await page.waitForURL(`${w.base}/logout`)
     await tabTo('the log-out button', 'form[action="/logout"] button[type=submit]')
     await kb.press('Enter')
     await page.waitForURL(/\/login\?signed_out=1$/)
