@@ -122,6 +122,28 @@ describe('email change', () => {
     expect((await client.get('/api/me')).status).toBe(200)
   })
 
+  it('a password-reset link mailed to the old address dies with the change', async () => {
+    const { client } = await signUp('alice')
+    expect(
+      (await new Client(s.send).post('/api/auth/forgot-password', { email: 'alice@example.com' })).status,
+    ).toBe(202)
+    await s.services.recovery.pending
+    const mail = inbox.find((m) => m.to.includes('alice@example.com') && /reset-password/.test(m.raw))!
+    const reset = /reset-password\?token=([A-Za-z0-9_-]{43})/.exec(
+      mail.raw.replace(/=\r?\n/g, '').replace(/=3D/gi, '='),
+    )![1]
+    await client.post('/api/me/email', { email: 'alice.new@example.com', password: PASSWORD })
+    expect(
+      (await client.post('/api/me/email/confirm', { token: mailedToken('alice.new@example.com') })).status,
+    ).toBe(200)
+    const used = await new Client(s.send).post('/api/auth/reset-password', {
+      token: reset,
+      password: 'a brand new passphrase here',
+    })
+    expect(used.status).toBe(400)
+    expect((await used.json()).error.code).toBe('INVALID_TOKEN')
+  })
+
   it('needs the password', async () => {
     const { client } = await signUp('alice')
     const res = await client.post('/api/me/email', { email: 'new@example.com' })
