@@ -6,6 +6,7 @@
  */
 import { SMTPServer } from 'smtp-server'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { AuthModule } from '../src/core/module.ts'
 import { Client } from './helpers/client.ts'
 import { createTestServer, type TestServer } from './helpers/server.ts'
 
@@ -320,5 +321,46 @@ describe('the profile page edits name and username', () => {
     const html = await bad.text()
     expect(html).toMatch(/name="username"[^>]*autofocus=""[^>]*aria-invalid="true"/)
     expect(html).toContain('value="!"')
+  })
+})
+
+describe('modules’ account hooks', () => {
+  it('a module’s data is exported under its id and removed on self-service and admin deletion', async () => {
+    const kept = new Map<string, string>()
+    const module: AuthModule = {
+      id: 'notes',
+      account: {
+        exportData: async (userId) => ({ note: kept.get(userId) ?? null }),
+        deleteAccount: async (userId) => {
+          kept.delete(userId)
+        },
+      },
+    }
+    const own = await createTestServer({ emailVerification: 'off', auth: { modules: [module] } })
+    try {
+      const signUpOn = async (username: string) => {
+        const c = new Client(own.send)
+        const res = await c.post('/api/auth/signup', {
+          email: `${username}@example.com`,
+          username,
+          password: PASSWORD,
+        })
+        return { client: c, id: (await res.json()).user.id as string }
+      }
+      const ann = await signUpOn('ann')
+      const ben = await signUpOn('ben')
+      kept.set(ann.id, 'ann’s note')
+      kept.set(ben.id, 'ben’s note')
+      const data = await (await ann.client.get('/api/me/export')).json()
+      expect(data.modules).toEqual({ notes: { note: 'ann’s note' } })
+      expect((await ann.client.request('DELETE', '/api/me', { json: { password: PASSWORD } })).status).toBe(
+        204,
+      )
+      expect(kept.has(ann.id)).toBe(false)
+      await own.services.auth.users.deleteUser(ben.id, null)
+      expect(kept.has(ben.id)).toBe(false)
+    } finally {
+      await own.close()
+    }
   })
 })

@@ -223,6 +223,8 @@ export class UserAdmin {
     if (!(await this.auth.stores.users.deleteUser(userId, this.#guard(actor, options))))
       throw new AuthError('NOT_FOUND')
     await this.auth.revokeEverything(userId)
+    // What modules keep about the user (linked providers…) goes too, as on a self-service deletion.
+    for (const m of this.auth.modules.modules) await m.account?.deleteAccount?.(userId)
     await this.auth.audit({ type: 'user.delete', userId, actorId: actor?.id ?? null, ctx })
   }
 }
