@@ -336,6 +336,8 @@ describe('sign-up', () => {
     expect(allHtml.match(/autofocus=""/g)).toHaveLength(1)
     expect(allHtml).toContain('Use 3–32 letters, digits or underscores.')
     expect(allHtml).not.toContain('id="f-username-hint"')
+    // "Use at least 8 characters." is the hint's first sentence: the hint is left out.
+    expect(allHtml).not.toContain('id="f-password-hint"')
 
     const weak = await b.submit('/signup', {
       email: 'not-an-email',

@@ -104,7 +104,9 @@ function repeats(error: string | undefined, hint: string | undefined): boolean {
       .toLowerCase()
       .replace(/[.!]+$/, '')
       .trim()
-  return words(error).includes(words(hint)) || words(hint).includes(words(error))
+  if (words(hint).includes(words(error))) return true
+  // "Use at least 8 characters." says the first sentence of "At least 8 characters. A long passphrase is best."
+  return hint.split(/(?<=[.!])\s+/).some((sentence) => words(error).includes(words(sentence)))
 }
 
 /** The error and the hint under a field, with the ids its aria-describedby points at. */

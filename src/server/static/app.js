@@ -64,10 +64,11 @@ function attachMeter(box, zxcvbn) {
   const meter = box.querySelector('meter')
   const label = box.querySelector('[data-strength-label]')
   if (!input || !meter || !label) return
-  box.hidden = false
   const form = input.form
   const update = () => {
     const value = input.value
+    // Shown once something is typed: an empty bar says nothing.
+    box.hidden = value === ''
     if (value === '') {
       meter.value = 0
       label.textContent = ''
