@@ -136,10 +136,13 @@ const keyRows = (html: string) => [...html.matchAll(/<tr data-api-key="([^"]+)"/
 
 /** Creates a key through the form; returns the response, its HTML and the key shown in it. */
 async function createViaForm(b: Browser, fields: Record<string, string>) {
-  const res = await b.submit('/profile', fields, '/profile/api-keys')
+  const posted = await b.submit('/profile', fields, '/profile/api-keys')
+  // Success is POST/redirect/GET: the key is on the page the POST redirects to.
+  const res =
+    posted.status === 303 ? await b.get(posted.headers.get('location')!.replace(/#.*$/, '')) : posted
   const html = await res.text()
   const keys = html.match(KEY) ?? []
-  return { res, html, keys }
+  return { posted, res, html, keys }
 }
 
 // ------------------------------------------------------------------ tests
@@ -152,26 +155,31 @@ describe('API keys on the profile page', () => {
     const html = await a.html('/profile')
     expect(html).toContain('id="api-keys"')
     expect(html).toContain('You have no API keys yet.')
-    expect(html).toMatch(/<form method="post" action="\/profile\/api-keys"/)
+    expect(html).toMatch(/<form method="post" action="\/profile\/api-keys#create-key"/)
     expect(html).toMatch(/<label for="key-name">Name<\/label>/)
     expect(html).toMatch(/<label for="key-scopes">Scopes/)
     expect(html).toMatch(/<label for="key-expires_in_days">Expires<\/label>/)
     for (const v of ['never', '30', '90', '365']) expect(html).toContain(`<option value="${v}"`)
   })
 
-  it('creates a key shown once in the POST response; it works as ApiKey and is never shown again', async () => {
+  it('creates a key shown once on the page the POST redirects to; it works as ApiKey and is never shown again', async () => {
     const h = await harness()
     const alice = await h.user('alice')
     const a = await h.loggedIn('alice')
 
-    const { res, html, keys } = await createViaForm(a, {
+    const { posted, res, html, keys } = await createViaForm(a, {
       name: 'CI deploys',
       scopes: 'read, write:users  deploy',
       expires_in_days: '30',
     })
+    expect(posted.status).toBe(303)
+    expect(posted.headers.get('location')).toBe('/profile/api-keys#new-key')
     expect(res.status).toBe(200)
-    expect(res.headers.get('location')).toBeNull()
     expect(res.headers.get('cache-control')).toBe('no-store')
+    // Neither the redirect nor the page carries the key anywhere but the body.
+    for (const [, value] of posted.headers) expect(value).not.toContain(keys[0] ?? 'none')
+    // A reload (the GET again) shows the list, not the key.
+    expect(((await a.html('/profile/api-keys')).match(KEY) ?? []).length).toBe(0)
     expect(keys).toHaveLength(1)
     const key = keys[0]!
     expect(key).toMatch(/^gh_[A-Za-z0-9]{16}_[A-Za-z0-9]{32}$/)
@@ -234,7 +242,7 @@ describe('API keys on the profile page', () => {
 
     const revoke = await a.post(`/profile/api-keys/${id}/revoke`, { csrf_token: csrfOf(html) })
     expect(revoke.status).toBe(303)
-    expect(revoke.headers.get('location')).toBe('/profile#api-keys')
+    expect(revoke.headers.get('location')).toBe('/profile/api-keys')
     expect((await h.me(key)).status).toBe(401)
     const after = await a.html('/profile')
     expect(after).toContain('has been revoked')

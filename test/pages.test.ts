@@ -194,7 +194,7 @@ describe('every page renders', () => {
     const h = await harness()
     const b = h.browser()
     const home = await b.html('/')
-    expect(titleOf(home)).toBe('Secure sign-in · Gatehouse')
+    expect(titleOf(home)).toBe('Welcome · Gatehouse')
     expect(home).toContain('href="/login"')
     expect(home).toContain('href="/signup"')
     expect(home).not.toContain('href="/dashboard"')
@@ -253,7 +253,7 @@ describe('every page renders', () => {
     expect(fieldNames(profile)).toEqual(
       expect.arrayContaining(['current_password', 'new_password', 'confirm_password']),
     )
-    expect(profile).toContain('alice@example.com')
+    expect(profile).toContain('alice@<wbr/>example.<wbr/>com')
     expect(profile).toContain('this device')
     expect(profile).toContain('Chrome on Linux')
     expect(profile).toContain('Linked sign-in providers')
@@ -280,7 +280,11 @@ describe('every page renders', () => {
     for (const path of ['/', '/dashboard', '/profile', '/logout']) {
       const res = await b.get(path)
       const html = await res.text()
-      expect(html).not.toMatch(/<script|style=|<style/i)
+      // One external script (progressive enhancement), nothing inline.
+      expect(html).toContain('<script type="module" src="/static/app.js"></script>')
+      expect(html.replace('<script type="module" src="/static/app.js"></script>', '')).not.toMatch(
+        /<script|style=|<style/i,
+      )
       expect(html).toContain('href="/static/pico.min.css"')
       expect(html).not.toMatch(/https?:\/\/(?!localhost)/)
       expect(res.headers.get('content-security-policy')).toContain("object-src 'none'")
@@ -312,10 +316,30 @@ describe('sign-up', () => {
     expect(html).toContain('value="Alice &lt;b&gt;Example&lt;/b&gt;"')
     expect(html).not.toContain('Secret-passphrase')
     expect(html).toMatch(
-      /name="confirm_password" type="password" autocomplete="new-password" required="" aria-invalid="true" aria-describedby="f-confirm_password-error"/,
+      /name="confirm_password" type="password" autocomplete="new-password" required="" autofocus="" aria-invalid="true" aria-describedby="f-confirm_password-error"/,
     )
     expect(html).toContain('id="f-confirm_password-error"')
     expect(html).toContain('The passwords do not match.')
+    // Only the field in error is focused when the page opens.
+    expect(html.match(/autofocus=""/g)).toHaveLength(1)
+
+    // Every field error at once, the mismatch included; each said once (no hint repeating it).
+    const all = await b.submit('/signup', {
+      email: 'nope',
+      username: 'x',
+      password: 'short',
+      confirm_password: 'other',
+    })
+    expect(all.status).toBe(400)
+    const allHtml = await all.text()
+    for (const field of ['email', 'username', 'password', 'confirm_password'])
+      expect(allHtml).toMatch(new RegExp(`name="${field}"[^>]*aria-invalid="true"`))
+    expect(allHtml).toMatch(/name="email"[^>]*autofocus=""/)
+    expect(allHtml.match(/autofocus=""/g)).toHaveLength(1)
+    expect(allHtml).toContain('Use 3–32 letters, digits or underscores.')
+    expect(allHtml).not.toContain('id="f-username-hint"')
+    // "Use at least 8 characters." is the hint's first sentence: the hint is left out.
+    expect(allHtml).not.toContain('id="f-password-hint"')
 
     const weak = await b.submit('/signup', {
       email: 'not-an-email',
@@ -1162,7 +1186,9 @@ describe('malformed and hostile input answers 4xx with a page, never 500 (docs/s
       }),
     )
     expect(flash.status).toBe(200)
-    expect(await flash.text()).not.toContain('<script')
+    expect(
+      (await flash.text()).replace('<script type="module" src="/static/app.js"></script>', ''),
+    ).not.toContain('<script')
 
     expect((await b.get(`/reset-password?token=${'t'.repeat(10_000)}`)).status).toBe(400)
     expect((await b.get('/reset-password')).status).toBe(400)

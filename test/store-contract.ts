@@ -459,6 +459,55 @@ export function runStoreContract(
         ])
       })
 
+      it('listUsers filters by role and active, sorts by last login (never last) or username; updateUser renames', async () => {
+        await s.users.defineRole('admin', [])
+        const t = clock()
+        await createUser({
+          id: 'f-a',
+          username: 'zed',
+          usernameNormalized: 'zed',
+          email: 'a@f.example',
+          createdAt: t,
+          roles: ['admin'],
+        })
+        await createUser({
+          id: 'f-b',
+          username: 'amy',
+          usernameNormalized: 'amy',
+          email: 'b@f.example',
+          createdAt: t + 1,
+          active: false,
+        })
+        await createUser({
+          id: 'f-c',
+          username: 'max',
+          usernameNormalized: 'max',
+          email: 'c@f.example',
+          createdAt: t + 2,
+        })
+        await s.users.updateUser('f-a', { lastLoginAt: t + 10 })
+        await s.users.updateUser('f-c', { lastLoginAt: t + 20 })
+        const ids = async (q: Partial<Parameters<typeof s.users.listUsers>[0]>) => {
+          const page = await s.users.listUsers({ offset: 0, limit: 10, ...q })
+          return { ids: page.users.map((u) => u.id), total: page.total }
+        }
+        expect(await ids({ role: 'admin' })).toEqual({ ids: ['f-a'], total: 1 })
+        expect(await ids({ active: false })).toEqual({ ids: ['f-b'], total: 1 })
+        expect(await ids({ active: true, sort: 'last_login' })).toEqual({ ids: ['f-c', 'f-a'], total: 2 })
+        expect(await ids({ sort: 'last_login' })).toEqual({ ids: ['f-c', 'f-a', 'f-b'], total: 3 })
+        expect(await ids({ sort: 'username', limit: 2 })).toEqual({ ids: ['f-b', 'f-c'], total: 3 })
+        expect(await ids({ role: "' OR 1=1--" })).toEqual({ ids: [], total: 0 })
+
+        const renamed = await s.users.updateUser('f-c', { username: 'Maxine', usernameNormalized: 'maxine' })
+        expect(renamed).toMatchObject({ username: 'Maxine', usernameNormalized: 'maxine' })
+        expect((await s.users.getUserByUsername('maxine'))?.id).toBe('f-c')
+        await expect(
+          s.users.updateUser('f-b', { username: 'zed', usernameNormalized: 'zed' }),
+        ).rejects.toMatchObject({
+          code: expect.stringMatching(/CONFLICT|USERNAME_TAKEN/),
+        })
+      })
+
       it('listUsers q is a case-insensitive substring of email, username or name', async () => {
         await createUser({
           id: 'alice',
@@ -868,6 +917,45 @@ export function runStoreContract(
         expect(await ids({ userId: 'u1' })).toEqual({ ids: [e2, e0], total: 2 })
         expect(await ids({ type: 'login.failed', userId: 'u1' })).toEqual({ ids: [e0], total: 1 })
         expect(await ids({ type: "' OR 1=1--" })).toEqual({ ids: [], total: 0 })
+      })
+
+      it('filters by a time range [from, to) and scrubs a deleted user’s personal data, keeping the events', async () => {
+        const t = clock()
+        const about = newEvent({
+          at: t + 1,
+          type: 'signup',
+          userId: 'gone',
+          ip: '198.51.100.7',
+          userAgent: 'ua',
+          data: { a: 1 },
+        })
+        const by = newEvent({
+          at: t + 2,
+          type: 'user.roles',
+          userId: 'other',
+          actorId: 'gone',
+          ip: '198.51.100.7',
+          userAgent: 'ua',
+          data: { roles: ['x'] },
+        })
+        const unrelated = newEvent({
+          at: t + 3,
+          type: 'signup',
+          userId: 'other',
+          ip: '203.0.113.9',
+          userAgent: 'ub',
+        })
+        for (const e of [about, by, unrelated]) await s.audit.appendAudit(e)
+        const range = await s.audit.listAudit({ from: t + 2, to: t + 3, offset: 0, limit: 10 })
+        expect(range.events.map((e) => e.id)).toEqual([by.id])
+        expect(range.total).toBe(1)
+        expect(await s.audit.scrubUser('gone')).toBe(2)
+        const all = await s.audit.listAudit({ offset: 0, limit: 10 })
+        expect(all.total).toBe(3)
+        const byId = new Map(all.events.map((e) => [e.id, e]))
+        expect(byId.get(about.id)).toMatchObject({ userId: 'gone', ip: null, userAgent: null, data: null })
+        expect(byId.get(by.id)).toMatchObject({ ip: null, userAgent: null, data: { roles: ['x'] } })
+        expect(byId.get(unrelated.id)).toEqual(unrelated)
       })
 
       it('paginates newest first with a total', async () => {

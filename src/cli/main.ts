@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import { ADMIN_ROLE, createAuth } from '../core/auth.ts'
 import { AuthError } from '../core/errors.ts'
+import { createSmtpMailer } from '../core/mail/mailer.ts'
 import { normalizeEmail } from '../core/users.ts'
 import {
   loadServerConfig,
@@ -10,14 +12,20 @@ import {
   usesDefaultDatabase,
 } from '../server/config.ts'
 import { openServerStores } from '../server/open-stores.ts'
+import { serverMode, smtpProblem } from '../server/preflight.ts'
 import { startServer } from '../server/serve.ts'
 import { StoreConfigError } from '../stores/errors.ts'
 import { createSqlStores, migrationStatus } from '../stores/sql/index.ts'
 import { diagnose } from './doctor.ts'
-import { readPassword } from './read-password.ts'
+import { readNewPassword, registerUserCommands } from './user-commands.ts'
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string
+}
 
 const program = new Command('gatehouse')
   .description('Gatehouse: authentication and authorization for TypeScript web apps')
+  .version(version, '-V, --version', 'print the version')
   .addOption(new Option('-c, --config <file>', 'JSON config file (also GATEHOUSE_CONFIG)'))
   .showHelpAfterError()
 
@@ -77,12 +85,17 @@ program
   .description('start the server (default 127.0.0.1:8000, SQLite in ./data)')
   .option('-p, --port <port>', 'port (also PORT)')
   .option('-H, --host <host>', 'interface (also HOST)')
-  .action(async (opts: { port?: string; host?: string }) => {
+  .option(
+    '--strict',
+    'refuse to start when a start-up check only warns (an unreachable SMTP server); also GATEHOUSE_STRICT',
+  )
+  .action(async (opts: { port?: string; host?: string; strict?: boolean }) => {
     // The flags take the place of PORT/HOST, so what derives from them (the development
     // public URL) follows too.
     const c = config({
       ...(opts.port ? { port: readSetting(portSetting, 'port', '--port', opts.port) } : {}),
       ...(opts.host ? { host: opts.host } : {}),
+      ...(opts.strict ? { strict: true } : {}),
     })
     // While it waits for a store at start nothing is in flight: a signal just ends it.
     const whileStarting = (signal: NodeJS.Signals) => {
@@ -140,8 +153,7 @@ user
   .option('--admin', 'give the admin role (how the first administrator is made)')
   .action(async (opts: { email: string; username: string; name?: string; admin?: boolean }) => {
     await withAuth(async (auth) => {
-      const password = await readPassword('Password: ')
-      if (!password) throw new AuthError('VALIDATION_FAILED', { fields: { password: 'Enter a password.' } })
+      const password = await readNewPassword()
       // An operator creates users whatever the public sign-up setting says; the address is
       // taken as verified.
       const defaults = auth.options.signup.defaultRoles
@@ -205,6 +217,8 @@ user
     })
   })
 
+registerUserCommands(user, withAuth, findUser)
+
 const keys = program.command('keys').description('manage JWT signing keys')
 
 keys
@@ -226,6 +240,8 @@ keys
   .action(async () => {
     await withAuth(async (auth) => {
       const { keys: published } = (await auth.tokens?.jwks()) ?? { keys: [] }
+      if (published.length === 0)
+        console.log('No signing keys yet: one is made at the first start of the server.')
       for (const k of published) console.log(`${k.kid}  ${k.alg}`)
     })
   })
@@ -233,8 +249,20 @@ keys
 program
   .command('doctor')
   .description('check the configuration; exits non-zero on a production problem')
-  .action(() => {
-    const findings = diagnose(config())
+  .action(async () => {
+    const c = config()
+    const findings = diagnose(c)
+    // The SMTP server is asked too (a mailer that cannot connect fails every reset mail).
+    if (c.smtpUrl) {
+      const mailer = createSmtpMailer(c.smtpUrl, c.mailFrom)
+      const problem = await smtpProblem(mailer)
+      mailer.close?.()
+      findings.push(
+        problem
+          ? { level: serverMode(c) === 'production' ? 'error' : 'warn', item: 'smtp', message: `${problem}.` }
+          : { level: 'ok', item: 'smtp', message: 'the SMTP server answers.' },
+      )
+    }
     for (const f of findings)
       console.log(
         `${f.level === 'ok' ? ' ok ' : f.level === 'warn' ? 'WARN' : 'FAIL'}  ${f.item}: ${f.message}`,

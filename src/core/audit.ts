@@ -20,6 +20,11 @@ export const CORE_AUDIT_TYPES = [
   'token.logout_all',
   'oauth.login',
   'oauth.link',
+  'account.update',
+  'account.email_change_request',
+  'account.email_change',
+  'account.delete',
+  'account.export',
 ] as const
 
 /** Modules' audit types, by declaration merging (`interface ModuleAuditTypes { 'magic.login': true }`). */

@@ -2,6 +2,7 @@ import type { Stores, User } from '../stores/contracts.ts'
 import type { Auth, Authenticated } from './auth.ts'
 import type { RequestContext } from './context.ts'
 import { AuthError, registerErrorCodes } from './errors.ts'
+import type { AccountHooks } from './users/account-hooks.ts'
 
 /**
  * The module contract: how a sign-in method or a feature adds itself to Gatehouse without
@@ -29,6 +30,8 @@ export interface AuthModule {
   migrations?: Record<string, ModuleMigration>
   hooks?: SignInHooks
   routes?: readonly ModuleRoute[]
+  /** What the module keeps about a user, for self-service export and deletion (users/self-service.ts). */
+  account?: AccountHooks
 }
 
 export interface ModuleMigration {

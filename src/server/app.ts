@@ -9,8 +9,11 @@ import { DeviceUnlock } from '../core/methods/password/device-unlock.ts'
 import { AccountRecovery } from '../core/methods/password/recovery.ts'
 import type { AuthOptions, Logger } from '../core/options.ts'
 import { STORE_RETRY_AFTER_SECONDS } from '../core/store-guard.ts'
+import { SelfService } from '../core/users/self-service.ts'
 import type { Stores } from '../stores/contracts.ts'
 import type { SqlStores } from '../stores/sql/index.ts'
+import { allowedMethods } from './allowed-methods.ts'
+import { loadBranding } from './branding.ts'
 import { requestBodyLimit } from './body-limit.ts'
 import { clientScriptRoute } from './client-script.ts'
 import type { ServerConfig } from './config.ts'
@@ -19,8 +22,10 @@ import { answerError, mountGatehouse, notFound } from './mount.ts'
 import { oauthModuleFrom } from './oauth-config.ts'
 import { type OpenedStores, openServerStores } from './open-stores.ts'
 import { oauthOf } from './pages/providers.tsx'
+import { productionProblems, serverMode, smtpProblem } from './preflight.ts'
 import { everyInterval, type Schedule, startPurging } from './purge-schedule.ts'
 import type { Services } from './services.ts'
+import { staticRoutes } from './static-routes.ts'
 
 export interface CreateServerOptions {
   logger?: Logger
@@ -52,6 +57,13 @@ export async function createServer(
       info: (m: string) => console.info(`[gatehouse] ${m}`),
     },
   )
+  // Every production problem at once, before anything opens (not one per restart).
+  if (serverMode(config) === 'production') {
+    const problems = productionProblems(config, options.mailer !== undefined)
+    if (problems.length > 0) throw new AuthError('CONFIG_INVALID', { message: problems.join('\n') })
+  }
+  // Read before anything opens: a bad logo file fails the start with nothing to close.
+  const branding = loadBranding(config)
   const opened: OpenedStores = options.stores
     ? { stores: options.stores, purge: purgerOf(options.stores) }
     : await openServerStores(config, options.clock, logger)
@@ -68,7 +80,8 @@ export async function createServer(
     appName: config.appName,
     onError: (e) => logger.warn(`mail failed: ${(e as Error).message}`),
   })
-  const services: Services = { config, auth, mailer, outbox, recovery, unlock }
+  const account = new SelfService(auth, mailer, { publicUrl: config.publicUrl, appName: config.appName })
+  const services: Services = { config, auth, mailer, outbox, recovery, unlock, branding, account }
   let app: Hono
   try {
     app = serverApp(services, config, stores, logger)
@@ -152,8 +165,17 @@ async function openMailer(
   let outbox: Services['outbox'] = null
   let mailer = options.mailer
   if (!mailer) {
-    if (config.smtpUrl) mailer = createSmtpMailer(config.smtpUrl, config.mailFrom)
-    else if (production) {
+    if (config.smtpUrl) {
+      mailer = createSmtpMailer(config.smtpUrl, config.mailFrom)
+      // Said at start, not at the first password reset; --strict (GATEHOUSE_STRICT) refuses to start.
+      const problem = await smtpProblem(mailer)
+      if (problem && config.strict) {
+        mailer.close?.()
+        await stores.close()
+        throw new AuthError('CONFIG_INVALID', { message: `Invalid server setting "smtpUrl": ${problem}` })
+      }
+      if (problem) logger.warn(`${problem}; mails will fail until it answers.`)
+    } else if (production) {
       await stores.close()
       throw new AuthError('CONFIG_INVALID', {
         message:
@@ -174,7 +196,11 @@ function serverApp(services: Services, config: ServerConfig, stores: Stores, log
   const app = new Hono()
   const oauth = oauthOf(auth)
   app.use(
-    securityHeaders({ hsts: auth.options.secure, formActions: () => oauth?.authorizationOrigins() ?? [] }),
+    securityHeaders({
+      hsts: auth.options.secure,
+      formActions: () => oauth?.authorizationOrigins() ?? [],
+      imageOrigins: services.branding.imageOrigins,
+    }),
   )
   // Errors answered before a route runs: an HTML page for browsers, docs/http-api.md's JSON error for the rest.
   const answer = (c: Context, e: AuthError) => answerError(c, e)
@@ -201,7 +227,15 @@ function serverApp(services: Services, config: ServerConfig, stores: Stores, log
   // The same routes a library app mounts under its prefix (gatehouseRoutes), here at the root.
   mountGatehouse(app, services, { prefix: '', pages: true })
 
-  app.notFound((c) => notFound(c))
+  // A known path asked with another method is a 405 naming the methods it takes (RFC 9110 §15.5.6).
+  const allowed = allowedMethods(app)
+  app.notFound(async (c) => {
+    const allow = allowed(c.req.path, c.req.method)
+    if (allow.length === 0) return notFound(c)
+    const res = await answerError(c, new AuthError('METHOD_NOT_ALLOWED'))
+    res.headers.set('allow', allow.join(', '))
+    return res
+  })
   // A store outage fails every request that needs the store: one line (no stack) per
   // minute at most, not one per request — the Redis client logs the outage and its end.
   let storeFailureLoggedAt = Number.NEGATIVE_INFINITY

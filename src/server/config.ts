@@ -108,12 +108,31 @@ const schema = z.strictObject({
   smtpUrl: z.string().optional(),
   mailFrom: z.string().default('Gatehouse <no-reply@localhost>'),
   appName: z.string().min(1).max(60).default('Gatehouse'),
+  /** Branding: the pages' primary colour, #rgb or #rrggbb (buttons, links, focus ring). */
+  primaryColor: z
+    .string()
+    .regex(/^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, { message: 'expected a hex colour like #0f766e' })
+    .default('#4f46e5'),
+  /** Branding: a logo shown in the header, an https URL (or /path on this server). */
+  logoUrl: z
+    .string()
+    .refine((v) => /^\/[^/\\]/.test(v) || isHttpsUrl(v), { message: 'expected an https:// URL or a /path' })
+    .optional(),
+  /** Branding: a local logo file (.svg, .png, .jpg, .webp), served at /static/logo. Read once at start. */
+  logoFile: z
+    .string()
+    .refine((v) => /\.(svg|png|jpe?g|webp)$/i.test(v), {
+      message: 'expected a .svg, .png, .jpg or .webp file',
+    })
+    .optional(),
   /** Email verification at sign-up. */
   emailVerification: z.enum(['off', 'optional', 'required']).default('optional'),
   /** Trust X-Forwarded-For from a reverse proxy for the client IP. */
   trustProxy: booleanSetting.default(false),
   /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are closed. */
   shutdownGraceSeconds: numberSetting(0, 3600).default(10),
+  /** Start-up checks that only warn (an unreachable SMTP server) fail the start instead. */
+  strict: booleanSetting.default(false),
   /** Extra createAuth options (session, password, throttle, signup, roles, csrf, tokens…). */
   auth: z.record(z.string(), z.unknown()).default({}),
   /** Sign-in providers: the variables of API.md "Sign-in with providers" by name (oauth-config.ts). */
@@ -141,9 +160,13 @@ const ENV: Record<string, keyof z.input<typeof schema>> = {
   SMTP_URL: 'smtpUrl',
   MAIL_FROM: 'mailFrom',
   GATEHOUSE_APP_NAME: 'appName',
+  GATEHOUSE_PRIMARY_COLOR: 'primaryColor',
+  GATEHOUSE_LOGO_URL: 'logoUrl',
+  GATEHOUSE_LOGO_FILE: 'logoFile',
   GATEHOUSE_EMAIL_VERIFICATION: 'emailVerification',
   GATEHOUSE_TRUST_PROXY: 'trustProxy',
   GATEHOUSE_SHUTDOWN_GRACE_SECONDS: 'shutdownGraceSeconds',
+  GATEHOUSE_STRICT: 'strict',
 }
 
 export function loadServerConfig(
@@ -163,13 +186,14 @@ export function loadServerConfig(
   const { configFile: _ignored, ...rest } = overrides
   const result = schema.safeParse({ ...fromFile, ...fromEnv, ...rest })
   if (!result.success) {
-    const issue = result.error.issues[0]!
-    const path = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || '(root)'
-    const variable = Object.keys(ENV).find((name) => ENV[name] === path && fromEnv[path] !== undefined)
-    const what = issue.message
-    throw new AuthError('CONFIG_INVALID', {
-      message: `Invalid server setting "${path}"${variable ? ` (${variable})` : ''}: ${what}`,
+    // Every bad setting at once, one per line: fixing them should not take one restart each.
+    const lines = result.error.issues.map((issue) => {
+      const path =
+        issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || '(root)'
+      const variable = Object.keys(ENV).find((name) => ENV[name] === path && fromEnv[path] !== undefined)
+      return `Invalid server setting "${path}"${variable ? ` (${variable})` : ''}: ${issue.message}`
     })
+    throw new AuthError('CONFIG_INVALID', { message: lines.join('\n') })
   }
   const c = result.data
   return {
@@ -192,6 +216,14 @@ function defaultDatabaseUrl(dataDir: string): string {
 /** The database is the default file in the data directory, whose folder the server may create. */
 export function usesDefaultDatabase(config: Pick<ServerConfig, 'databaseUrl' | 'dataDir'>): boolean {
   return config.databaseUrl === defaultDatabaseUrl(config.dataDir)
+}
+
+function isHttpsUrl(value: string): boolean {
+  try {
+    return new URL(value).protocol === 'https:'
+  } catch {
+    return false
+  }
 }
 
 function isRedisUrl(url: string): boolean {

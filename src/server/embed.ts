@@ -11,6 +11,8 @@ import { AccountRecovery } from '../core/methods/password/recovery.ts'
 import { securityHeaders } from './headers.ts'
 import { answerError, mountGatehouse, notFound } from './mount.ts'
 import type { Services } from './services.ts'
+import { DEFAULT_PRIMARY_COLOR, loadBranding } from './branding.ts'
+import { SelfService } from '../core/users/self-service.ts'
 
 export interface EmbedOptions {
   /** The HTML pages too (login, sign-up, profile, admin…), under the same prefix. Default false. */
@@ -87,6 +89,8 @@ function buildApp(auth: Auth, prefix: string, pages: boolean, clientIp: EmbedOpt
     recovery: new AccountRecovery(auth, mailer, { ...links, onError }),
     unlock: new DeviceUnlock(auth, mailer, { ...links, onError }),
     tokenCookies: prefix ? tokenCookiesFor(options, auth.tokens, `${prefix}/api/auth`) : auth.tokenCookies,
+    branding: loadBranding({ appName: options.appName, primaryColor: DEFAULT_PRIMARY_COLOR }),
+    account: new SelfService(auth, mailer, links),
   }
   const answer = (c: Parameters<typeof answerError>[0], e: AuthError) => answerError(c, e, prefix)
   const app = new Hono()

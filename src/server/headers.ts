@@ -18,18 +18,20 @@ export interface SecurityHeaderOptions {
   plainPath?: (path: string) => boolean
   /** Origins a page's form may lead to besides this one (a profile's "Link <provider>" redirects there). */
   formActions?: () => readonly string[]
+  /** Origins a page may load images from besides this one (an external logo, GATEHOUSE_LOGO_URL). */
+  imageOrigins?: readonly string[]
 }
 
 const DEFAULT_PLAIN = /^\/(?:api\/|healthz$|readyz$|static\/|\.well-known\/)/
 const defaultPlainPath = (path: string) => DEFAULT_PLAIN.test(path)
 
-function csp(nonce: string | null, formActions: readonly string[] = []): string {
+function csp(nonce: string | null, formActions: readonly string[] = [], imageOrigins: readonly string[] = []): string {
   const allowed = nonce === null ? "'self'" : `'self' 'nonce-${nonce}'`
   return [
     "default-src 'self'",
     `script-src ${allowed}`,
     `style-src ${allowed}`,
-    "img-src 'self' data:",
+    ["img-src 'self' data:", ...imageOrigins].join(' '),
     "object-src 'none'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
@@ -92,7 +94,7 @@ const isHtml = (res: Response) => (res.headers.get('content-type') ?? '').starts
 export function securityHeaders(options: SecurityHeaderOptions): MiddlewareHandler {
   const constant = constantSecurityHeaders(options.hsts)
   const plainPath = options.plainPath ?? defaultPlainPath
-  const pageCsp = (nonce: string) => csp(nonce, options.formActions?.() ?? [])
+  const pageCsp = (nonce: string) => csp(nonce, options.formActions?.() ?? [], options.imageOrigins)
   return async function securityHeadersMiddleware(c, next) {
     const page = !plainPath(c.req.path)
     const nonce = page ? drawNonce() : null

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import type { Context, Hono } from 'hono'
 import { AuthError, errorResponse } from '../core/errors.ts'
 import { apiRoutes } from './api.ts'
@@ -7,6 +5,7 @@ import { mountModuleRoutes } from './module-routes.ts'
 import { pageRoutes, renderErrorPage } from './pages/index.tsx'
 import { prefixLinks } from './prefix-links.ts'
 import type { Services } from './services.ts'
+import { staticRoutes } from './static-routes.ts'
 import { jwksRoute } from './tokens-api.ts'
 
 export interface MountOptions {
@@ -16,9 +15,6 @@ export interface MountOptions {
   pages: boolean
 }
 
-const requireFromHere = createRequire(import.meta.url)
-const picoCss = readFileSync(requireFromHere.resolve('@picocss/pico/css/pico.min.css'), 'utf8')
-const appCss = readFileSync(new URL('./static/app.css', import.meta.url), 'utf8')
 
 /**
  * The routes of docs/http-api.md on `app`, under `prefix`: the JSON API at <prefix>/api/…,
@@ -38,18 +34,7 @@ export function mountGatehouse(app: Hono, s: Services, { prefix, pages }: MountO
   mountModuleRoutes(app, s.auth, own, prefix)
   app.route(`${prefix}/api`, api)
   if (!html) return
-  app.get(`${prefix}/static/pico.min.css`, (c) =>
-    c.body(picoCss, 200, {
-      'content-type': 'text/css; charset=utf-8',
-      'cache-control': 'public, max-age=86400',
-    }),
-  )
-  app.get(`${prefix}/static/app.css`, (c) =>
-    c.body(appCss, 200, {
-      'content-type': 'text/css; charset=utf-8',
-      'cache-control': 'public, max-age=3600',
-    }),
-  )
+  staticRoutes(app, s.branding, prefix)
   app.route(prefix || '/', html)
 }
 

@@ -38,7 +38,13 @@ export interface NewUser {
   roles: string[]
 }
 
-export type UserPatch = Partial<Pick<User, 'email' | 'name' | 'active' | 'emailVerified' | 'lastLoginAt'>>
+/** `username` and `usernameNormalized` change together (self-service rename). */
+export type UserPatch = Partial<
+  Pick<
+    User,
+    'email' | 'name' | 'active' | 'emailVerified' | 'lastLoginAt' | 'username' | 'usernameNormalized'
+  >
+>
 
 export type CreateUserResult = { ok: true; user: User } | { ok: false; conflict: 'email' | 'username' }
 
@@ -60,6 +66,15 @@ export interface AccessGuard {
   actor?: { id: string; role?: string }
 }
 
+export interface UserListQuery {
+  q?: string
+  role?: string
+  active?: boolean
+  sort?: 'created' | 'last_login' | 'username'
+  offset: number
+  limit: number
+}
+
 export interface UserPage {
   users: User[]
   total: number
@@ -74,8 +89,12 @@ export interface UserStore {
   linkIdentity(userId: string, provider: string, subject: string, createdAt: number): Promise<void>
   updateUser(id: string, patch: UserPatch): Promise<User | null>
   setPasswordHash(id: string, passwordHash: string | null): Promise<void>
-  /** `q` matches email, username or name (case-insensitive substring). Ordered by creation, oldest first. */
-  listUsers(query: { q?: string; offset: number; limit: number }): Promise<UserPage>
+  /**
+   * `q` matches email, username or name (case-insensitive substring); `role` and `active`
+   * filter. Ordered by creation, oldest first; `sort: 'last_login'` newest login first (never
+   * logged in last), `sort: 'username'` by normalised username. Ties by id.
+   */
+  listUsers(query: UserListQuery): Promise<UserPage>
   /** Replaces the roles of a user. Unknown role names are ignored. */
   setRoles(id: string, roles: string[]): Promise<void>
   /**
@@ -171,6 +190,9 @@ export interface AuditEvent {
 export interface AuditQuery {
   type?: string
   userId?: string
+  /** Events at or after this time (ms), and before `to` (exclusive): the admin export's date range. */
+  from?: number
+  to?: number
   /** Newest first. */
   offset: number
   limit: number
@@ -179,6 +201,12 @@ export interface AuditQuery {
 export interface AuditStore {
   appendAudit(event: AuditEvent): Promise<void>
   listAudit(query: AuditQuery): Promise<{ events: AuditEvent[]; total: number }>
+  /**
+   * A deleted account's trace without personal data: the IP and user agent of every event
+   * about or by the user, and the details of the events about it, are cleared. The events stay.
+   * Returns how many events were touched.
+   */
+  scrubUser(userId: string): Promise<number>
 }
 
 export interface SigningKeyRecord {

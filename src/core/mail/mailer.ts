@@ -11,6 +11,8 @@ export interface Mailer {
   readonly description: string
   send(mail: Mail): Promise<void>
   close?(): void
+  /** Checks the connection (SMTP: EHLO and AUTH) without sending; the server runs it at start. */
+  verify?(): Promise<void>
 }
 
 /** Sends through SMTP (`smtp://user:pass@host:port`, `smtps://…`). */
@@ -25,6 +27,9 @@ export function createSmtpMailer(url: string, from: string): Mailer {
       await transport.sendMail({ from, ...mail, disableFileAccess: true, disableUrlAccess: true })
     },
     close: () => transport.close(),
+    verify: async () => {
+      await transport.verify()
+    },
   }
 }
 

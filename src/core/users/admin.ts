@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { AccessGuard, User, UserPage, UserPatch } from '../../stores/contracts.ts'
+import type { AccessGuard, User, UserListQuery, UserPage, UserPatch } from '../../stores/contracts.ts'
 import type { Auth } from '../auth.ts'
 import type { RequestContext } from '../context.ts'
 import { AuthError } from '../errors.ts'
@@ -34,7 +34,7 @@ export class UserAdmin {
   }
 
   /** The admin listing: `q` matches email, username or name; oldest first. */
-  listUsers(query: { q?: string; offset: number; limit: number }): Promise<UserPage> {
+  listUsers(query: UserListQuery): Promise<UserPage> {
     return this.auth.stores.users.listUsers(query)
   }
 
@@ -223,6 +223,8 @@ export class UserAdmin {
     if (!(await this.auth.stores.users.deleteUser(userId, this.#guard(actor, options))))
       throw new AuthError('NOT_FOUND')
     await this.auth.revokeEverything(userId)
+    // What modules keep about the user (linked providers…) goes too, as on a self-service deletion.
+    for (const m of this.auth.modules.modules) await m.account?.deleteAccount?.(userId)
     await this.auth.audit({ type: 'user.delete', userId, actorId: actor?.id ?? null, ctx })
   }
 }

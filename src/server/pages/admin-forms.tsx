@@ -1,7 +1,7 @@
 import type { FC } from 'hono/jsx'
 import type { User } from '../../stores/contracts.ts'
 import { formatTime } from './format.ts'
-import { CsrfField, Hidden, PostButton } from './forms.tsx'
+import { CsrfField, Email, Hidden, PostButton } from './forms.tsx'
 
 /** Creates a user whatever the public sign-up setting; the password may be left empty. */
 export const CreateUserForm: FC<{
@@ -56,25 +56,27 @@ export const UserRow: FC<{ user: User; me: User; token: string; back: string; ro
   const base = `/admin/users/${encodeURIComponent(user.id)}`
   return (
     <tr data-user={user.username}>
-      <td>
-        <strong>{user.username}</strong>
+      <td data-label="User">
+        <strong>
+          <a href={base}>{user.username}</a>
+        </strong>
         {self ? <span class="badge current">you</span> : null}
         <br />
         <small class="muted">
           {user.name ? `${user.name} · ` : ''}
-          {user.email}
+          <Email address={user.email} />
         </small>
       </td>
-      <td>
+      <td data-label="Roles">
         {user.roles.length === 0 ? <span class="muted">none</span> : null}
         {user.roles.map((r) => (
           <span class={`badge ${r === 'admin' ? 'admin' : ''}`}>{r}</span>
         ))}
       </td>
-      <td>
+      <td data-label="Status">
         {user.active ? <span class="badge ok">active</span> : <span class="badge off">deactivated</span>}
       </td>
-      <td>{formatTime(user.lastLoginAt)}</td>
+      <td data-label="Last login">{formatTime(user.lastLoginAt)}</td>
       <td class="cell-actions">
         <div class="row-actions">
           <PostButton
@@ -91,7 +93,7 @@ export const UserRow: FC<{ user: User; me: User; token: string; back: string; ro
             token={token}
             hidden={{ back }}
             class="small secondary outline"
-            label={`Clear the login throttle of ${user.username}`}
+            label={`Clear login throttle of ${user.username}`}
           >
             Clear login throttle
           </PostButton>

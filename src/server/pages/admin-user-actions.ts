@@ -15,7 +15,11 @@ import { currentUser } from './layout.tsx'
 /** Where an admin form goes back to: a same-origin /admin path only. */
 function backTo(raw: string): string {
   const target = safeRedirect(raw, '/admin')
-  return target === '/admin' || target.startsWith('/admin?') ? target : '/admin'
+  return target === '/admin' ||
+    target.startsWith('/admin?') ||
+    /^\/admin\/users\/[A-Za-z0-9_-]{1,64}$/.test(target)
+    ? target
+    : '/admin'
 }
 
 async function findTarget(c: Context, auth: Auth): Promise<User | null> {

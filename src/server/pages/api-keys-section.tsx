@@ -2,12 +2,12 @@ import type { FC } from 'hono/jsx'
 import type { PublicApiKey } from '../../core/methods/api-keys/keys.ts'
 import type { FormProblem } from './form-problem.ts'
 import { formatTime, isoTime, timeAgo } from './format.ts'
-import { CsrfField, Field, FieldNotes, FormAlert, PostButton } from './forms.tsx'
+import { CsrfField, describedBy, Field, FieldNotes, FormAlert, firstError, PostButton } from './forms.tsx'
 
 /**
- * The "API keys" section of /profile: the user's keys with a revoke button each, and a form
- * that creates one. A new key is shown once, in the response to the POST that created it
- * (no redirect: the key never goes into a URL, a cookie or a cache — Cache-Control: no-store).
+ * The "API keys" section of /profile and /profile/api-keys: the user's keys with a revoke
+ * button each, and a form that creates one. A new key is shown once, on the GET the creating
+ * POST redirects to (once.ts: never in a URL, a cookie or a cache — Cache-Control: no-store).
  */
 
 /** What the section shows besides the list: a key just created, or the form's errors and values. */
@@ -41,18 +41,19 @@ const SelectField: FC<{
   options: [string, string][]
   error?: string | undefined
   hint?: string | undefined
+  autofocus?: boolean
 }> = (p) => {
   const errorId = `${p.id}-error`
   const hintId = `${p.id}-hint`
-  const describedBy = [p.error ? errorId : null, p.hint ? hintId : null].filter(Boolean).join(' ')
   return (
     <div class="field">
       <label for={p.id}>{p.label}</label>
       <select
         id={p.id}
         name={p.name}
+        autofocus={p.autofocus === true}
         aria-invalid={p.error ? 'true' : undefined}
-        aria-describedby={describedBy || undefined}
+        aria-describedby={describedBy(p.id, p.error, p.hint)}
       >
         {p.options.map(([value, label]) => (
           <option value={value} selected={value === p.value}>
@@ -66,7 +67,7 @@ const SelectField: FC<{
 }
 
 const NewKey: FC<{ created: NonNullable<ApiKeysView['created']> }> = ({ created }) => (
-  <div class="flash success new-key" role="status">
+  <div class="flash success new-key" role="status" id="new-key">
     <p>
       <strong>Your new API key “{created.record.name}” has been created.</strong>
     </p>
@@ -75,17 +76,32 @@ const NewKey: FC<{ created: NonNullable<ApiKeysView['created']> }> = ({ created 
       can show it to you later.
     </p>
     <label for="new-api-key">Your new API key</label>
-    <input
-      id="new-api-key"
-      type="text"
-      class="key-value"
-      readonly
-      autofocus
-      autocomplete="off"
-      spellcheck={false}
-      aria-describedby="new-api-key-notice new-api-key-usage"
-      value={created.key}
-    />
+    <div class="key-row">
+      {/* A textarea wraps the whole key on a phone; nothing is clipped. */}
+      <textarea
+        id="new-api-key"
+        class="key-value"
+        rows={2}
+        readonly
+        autofocus
+        autocomplete="off"
+        spellcheck={false}
+        aria-describedby="new-api-key-notice new-api-key-usage"
+      >
+        {created.key}
+      </textarea>
+      {/* Shown by app.js (the Clipboard API needs a script). */}
+      <button
+        type="button"
+        class="secondary"
+        data-copy="new-api-key"
+        data-copy-status="new-api-key-copied"
+        hidden
+      >
+        Copy
+      </button>
+    </div>
+    <small id="new-api-key-copied" class="field-hint" aria-live="polite" />
     <small id="new-api-key-usage" class="field-hint">
       Send it as <code>Authorization: ApiKey &lt;key&gt;</code> or <code>X-API-Key: &lt;key&gt;</code>.
     </small>
@@ -108,14 +124,16 @@ const ApiKeyRow: FC<{ k: PublicApiKey; token: string; now: number }> = ({ k, tok
   const expired = k.expiresAt !== null && k.expiresAt <= now
   return (
     <tr data-api-key={k.id}>
-      <td class="key-name">{k.name}</td>
-      <td>
+      <td class="key-name" data-label="Name">
+        {k.name}
+      </td>
+      <td data-label="Scopes">
         <Scopes scopes={k.scopes} />
       </td>
-      <td>
+      <td data-label="Created">
         <time datetime={isoTime(k.createdAt)}>{formatTime(k.createdAt)}</time>
       </td>
-      <td>
+      <td data-label="Expires">
         {k.expiresAt === null ? (
           <span class="muted">Never</span>
         ) : (
@@ -123,7 +141,7 @@ const ApiKeyRow: FC<{ k: PublicApiKey; token: string; now: number }> = ({ k, tok
         )}
         {expired ? <span class="badge off">expired</span> : null}
       </td>
-      <td>
+      <td data-label="Last used">
         {k.lastUsedAt === null ? (
           <span class="muted">Never</span>
         ) : (
@@ -148,6 +166,7 @@ export const ApiKeysSection: FC<{
   view?: ApiKeysView | undefined
 }> = ({ keys, token, now, view = {} }) => {
   const f = view.problem?.fields ?? {}
+  const focus = firstError(f, ['name', 'scopes', 'password', 'expires_in_days'])
   const values: KeyFormValues = view.values ?? { name: '', scopes: '', expiry: DEFAULT_EXPIRY }
   return (
     <article id="api-keys">
@@ -162,7 +181,7 @@ export const ApiKeysSection: FC<{
         <p class="muted">You have no API keys yet.</p>
       ) : (
         <div class="table-wrap">
-          <table class="striped">
+          <table class="striped stack">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -189,7 +208,8 @@ export const ApiKeysSection: FC<{
       </h3>
       <form
         method="post"
-        action="/profile/api-keys"
+        action="/profile/api-keys#create-key"
+        id="create-key"
         class="key-form"
         aria-labelledby="new-api-key-heading"
         novalidate
@@ -200,6 +220,7 @@ export const ApiKeysSection: FC<{
           <Field
             idPrefix="key"
             name="name"
+            autofocus={focus === 'name'}
             label="Name"
             autocomplete="off"
             required
@@ -211,6 +232,7 @@ export const ApiKeysSection: FC<{
           <Field
             idPrefix="key"
             name="scopes"
+            autofocus={focus === 'scopes'}
             label="Scopes"
             autocomplete="off"
             optional
@@ -221,6 +243,7 @@ export const ApiKeysSection: FC<{
           <Field
             idPrefix="key"
             name="password"
+            autofocus={focus === 'password'}
             label="Confirm with your password"
             type="password"
             autocomplete="current-password"
@@ -234,6 +257,7 @@ export const ApiKeysSection: FC<{
             label="Expires"
             value={values.expiry}
             options={EXPIRY_LABELS}
+            autofocus={focus === 'expires_in_days'}
             error={f.expires_in_days}
           />
         </div>

@@ -9,6 +9,7 @@ import { type FormProblem, isFormError, problemFrom } from './form-problem.ts'
 import { echo, readForm, str } from './forms.tsx'
 import { requestContext, requireCsrf, requireLogin } from './guards.ts'
 import { currentUser } from './layout.tsx'
+import { stashOnce, takeOnce } from './once.ts'
 
 // The routes of the "API keys" section of /profile (drawn by api-keys-section.tsx).
 
@@ -34,8 +35,8 @@ export async function keysOf(s: Services, userId: string): Promise<PublicApiKey[
 }
 
 /**
- * POST /profile/api-keys and POST /profile/api-keys/:id/revoke. `render` draws the profile
- * page with the section in the given state.
+ * GET and POST /profile/api-keys, POST /profile/api-keys/:id/revoke. `render` draws the
+ * API keys page with the section in the given state.
  */
 export function apiKeyPages(
   pages: Hono,
@@ -82,9 +83,18 @@ export function apiKeyPages(
       data: { key: created.record.id },
       ctx: requestContext(c),
     })
-    // The key is in this response only: never cached, never in a URL or a cookie.
+    // POST/redirect/GET: the key waits (sealed, five minutes) for the next GET of this session,
+    // which shows it once; a reload neither re-posts the form nor shows the key again.
+    await stashOnce(c, auth, 'api-key', created)
+    return c.redirect('/profile/api-keys#new-key', 303)
+  })
+
+  pages.get('/profile/api-keys', requireLogin, async (c) => {
+    if (!auth.tokens) return renderErrorPage(c, new AuthError('NOT_FOUND'))
+    const created = await takeOnce<NonNullable<ApiKeysView['created']>>(c, auth, 'api-key')
+    // The page with a new key is never cached, never kept in the history's cache.
     c.header('cache-control', 'no-store')
-    return render(c, { created })
+    return render(c, created ? { created } : {})
   })
 
   pages.post('/profile/api-keys/:id/revoke', requireLogin, requireCsrf, async (c) => {
@@ -97,6 +107,6 @@ export function apiKeyPages(
       return renderErrorPage(c, new AuthError('NOT_FOUND'))
     await auth.audit({ type: 'apikey.revoke', userId: user.id, data: { key: id }, ctx: requestContext(c) })
     setFlash(c, 'success', `The API key “${key.name}” has been revoked. It no longer works.`)
-    return c.redirect('/profile#api-keys', 303)
+    return c.redirect('/profile/api-keys', 303)
   })
 }

@@ -92,9 +92,23 @@ export interface FieldProps {
   maxlength?: number | undefined
   /** Prefix for the element id when a page has two forms with the same field name. */
   idPrefix?: string
+  /** A new password: shows a strength meter under it (app.js, zxcvbn-ts). */
+  strength?: boolean
 }
 
-/** A labelled input; its error and hint are tied to it with aria-describedby / aria-invalid. */
+/** "Use 3–32 letters." and "3–32 letters." say the same: the hint is left out under such an error. */
+function repeats(error: string | undefined, hint: string | undefined): boolean {
+  if (!error || !hint) return false
+  const words = (x: string) =>
+    x
+      .toLowerCase()
+      .replace(/[.!]+$/, '')
+      .trim()
+  if (words(hint).includes(words(error))) return true
+  // "Use at least 8 characters." says the first sentence of "At least 8 characters. A long passphrase is best."
+  return hint.split(/(?<=[.!])\s+/).some((sentence) => words(error).includes(words(sentence)))
+}
+
 /** The error and the hint under a field, with the ids its aria-describedby points at. */
 export const FieldNotes: FC<{
   errorId: string
@@ -108,7 +122,7 @@ export const FieldNotes: FC<{
         {p.error}
       </small>
     ) : null}
-    {p.hint ? (
+    {p.hint && !repeats(p.error, p.hint) ? (
       <small id={p.hintId} class="field-hint">
         {p.hint}
       </small>
@@ -116,32 +130,73 @@ export const FieldNotes: FC<{
   </>
 )
 
+/** The ids a field's aria-describedby names: its error, then its hint (unless the error says it). */
+export function describedBy(id: string, error?: string, hint?: string): string | undefined {
+  const ids = [error ? `${id}-error` : null, hint && !repeats(error, hint) ? `${id}-hint` : null]
+  return ids.filter(Boolean).join(' ') || undefined
+}
+
+/** The first field of `order` that has an error: the one the page focuses when it opens. */
+export function firstError(fields: FieldErrors | undefined, order: string[]): string | undefined {
+  return order.find((name) => fields?.[name])
+}
+
+/** A labelled input; its error and hint are tied to it with aria-describedby / aria-invalid. */
 export const Field: FC<FieldProps> = (p) => {
   const id = `${p.idPrefix ?? 'f'}-${p.name}`
-  const errorId = `${id}-error`
-  const hintId = `${id}-hint`
-  const describedBy = [p.error ? errorId : null, p.hint ? hintId : null].filter(Boolean).join(' ')
+  const password = p.type === 'password'
+  const described = [describedBy(id, p.error, p.hint), p.strength ? `${id}-strength` : null]
+    .filter(Boolean)
+    .join(' ')
   // The hint and the error sit outside the <label>, so the accessible name is the label alone.
+  const input = (
+    <input
+      id={id}
+      name={p.name}
+      type={p.type ?? 'text'}
+      value={password ? undefined : p.value}
+      autocomplete={p.autocomplete}
+      required={p.required === true}
+      autofocus={p.autofocus === true}
+      minlength={p.minlength}
+      maxlength={p.maxlength}
+      aria-invalid={p.error ? 'true' : undefined}
+      aria-describedby={described || undefined}
+      data-password={password ? '' : undefined}
+    />
+  )
   return (
     <div class="field">
       <label for={id}>
         {p.label}
         {p.optional ? <span class="muted"> (optional)</span> : null}
       </label>
-      <input
-        id={id}
-        name={p.name}
-        type={p.type ?? 'text'}
-        value={p.type === 'password' ? undefined : p.value}
-        autocomplete={p.autocomplete}
-        required={p.required === true}
-        autofocus={p.autofocus === true}
-        minlength={p.minlength}
-        maxlength={p.maxlength}
-        aria-invalid={p.error ? 'true' : undefined}
-        aria-describedby={describedBy || undefined}
-      />
-      <FieldNotes errorId={errorId} hintId={hintId} error={p.error} hint={p.hint} />
+      {password ? (
+        <div class="password-wrap">
+          {input}
+          {/* Shown by app.js; without the script the field is a plain password field. */}
+          <button
+            type="button"
+            class="password-toggle secondary outline"
+            aria-controls={id}
+            aria-pressed="false"
+            data-password-toggle
+            hidden
+          >
+            <span data-toggle-text>Show</span>
+            <span class="visually-hidden"> {p.label.toLowerCase()}</span>
+          </button>
+        </div>
+      ) : (
+        input
+      )}
+      {p.strength ? (
+        <div class="strength" data-strength={id} hidden>
+          <meter min={0} max={4} low={2} high={3} optimum={4} value={0} aria-hidden="true" />
+          <small id={`${id}-strength`} data-strength-label aria-live="polite" />
+        </div>
+      ) : null}
+      <FieldNotes errorId={`${id}-error`} hintId={`${id}-hint`} error={p.error} hint={p.hint} />
     </div>
   )
 }
@@ -150,3 +205,18 @@ export const Field: FC<FieldProps> = (p) => {
 export const Hidden: FC<{ name: string; value: string }> = ({ name, value }) => (
   <input type="hidden" name={name} value={value} />
 )
+
+/** An email address that may wrap after its @ and dots (<wbr>), never in the middle of a word. */
+export const Email: FC<{ address: string }> = ({ address }) => {
+  const parts = address.split(/(?<=[@.])/)
+  return (
+    <span class="email">
+      {parts.map((part, i) => (
+        <>
+          {i > 0 ? <wbr /> : null}
+          {part}
+        </>
+      ))}
+    </span>
+  )
+}

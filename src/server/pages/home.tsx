@@ -1,7 +1,9 @@
 import type { Context, Hono } from 'hono'
 import type { Services } from '../services.ts'
 import { formatTime } from './format.ts'
+import { Email } from './forms.tsx'
 import { requireLogin } from './guards.ts'
+import { previousLogin } from './last-login.ts'
 import { appName, currentUser, displayName, isAdmin, renderPage } from './layout.tsx'
 
 /** The landing page, and the dashboard of a signed-in user. */
@@ -9,48 +11,32 @@ export function homePages(pages: Hono, s: Services): void {
   pages.get('/', (c) => {
     const user = currentUser(c)
     const app = appName(c)
+    // The operator's product, not Gatehouse: a neutral welcome with the two ways in.
     return renderPage(
       c,
-      { title: 'Secure sign-in' },
-      <>
-        <section class="hero">
-          <h1>Sign-in that keeps the wrong people out.</h1>
-          <p class="lead">
-            {app} gives your apps accounts, sessions, roles and password recovery — with the safe defaults
-            already switched on.
-          </p>
-          <div class="actions">
-            {user ? (
-              <a href="/dashboard" class="button">
-                Go to your dashboard
+      { title: 'Welcome' },
+      <section class="hero">
+        <h1>{user ? `Welcome back, ${displayName(user)}` : `Welcome to ${app}`}</h1>
+        <p class="lead">
+          {user ? 'You are signed in.' : 'Sign in to your account, or create one in a minute.'}
+        </p>
+        <div class="actions">
+          {user ? (
+            <a href="/dashboard" class="button">
+              Go to your dashboard
+            </a>
+          ) : (
+            <>
+              <a href="/login" class="button">
+                Log in
               </a>
-            ) : (
-              <>
-                <a href="/signup" class="button">
-                  Create an account
-                </a>
-                <a href="/login" class="button secondary outline">
-                  Log in
-                </a>
-              </>
-            )}
-          </div>
-        </section>
-        <section class="feature-grid">
-          <article>
-            <h3>Strong passwords</h3>
-            <p class="muted">Argon2id hashing, common passwords refused, no silly rules.</p>
-          </article>
-          <article>
-            <h3>Sessions you control</h3>
-            <p class="muted">See every device signed in to your account and end any of them.</p>
-          </article>
-          <article>
-            <h3>Safe recovery</h3>
-            <p class="muted">Single-use reset links that expire in an hour and sign out every device.</p>
-          </article>
-        </section>
-      </>,
+              <a href="/signup" class="button secondary outline">
+                Create an account
+              </a>
+            </>
+          )}
+        </div>
+      </section>,
     )
   })
 
@@ -62,6 +48,7 @@ async function dashboardPage(c: Context, s: Services): Promise<Response> {
   const user = currentUser(c)!
   const sessions = await auth.listSessions(user.id)
   const unverified = auth.options.emailVerification !== 'off' && !user.emailVerified
+  const previous = await previousLogin(auth, user.id, c.get('session') ?? null)
   return renderPage(
     c,
     { title: 'Dashboard' },
@@ -80,7 +67,9 @@ async function dashboardPage(c: Context, s: Services): Promise<Response> {
         <article>
           <header>Account</header>
           <p class="stat">{user.username}</p>
-          <p class="muted">{user.email}</p>
+          <p class="muted">
+            <Email address={user.email} />
+          </p>
         </article>
         <article>
           <header>Active sessions</header>
@@ -90,10 +79,11 @@ async function dashboardPage(c: Context, s: Services): Promise<Response> {
           </p>
         </article>
         <article>
-          <header>Last login</header>
-          <p class="stat stat-small">{formatTime(user.lastLoginAt)}</p>
+          <header>Previous login</header>
+          <p class="stat stat-small">{previous ? formatTime(previous.at) : 'This is your first login'}</p>
+          {previous?.ip ? <p class="muted">from {previous.ip}</p> : null}
           <p class="muted">
-            Roles:{' '}
+            Your roles:{' '}
             {user.roles.map((r) => (
               <span class={`badge ${r === 'admin' ? 'admin' : ''}`}>{r}</span>
             ))}

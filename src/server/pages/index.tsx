@@ -1,6 +1,8 @@
 import { Hono } from 'hono'
 import type { Services } from '../services.ts'
 import { adminAuditPages } from './admin-audit.tsx'
+import { adminAuditExport } from './admin-audit-export.ts'
+import { adminUserPage } from './admin-user.tsx'
 import { adminCreateUser, adminUserActions } from './admin-user-actions.ts'
 import { adminUserPages } from './admin-users.tsx'
 import { devPages } from './dev.tsx'
@@ -34,6 +36,8 @@ export function pageRoutes(s: Services): Hono {
   adminUserPages(pages, s)
   adminCreateUser(pages, s)
   adminUserActions(pages, s)
+  adminUserPage(pages, s)
+  adminAuditExport(pages, s)
   adminAuditPages(pages, s)
   devPages(pages, s)
   pages.get('/favicon.svg', (c) =>

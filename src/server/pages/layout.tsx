@@ -5,19 +5,24 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { hasRole } from '../../core/access.ts'
 import type { Auth } from '../../core/auth.ts'
 import type { User } from '../../stores/contracts.ts'
+import type { Branding } from '../branding.ts'
 import type { Services } from '../services.ts'
 import { type Flash, takeFlash } from './flash.ts'
 
-const appNames = new WeakMap<Auth, string>()
+const brandings = new WeakMap<Auth, Pick<Branding, 'appName' | 'logoSrc'>>()
 
-/** Remembers the product name for pages that only have the request (error pages). */
+/** Remembers the branding for pages that only have the request (error pages). */
 export function registerApp(s: Services): void {
-  appNames.set(s.auth, s.config.appName)
+  brandings.set(s.auth, s.branding)
+}
+
+function brandingOf(c: Context): Pick<Branding, 'appName' | 'logoSrc'> {
+  const auth = c.get('auth') as Auth | undefined
+  return (auth && brandings.get(auth)) || { appName: 'Gatehouse', logoSrc: null }
 }
 
 export function appName(c: Context): string {
-  const auth = c.get('auth') as Auth | undefined
-  return (auth && appNames.get(auth)) || 'Gatehouse'
+  return brandingOf(c).appName
 }
 
 /** The signed-in user, or null (also on error pages rendered before authentication ran). */
@@ -50,20 +55,31 @@ const NavLink: FC<{ href: string; path: string; children: Child }> = ({ href, pa
   </li>
 )
 
-const Nav: FC<{ user: User | null; path: string; app: string }> = ({ user, path, app }) => (
-  <nav>
+const Brand: FC<{ app: string; logo: string | null }> = ({ app, logo }) => (
+  <a href="/" class="brand contrast" aria-label={`${app} home`}>
+    {logo ? (
+      <img src={logo} alt="" class="brand-logo" width="28" height="28" />
+    ) : (
+      <span class="brand-mark" aria-hidden="true" />
+    )}
+    <span class="brand-name">{app}</span>
+  </a>
+)
+
+const Nav: FC<{ user: User | null; path: string; app: string; logo: string | null }> = ({
+  user,
+  path,
+  app,
+  logo,
+}) => (
+  <nav class="site-nav" aria-label="Main">
     <ul>
       <li>
-        <a href="/" class="brand contrast" aria-label={`${app} home`}>
-          <span class="brand-mark" aria-hidden="true">
-            ◆
-          </span>{' '}
-          {app}
-        </a>
+        <Brand app={app} logo={logo} />
       </li>
     </ul>
     {user ? (
-      <ul>
+      <ul class="nav-links">
         <NavLink href="/dashboard" path={path}>
           Dashboard
         </NavLink>
@@ -82,9 +98,9 @@ const Nav: FC<{ user: User | null; path: string; app: string }> = ({ user, path,
         </li>
       </ul>
     ) : (
-      <ul>
+      <ul class="nav-links">
         <NavLink href="/login" path={path}>
-          Login
+          Log in
         </NavLink>
         <li>
           <a href="/signup" class="button nav-cta">
@@ -96,12 +112,16 @@ const Nav: FC<{ user: User | null; path: string; app: string }> = ({ user, path,
   </nav>
 )
 
-export const FlashMessage: FC<{ flash: Flash | null }> = ({ flash }) =>
-  flash ? (
-    <div class={`flash ${flash.type}`} role={flash.type === 'error' ? 'alert' : 'status'}>
-      {flash.text}
-    </div>
-  ) : null
+/** The flash region is always there (aria-live), so screen readers announce what lands in it. */
+export const FlashMessage: FC<{ flash: Flash | null }> = ({ flash }) => (
+  <div class="flash-region" aria-live="polite">
+    {flash ? (
+      <div class={`flash ${flash.type}`} role={flash.type === 'error' ? 'alert' : 'status'}>
+        {flash.text}
+      </div>
+    ) : null}
+  </div>
+)
 
 export interface PageOptions {
   title: string
@@ -117,21 +137,23 @@ export interface PageOptions {
 /** Renders a full page: header with the navigation, the flash message, the body, the footer. */
 export function renderPage(c: Context, options: PageOptions, body: Child): Response | Promise<Response> {
   const user = currentUser(c)
-  const app = appName(c)
+  const { appName: app, logoSrc } = brandingOf(c)
   const flash = options.flash === false ? null : takeFlash(c)
   for (const [k, v] of Object.entries(options.headers ?? {})) c.header(k, v)
   const page = (
     <>
       {raw('<!doctype html>')}
-      <html lang="en" data-theme="light">
+      <html lang="en">
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <meta name="color-scheme" content="light" />
+          <meta name="color-scheme" content="light dark" />
           <title>{`${options.title} · ${app}`}</title>
-          <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+          <link rel="icon" href={logoSrc ?? '/favicon.svg'} />
           <link rel="stylesheet" href="/static/pico.min.css" />
           <link rel="stylesheet" href="/static/app.css" />
+          <link rel="stylesheet" href="/static/brand.css" />
+          <script type="module" src="/static/app.js" />
         </head>
         <body>
           <a class="skip-link" href="#main">
@@ -139,7 +161,7 @@ export function renderPage(c: Context, options: PageOptions, body: Child): Respo
           </a>
           <header class="site-header">
             <div class="container">
-              <Nav user={user} path={c.req.path} app={app} />
+              <Nav user={user} path={c.req.path} app={app} logo={logoSrc} />
             </div>
           </header>
           <main class="container" id="main">
@@ -158,7 +180,7 @@ export function renderPage(c: Context, options: PageOptions, body: Child): Respo
           <footer class="site-footer">
             <div class="container">
               <small>
-                {app} · Secure sign-in ·{' '}
+                © {app} ·{' '}
                 <a href="/" class="secondary">
                   Home
                 </a>

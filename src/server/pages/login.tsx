@@ -34,7 +34,7 @@ function LoginForm(props: {
         label="Username or email"
         autocomplete="username"
         required
-        autofocus
+        autofocus={!props.problem?.fields?.password || !!props.problem?.fields?.login}
         value={props.login}
         error={props.problem?.fields?.login}
       />
@@ -44,6 +44,7 @@ function LoginForm(props: {
         type="password"
         autocomplete="current-password"
         required
+        autofocus={!!props.problem?.fields?.password && !props.problem?.fields?.login}
         error={props.problem?.fields?.password}
       />
       <div class="form-row">

@@ -3,15 +3,17 @@ import type { SessionInfo } from '../../core/sessions.ts'
 import type { User } from '../../stores/contracts.ts'
 import type { FormProblem } from './form-problem.ts'
 import { formatTime, isoTime, timeAgo } from './format.ts'
-import { CsrfField, Field, FormAlert, PostButton } from './forms.tsx'
+import { CsrfField, Email, Field, FormAlert, firstError, PostButton } from './forms.tsx'
 
 // The sections of /profile: account details, the password form, the active sessions.
 
-export const AccountDetails: FC<{ user: User; token: string; showVerify: boolean }> = ({
-  user,
-  token,
-  showVerify,
-}) => (
+export const AccountDetails: FC<{
+  user: User
+  token: string
+  showVerify: boolean
+  /** The login before this session's (last-login.ts); null for a first login. */
+  previous: number | null
+}> = ({ user, token, showVerify, previous }) => (
   <article>
     <header>
       <h2 class="section-title">Account details</h2>
@@ -23,7 +25,7 @@ export const AccountDetails: FC<{ user: User; token: string; showVerify: boolean
       <dd>{user.username}</dd>
       <dt>Email</dt>
       <dd>
-        {user.email}{' '}
+        <Email address={user.email} />{' '}
         {showVerify ? (
           user.emailVerified ? (
             <span class="badge ok">verified</span>
@@ -40,8 +42,8 @@ export const AccountDetails: FC<{ user: User; token: string; showVerify: boolean
       </dd>
       <dt>Member since</dt>
       <dd>{formatTime(user.createdAt)}</dd>
-      <dt>Last login</dt>
-      <dd>{formatTime(user.lastLoginAt)}</dd>
+      <dt>Previous login</dt>
+      <dd>{previous === null ? 'This is your first login' : formatTime(previous)}</dd>
     </dl>
     {showVerify && !user.emailVerified ? (
       <form method="post" action="/profile/verify-email">
@@ -63,12 +65,13 @@ export const PasswordForm: FC<{
   hasPassword?: boolean
 }> = ({ token, minLength, problem, hasPassword = true }) => {
   const f = problem?.fields ?? {}
+  const focus = firstError(f, ['current_password', 'new_password', 'confirm_password'])
   return (
     <article id="password">
       <header>
         <h2 class="section-title">{hasPassword ? 'Change password' : 'Set a password'}</h2>
       </header>
-      <form method="post" action="/profile/password" novalidate>
+      <form method="post" action="/profile/password#password" novalidate>
         <CsrfField token={token} />
         <FormAlert message={problem?.message} />
         {hasPassword ? null : (
@@ -78,6 +81,7 @@ export const PasswordForm: FC<{
           <Field
             idPrefix="pw"
             name="current_password"
+            autofocus={focus === 'current_password'}
             label="Current password"
             type="password"
             autocomplete="current-password"
@@ -88,16 +92,19 @@ export const PasswordForm: FC<{
         <Field
           idPrefix="pw"
           name="new_password"
+          autofocus={focus === 'new_password'}
           label="New password"
           type="password"
           autocomplete="new-password"
           required
+          strength
           error={f.new_password}
           hint={`At least ${minLength} characters.`}
         />
         <Field
           idPrefix="pw"
           name="confirm_password"
+          autofocus={focus === 'confirm_password'}
           label="Confirm new password"
           type="password"
           autocomplete="new-password"
@@ -131,7 +138,7 @@ export const SessionsSection: FC<{
       ) : null}
     </header>
     <div class="table-wrap">
-      <table class="striped">
+      <table class="striped stack">
         <thead>
           <tr>
             <th scope="col">Device</th>
@@ -146,18 +153,18 @@ export const SessionsSection: FC<{
         <tbody>
           {sessions.map((x) => (
             <tr data-session={x.id}>
-              <td>
+              <td data-label="Device">
                 {x.device}
                 {x.id === currentId ? <span class="badge current">this device</span> : null}
                 {x.remember ? <span class="badge">remembered</span> : null}
               </td>
-              <td>{x.ip ?? <span class="muted">unknown</span>}</td>
-              <td>
+              <td data-label="IP address">{x.ip ?? <span class="muted">unknown</span>}</td>
+              <td data-label="Last seen">
                 <time datetime={isoTime(x.lastSeenAt)} title={formatTime(x.lastSeenAt)}>
                   {timeAgo(x.lastSeenAt, now)}
                 </time>
               </td>
-              <td>{formatTime(x.createdAt)}</td>
+              <td data-label="Signed in">{formatTime(x.createdAt)}</td>
               <td class="cell-actions">
                 <PostButton action={`/profile/sessions/${encodeURIComponent(x.id)}/revoke`} token={token}>
                   {x.id === currentId ? 'Sign out' : 'Revoke'}

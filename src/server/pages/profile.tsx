@@ -2,6 +2,8 @@ import type { Context, Hono } from 'hono'
 import { csrfToken } from '../../adapters/hono.ts'
 import { AuthError } from '../../core/errors.ts'
 import type { Services } from '../services.ts'
+import { accountPages } from './account.tsx'
+import { type AccountFormState, ChangeEmailForm, EditProfileForm, YourDataSection } from './account-forms.tsx'
 import { apiKeyPages, keysOf } from './api-keys.ts'
 import { ApiKeysSection, type ApiKeysView } from './api-keys-section.tsx'
 import { renderErrorPage } from './error.tsx'
@@ -9,19 +11,38 @@ import { setFlash } from './flash.ts'
 import { type FormProblem, isFormError, problemFrom } from './form-problem.ts'
 import { readForm, str } from './forms.tsx'
 import { requestContext, requireCsrf, requireLogin } from './guards.ts'
+import { previousLogin } from './last-login.ts'
 import { currentUser, renderPage } from './layout.tsx'
 import { AccountDetails, PasswordForm, SessionsSection } from './profile-sections.tsx'
 import { oauthOf, ProvidersSection } from './providers.tsx'
 
-/** The profile page; `password` is the password form's problem, `apiKeys` the API-key section's state. */
+/** GET /profile/api-keys (and the key form's answers): the API-key section on a page of its own. */
+async function apiKeysPage(c: Context, s: Services, view: ApiKeysView): Promise<Response> {
+  const user = currentUser(c)!
+  const keys = (await keysOf(s, user.id)) ?? []
+  return renderPage(
+    c,
+    { title: 'API keys', status: view.problem?.status ?? 200, headers: view.problem?.headers ?? {} },
+    <>
+      <hgroup class="page-heading">
+        <h1>API keys</h1>
+        <p class="muted">
+          <a href="/profile">← Back to your profile</a>
+        </p>
+      </hgroup>
+      <ApiKeysSection keys={keys} token={csrfToken(c)} now={s.auth.clock()} view={view} />
+    </>,
+  )
+}
+
+/** The profile page; `password` is the password form's last failed submission. */
 async function profilePage(
   c: Context,
   s: Services,
-  state: { password?: FormProblem; apiKeys?: ApiKeysView } = {},
+  state: { password?: FormProblem; account?: AccountFormState; email?: AccountFormState } = {},
 ): Promise<Response> {
   const { auth } = s
-  const problem = state.password
-  const keyProblem = state.apiKeys?.problem
+  const problem = state.password ?? state.account?.problem ?? state.email?.problem
   const user = currentUser(c)!
   const currentId = c.get('session')?.id ?? null
   const now = auth.clock()
@@ -36,8 +57,8 @@ async function profilePage(
     c,
     {
       title: 'Profile',
-      status: problem?.status ?? keyProblem?.status ?? 200,
-      headers: { ...(keyProblem?.headers ?? {}), ...(problem?.headers ?? {}) },
+      status: problem?.status ?? 200,
+      headers: problem?.headers ?? {},
     },
     <>
       <hgroup class="page-heading">
@@ -49,20 +70,32 @@ async function profilePage(
       </hgroup>
 
       <div class="profile-grid">
-        <AccountDetails user={user} token={token} showVerify={showVerify} />
+        <AccountDetails
+          user={user}
+          token={token}
+          showVerify={showVerify}
+          previous={(await previousLogin(auth, user.id, c.get('session') ?? null))?.at ?? null}
+        />
         <PasswordForm
           token={token}
           minLength={auth.options.password.minLength}
-          problem={problem}
+          problem={state.password}
           hasPassword={user.passwordHash !== null}
         />
+      </div>
+
+      <div class="profile-grid">
+        <EditProfileForm user={user} token={token} state={state.account} />
+        <ChangeEmailForm user={user} token={token} state={state.email} />
       </div>
 
       <SessionsSection sessions={sessions} currentId={currentId} token={token} now={now} />
 
       <ProvidersSection auth={auth} linked={linked} token={token} />
 
-      {keys ? <ApiKeysSection keys={keys} token={token} now={now} view={state.apiKeys} /> : null}
+      {keys ? <ApiKeysSection keys={keys} token={token} now={now} /> : null}
+
+      <YourDataSection />
     </>,
   )
 }
@@ -73,7 +106,8 @@ export function profilePages(pages: Hono, s: Services): void {
 
   pages.get('/profile', requireLogin, (c) => profilePage(c, s))
 
-  apiKeyPages(pages, s, (c, view) => profilePage(c, s, { apiKeys: view }))
+  apiKeyPages(pages, s, (c, view) => apiKeysPage(c, s, view))
+  accountPages(pages, s, (c, state) => profilePage(c, s, state))
 
   pages.post('/profile/password', requireLogin, requireCsrf, async (c) => {
     const form = await readForm(c)

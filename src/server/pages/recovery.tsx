@@ -136,7 +136,8 @@ function resetPage(
           type="password"
           autocomplete="new-password"
           required
-          autofocus
+          autofocus={!problem?.fields?.confirm_password || !!problem?.fields?.password}
+          strength
           error={problem?.fields?.password}
           hint={`At least ${auth.options.password.minLength} characters. A long passphrase is best.`}
         />
@@ -146,6 +147,7 @@ function resetPage(
           type="password"
           autocomplete="new-password"
           required
+          autofocus={!!problem?.fields?.confirm_password && !problem?.fields?.password}
           error={problem?.fields?.confirm_password}
         />
         <button type="submit">Set new password</button>

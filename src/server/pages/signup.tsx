@@ -1,16 +1,20 @@
 import type { Context, Hono } from 'hono'
 import { csrfToken } from '../../adapters/hono.ts'
+import { AuthError } from '../../core/errors.ts'
 import { lifetimeInWords } from '../../core/mail/lifetime.ts'
+import { validateSignUp } from '../../core/methods/password/signup.ts'
 import { RECOVERY_DEFAULTS } from '../../core/options.ts'
 import type { User } from '../../stores/contracts.ts'
 import type { Services } from '../services.ts'
 import { signInAfterSignUp } from '../sign-in.ts'
 import { setFlash } from './flash.ts'
 import { type FormProblem, isFormError, problemFrom } from './form-problem.ts'
-import { CsrfField, echo, Field, FormAlert, readForm, str } from './forms.tsx'
+import { CsrfField, echo, Field, FormAlert, firstError, readForm, str } from './forms.tsx'
 import { requestContext, requireCsrf } from './guards.ts'
 import { appName, Card, displayName, renderPage } from './layout.tsx'
 import { ProviderButtons } from './providers.tsx'
+
+const ORDER = ['email', 'username', 'name', 'password', 'confirm_password']
 
 function SignupForm(props: {
   token: string
@@ -19,22 +23,25 @@ function SignupForm(props: {
   minLength: number
 }) {
   const f = props.problem?.fields ?? {}
+  // The page opens at the first field in error (else at the first field).
+  const focus = firstError(f, ORDER) ?? 'email'
   return (
     <form method="post" action="/signup" novalidate>
       <CsrfField token={props.token} />
       <FormAlert message={props.problem?.message} />
       <Field
         name="email"
+        autofocus={focus === 'email'}
         label="Email"
         type="email"
         autocomplete="email"
         required
-        autofocus
         value={props.values.email}
         error={f.email}
       />
       <Field
         name="username"
+        autofocus={focus === 'username'}
         label="Username"
         autocomplete="username"
         required
@@ -44,6 +51,7 @@ function SignupForm(props: {
       />
       <Field
         name="name"
+        autofocus={focus === 'name'}
         label="Full name"
         autocomplete="name"
         optional
@@ -52,15 +60,18 @@ function SignupForm(props: {
       />
       <Field
         name="password"
+        autofocus={focus === 'password'}
         label="Password"
         type="password"
         autocomplete="new-password"
         required
+        strength
         error={f.password}
         hint={`At least ${props.minLength} characters. A long passphrase is best.`}
       />
       <Field
         name="confirm_password"
+        autofocus={focus === 'confirm_password'}
         label="Confirm password"
         type="password"
         autocomplete="new-password"
@@ -107,6 +118,16 @@ function signupPage(
   )
 }
 
+/** The field errors the core's sign-up check finds (none: {}). */
+function signUpFieldErrors(auth: Services['auth'], input: Record<string, string>): Record<string, string> {
+  try {
+    validateSignUp(input, auth.options)
+    return {}
+  } catch (error) {
+    return error instanceof AuthError ? (error.fields ?? {}) : {}
+  }
+}
+
 /** GET and POST /signup: a new account, signed in at once unless its email must be confirmed first. */
 export function signupPages(pages: Hono, s: Services): void {
   const { auth } = s
@@ -121,10 +142,14 @@ export function signupPages(pages: Hono, s: Services): void {
     const password = str(form, 'password')
     const values = { email: echo(email), username: echo(username), name: echo(name) }
     if (password !== str(form, 'confirm_password')) {
+      // Every problem at once: the other fields' errors beside the mismatch.
       return signupPage(c, s, values, {
         status: 400,
         message: 'Please correct the highlighted fields.',
-        fields: { confirm_password: 'The passwords do not match.' },
+        fields: {
+          ...signUpFieldErrors(auth, { email, username, name, password }),
+          confirm_password: 'The passwords do not match.',
+        },
       })
     }
     let user: User

@@ -5,6 +5,7 @@ import type {
   CreateUserResult,
   NewUser,
   User,
+  UserListQuery,
   UserPage,
   UserPatch,
   UserStore,
@@ -64,6 +65,12 @@ export class MemoryUserStore implements UserStore {
         if (other.id !== id && other.email === patch.email) throw new StoreConflictError('email')
       }
     }
+    if (patch.usernameNormalized !== undefined) {
+      for (const other of this.state.users.values()) {
+        if (other.id !== id && other.usernameNormalized === patch.usernameNormalized)
+          throw new StoreConflictError('username')
+      }
+    }
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))
     this.state.users.set(id, { ...stored, ...defined })
     return getUser(this.state, id)
@@ -74,10 +81,26 @@ export class MemoryUserStore implements UserStore {
     if (stored) this.state.users.set(id, { ...stored, passwordHash })
   }
 
-  async listUsers({ q, offset, limit }: { q?: string; offset: number; limit: number }): Promise<UserPage> {
+  async listUsers({ q, role, active, sort = 'created', offset, limit }: UserListQuery): Promise<UserPage> {
+    const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+    const order: Record<string, (a: StoredUser, b: StoredUser) => number> = {
+      created: (a, b) => a.createdAt - b.createdAt || byId(a, b),
+      last_login: (a, b) =>
+        Number(a.lastLoginAt === null) - Number(b.lastLoginAt === null) ||
+        (b.lastLoginAt ?? 0) - (a.lastLoginAt ?? 0) ||
+        byId(a, b),
+      username: (a, b) =>
+        (a.usernameNormalized < b.usernameNormalized
+          ? -1
+          : a.usernameNormalized > b.usernameNormalized
+            ? 1
+            : 0) || byId(a, b),
+    }
     const matching = [...this.state.users.values()]
       .filter((u) => !q || matchesUserQuery(q, [u.email, u.username, u.name]))
-      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .filter((u) => active === undefined || u.active === active)
+      .filter((u) => role === undefined || withRoles(this.state, u).roles.includes(role))
+      .sort(order[sort] ?? order.created)
     return {
       users: matching.slice(offset, offset + limit).map((u) => withRoles(this.state, u)),
       total: matching.length,

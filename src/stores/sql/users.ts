@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, type Kysely, sql } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import { emailLookupKey, sortedUnique } from '../common.ts'
 import type {
   AccessChange,
@@ -6,6 +6,7 @@ import type {
   CreateUserResult,
   NewUser,
   User,
+  UserListQuery,
   UserPage,
   UserPatch,
   UserStore,
@@ -15,7 +16,8 @@ import { compileOnce } from './compiled.ts'
 import type { Database, UsersTable } from './schema.ts'
 import { userConflictField } from './unique-violation.ts'
 import { deleteUserGuarded, insertKnownRoles, updateAccessGuarded } from './user-access.ts'
-import { type Db, escapeLike, selectUsers, userColumns, userFromRows, usersFromRows } from './user-rows.ts'
+import { listUsersSql } from './user-list.ts'
+import { type Db, escapeLike, selectUsers, userFromRows } from './user-rows.ts'
 
 export class SqlUserStore implements UserStore {
   /** Loads the user of every bearer-token request: compiled once. */
@@ -113,6 +115,8 @@ export class SqlUserStore implements UserStore {
     if (patch.active !== undefined) set.active = patch.active ? 1 : 0
     if (patch.emailVerified !== undefined) set.email_verified = patch.emailVerified ? 1 : 0
     if (patch.lastLoginAt !== undefined) set.last_login_at = patch.lastLoginAt
+    if (patch.username !== undefined) set.username = patch.username
+    if (patch.usernameNormalized !== undefined) set.username_normalized = patch.usernameNormalized
     if (Object.keys(set).length > 0) {
       try {
         const result = await this.db.updateTable('users').set(set).where('id', '=', id).executeTakeFirst()
@@ -130,37 +134,8 @@ export class SqlUserStore implements UserStore {
     await this.db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute()
   }
 
-  async listUsers({ q, offset, limit }: { q?: string; offset: number; limit: number }): Promise<UserPage> {
-    const matches = (eb: ExpressionBuilder<Database, 'users'>) => {
-      if (!q) return eb.lit(true)
-      const pattern = `%${escapeLike(q)}%`
-      const like = (column: 'email' | 'username' | 'name') =>
-        sql<boolean>`lower(${eb.ref(column)}) like lower(${pattern}) escape '\\'`
-      return eb.or([like('email'), like('username'), like('name')])
-    }
-    const counted = await this.db
-      .selectFrom('users')
-      .select((eb) => eb.fn.countAll<number>().as('total'))
-      .where(matches)
-      .executeTakeFirstOrThrow()
-    const page = this.db
-      .selectFrom('users')
-      .selectAll()
-      .where(matches)
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(limit)
-      .offset(offset)
-      .as('u')
-    const rows = await this.db
-      .selectFrom(page)
-      .leftJoin('user_roles as ur', 'ur.user_id', 'u.id')
-      .leftJoin('role_permissions as rp', 'rp.role', 'ur.role')
-      .select(userColumns)
-      .orderBy('u.created_at')
-      .orderBy('u.id')
-      .execute()
-    return { users: usersFromRows(rows), total: Number(counted.total) }
+  async listUsers(query: UserListQuery): Promise<UserPage> {
+    return listUsersSql(this.db, query)
   }
 
   async otherPasswordHashes(currentPrefix: string, limit: number): Promise<string[]> {

@@ -80,11 +80,12 @@ export class AccountRecovery {
    * A reset link is bound to the password the user had when it was sent: a keyed, short
    * digest of the password hash. Any change of the hash — a reset through another link, a
    * password change, a rehash at login — leaves every older link dead, on any KV store and
-   * with no per-user index to keep. (The hash itself never goes into the KV store.)
+   * with no per-user index to keep. (The hash itself never goes into the KV store.) The
+   * address is bound too: after an email change, links mailed to the old address are dead.
    */
   #stamp(user: User): string {
     return createHmac('sha256', this.auth.options.secret)
-      .update(`password-reset/v1:${user.passwordHash ?? ''}`)
+      .update(`password-reset/v1:${user.passwordHash ?? ''}\n${user.email}`)
       .digest('base64url')
       .slice(0, 22)
   }
