@@ -24,7 +24,12 @@ afterAll(async () => {
   await google.close()
 })
 
-async function trip(send: (r: Request) => Promise<Response>, provider: string, route = (u: string) => u, issuer = '') {
+async function trip(
+  send: (r: Request) => Promise<Response>,
+  provider: string,
+  route = (u: string) => u,
+  issuer = '',
+) {
   const client = new Client(send)
   const location = await startAt(client, `/auth/oauth/${provider}`)
   const back = await new IdpBrowser(issuer).follow(route(location))

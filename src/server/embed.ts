@@ -8,11 +8,11 @@ import { logUnexpected } from '../core/logger.ts'
 import { createOutboxMailer, type Mailer, type OutboxMailer } from '../core/mail/mailer.ts'
 import { DeviceUnlock } from '../core/methods/password/device-unlock.ts'
 import { AccountRecovery } from '../core/methods/password/recovery.ts'
+import { SelfService } from '../core/users/self-service.ts'
+import { DEFAULT_PRIMARY_COLOR, loadBranding } from './branding.ts'
 import { securityHeaders } from './headers.ts'
 import { answerError, mountGatehouse, notFound } from './mount.ts'
 import type { Services } from './services.ts'
-import { DEFAULT_PRIMARY_COLOR, loadBranding } from './branding.ts'
-import { SelfService } from '../core/users/self-service.ts'
 
 export interface EmbedOptions {
   /** The HTML pages too (login, sign-up, profile, admin…), under the same prefix. Default false. */

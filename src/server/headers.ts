@@ -25,7 +25,11 @@ export interface SecurityHeaderOptions {
 const DEFAULT_PLAIN = /^\/(?:api\/|healthz$|readyz$|static\/|\.well-known\/)/
 const defaultPlainPath = (path: string) => DEFAULT_PLAIN.test(path)
 
-function csp(nonce: string | null, formActions: readonly string[] = [], imageOrigins: readonly string[] = []): string {
+function csp(
+  nonce: string | null,
+  formActions: readonly string[] = [],
+  imageOrigins: readonly string[] = [],
+): string {
   const allowed = nonce === null ? "'self'" : `'self' 'nonce-${nonce}'`
   return [
     "default-src 'self'",

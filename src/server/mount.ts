@@ -15,7 +15,6 @@ export interface MountOptions {
   pages: boolean
 }
 
-
 /**
  * The routes of docs/http-api.md on `app`, under `prefix`: the JSON API at <prefix>/api/…,
  * the JWKS, the modules' routes and, with `pages`, the pages at <prefix>/…. The server mounts

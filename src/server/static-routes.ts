@@ -52,7 +52,9 @@ const DAY = 'public, max-age=86400'
 /** GET /static/…: Pico, the theme, the brand colours, the page script, the logo, the vendor modules. */
 export function staticRoutes(app: Hono, branding: Branding, prefix = ''): void {
   const file = (path: string, body: string | Uint8Array, type: string, cache = 'public, max-age=3600') =>
-    app.get(`${prefix}${path}`, (c) => c.body(body as string, 200, { 'content-type': type, 'cache-control': cache }))
+    app.get(`${prefix}${path}`, (c) =>
+      c.body(body as string, 200, { 'content-type': type, 'cache-control': cache }),
+    )
   file('/static/pico.min.css', picoCss, CSS, DAY)
   file('/static/app.css', appCss, CSS)
   file('/static/brand.css', branding.css, CSS)

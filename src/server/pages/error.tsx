@@ -109,7 +109,10 @@ export function renderErrorPage(c: Context, error: AuthError): Response | Promis
             Log in
           </a>
         ) : null}
-        <a href={user ? '/dashboard' : '/'} class={login || oauthFailure ? 'button secondary outline' : 'button'}>
+        <a
+          href={user ? '/dashboard' : '/'}
+          class={login || oauthFailure ? 'button secondary outline' : 'button'}
+        >
           {user ? 'Go to your dashboard' : 'Go to the home page'}
         </a>
       </div>
