@@ -277,4 +277,27 @@ describe('sign-in with an OpenID provider', () => {
   it('the module is the same in the library: its service lists linked accounts', async () => {
     expect(oauthModuleOf(server.services.auth).providers.map((p) => p.id)).toEqual(['test', 'corp'])
   })
+
+  it('the self-service account sees linked providers: export lists them, deletion removes them', async () => {
+    account('dora', 'dora@example.com')
+    idp.autoLogin = 'dora'
+    const client = new Client(server.send)
+    await signInVia(client, idp.issuer, '/auth/oauth/test')
+    const id = (await me(client))!.id
+    const exported = await (await client.get('/api/me/export')).json()
+    expect(JSON.stringify(exported)).toContain('"provider":"test"')
+    expect(JSON.stringify(exported)).not.toMatch(/access_?token|refresh_?token/i)
+    // Passwordless: the fresh provider sign-in is the re-authentication.
+    const res = await client.request('DELETE', '/api/me', { json: {} })
+    expect(res.status, await res.clone().text()).toBe(204)
+    expect(
+      await oauthModuleOf(server.services.auth).service(server.services.auth).accounts.listForUser(id),
+    ).toEqual([])
+    // The same identity now makes a new account, not the deleted one.
+    const again = new Client(server.send)
+    await signInVia(again, idp.issuer, '/auth/oauth/test')
+    const user = await me(again)
+    expect(user?.email).toBe('dora@example.com')
+    expect(user?.id).not.toBe(id)
+  })
 })

@@ -224,7 +224,7 @@ export class UserAdmin {
       throw new AuthError('NOT_FOUND')
     await this.auth.revokeEverything(userId)
     // What modules keep about the user (linked providers…) goes too, as on a self-service deletion.
-    for (const m of this.auth.modules.modules) await m.account?.deleteAccount?.(userId)
+    for (const m of this.auth.modules.modules) await m.account?.deleteAccount?.(userId, this.auth)
     await this.auth.audit({ type: 'user.delete', userId, actorId: actor?.id ?? null, ctx })
   }
 }

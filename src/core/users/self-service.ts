@@ -178,7 +178,7 @@ export class SelfService {
     // The guarded store refuses the last active admin (LAST_ADMIN, 409): nothing is removed then.
     if (!(await this.auth.stores.users.deleteUser(user.id, { keepActiveRole: 'admin' })))
       throw new AuthError('NOT_FOUND')
-    for (const hooks of this.#hooks) await hooks.deleteAccount?.(user.id)
+    for (const hooks of this.#hooks) await hooks.deleteAccount?.(user.id, this.auth)
     await this.auth.revokeEverything(user.id)
     this.auth.sessions.forgetUser(user.id)
     await this.auth.stores.audit.scrubUser(user.id)
@@ -188,7 +188,7 @@ export class SelfService {
   /** The providers linked to the user, from the modules' hooks. */
   async linkedProviders(userId: string): Promise<LinkedProvider[]> {
     const all: LinkedProvider[] = []
-    for (const hooks of this.#hooks) all.push(...((await hooks.linkedProviders?.(userId)) ?? []))
+    for (const hooks of this.#hooks) all.push(...((await hooks.linkedProviders?.(userId, this.auth)) ?? []))
     return all
   }
 
@@ -200,7 +200,7 @@ export class SelfService {
     const { events } = await this.auth.listAudit({ userId: user.id, offset: 0, limit: 10_000 })
     const modules: Record<string, unknown> = {}
     for (const m of this.auth.modules.modules)
-      if (m.account?.exportData) modules[m.id] = await m.account.exportData(user.id)
+      if (m.account?.exportData) modules[m.id] = await m.account.exportData(user.id, this.auth)
     await this.auth.audit({ type: 'account.export', userId: user.id, ctx })
     return {
       exported_at: new Date(this.auth.clock()).toISOString(),

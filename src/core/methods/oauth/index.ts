@@ -109,5 +109,29 @@ export function oauth(options: OAuthOptions): OAuthModule {
     service,
     authorizationOrigins: () => [...new Set([...flows.values()].flatMap((f) => f.authorizationOrigins()))],
     providerToken: (auth, userId, provider) => service(auth).tokens.accessToken(userId, provider),
+    // The self-service account (profile, export, deletion) and the admin's user page see linked providers.
+    account: {
+      linkedProviders: async (userId, auth) =>
+        (await service(auth).list(userId)).map(({ provider, email, linked_at }) => ({
+          provider,
+          email,
+          linked_at,
+        })),
+      // Identities and groups, never the (sealed) provider tokens.
+      exportData: async (userId, auth) => ({
+        linked_accounts: (await service(auth).accounts.listForUser(userId)).map((a) => ({
+          provider: a.provider,
+          issuer: a.issuer,
+          subject: a.subject,
+          email: a.email,
+          groups: a.groups,
+          linked_at: new Date(a.linkedAt).toISOString(),
+        })),
+      }),
+      deleteAccount: async (userId, auth) => {
+        const { accounts } = service(auth)
+        for (const a of await accounts.listForUser(userId)) await accounts.delete(userId, a.provider)
+      },
+    },
   }
 }
