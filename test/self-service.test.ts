@@ -352,7 +352,7 @@ describe('modules’ account hooks', () => {
       kept.set(ann.id, 'ann’s note')
       kept.set(ben.id, 'ben’s note')
       const data = await (await ann.client.get('/api/me/export')).json()
-      expect(data.modules).toEqual({ notes: { note: 'ann’s note' } })
+      expect(data.modules).toEqual({ notes: { note: 'ann’s note' }, oauth: { linked_accounts: [] } })
       expect((await ann.client.request('DELETE', '/api/me', { json: { password: PASSWORD } })).status).toBe(
         204,
       )
