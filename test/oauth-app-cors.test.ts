@@ -7,7 +7,9 @@
  */
 import { randomPKCECodeVerifier } from 'openid-client'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createAuth } from '../src/core/auth.ts'
 import { s256 } from '../src/core/methods/oauth/app-signin.ts'
+import { createMemoryStores } from '../src/stores/memory/index.ts'
 import { Client } from './helpers/client.ts'
 import { passwordLogin, signInVia } from './helpers/oauth.ts'
 import { type Idp, startIdp } from './helpers/oidc-provider.ts'
@@ -166,7 +168,9 @@ describe('cross-origin single-page app', () => {
 
   it('another origin is still CSRF_FAILED, and so is the app origin with any cookie', async () => {
     const { code, verifier } = await spaCode()
-    const evil = await fromPage(EVIL, 'POST', '/api/auth/oauth/token', { body: { code, code_verifier: verifier } })
+    const evil = await fromPage(EVIL, 'POST', '/api/auth/oauth/token', {
+      body: { code, code_verifier: verifier },
+    })
     expect(evil.status).toBe(403)
     expect(await codeOf(evil)).toBe('CSRF_FAILED')
     const evilLogin = await fromPage(EVIL, 'POST', '/api/auth/login', {
@@ -187,7 +191,41 @@ describe('cross-origin single-page app', () => {
     })
     expect(await codeOf(anyCookie)).toBe('CSRF_FAILED')
     // The code was not spent by the refused calls.
-    const ok = await fromPage(SPA, 'POST', '/api/auth/oauth/token', { body: { code, code_verifier: verifier } })
+    const ok = await fromPage(SPA, 'POST', '/api/auth/oauth/token', {
+      body: { code, code_verifier: verifier },
+    })
     expect(ok.status).toBe(200)
+  })
+})
+
+describe('csrf.appOrigins (the library option the server fills)', () => {
+  it('lets an app origin through only without a Cookie header; nothing else changes', async () => {
+    const auth = await createAuth({
+      mode: 'test',
+      secret: 'test-secret-for-the-server-0123456789abcdef',
+      stores: createMemoryStores(),
+      csrf: { appOrigins: [`${SPA}/callback`] },
+    })
+    const plain = await createAuth({
+      mode: 'test',
+      secret: 'test-secret-for-the-server-0123456789abcdef',
+      stores: createMemoryStores(),
+    })
+    const req = (origin: string, cookie: string | null, method = 'POST') => ({
+      method,
+      origin,
+      secFetchSite: 'same-site',
+      cookie,
+    })
+    expect(auth.passesOriginCheck(req(SPA, null))).toBe(true)
+    expect(plain.passesOriginCheck(req(SPA, null))).toBe(false)
+    expect(auth.passesOriginCheck(req(SPA, 'gh_session=x'))).toBe(false)
+    expect(auth.passesOriginCheck(req(SPA, ''))).toBe(false)
+    expect(auth.passesOriginCheck(req(EVIL, null))).toBe(false)
+    expect(auth.passesOriginCheck(req('null', null))).toBe(false)
+    // The token-cookie check passes no cookie field at all: no exception there either.
+    expect(auth.passesOriginCheck({ method: 'POST', origin: SPA, secFetchSite: 'same-site' })).toBe(false)
+    await auth.close()
+    await plain.close()
   })
 })

@@ -327,7 +327,10 @@ describe.runIf(hasChromium)('gatehouse-auth/client in Chromium', () => {
     await page.waitForURL((u) => u.href.startsWith(`${spaBase}/app?code=`))
     const code = new URL(page.url()).searchParams.get('code')!
     await load(page, options)
-    const verifier = await page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)!).verifier, `${KEY}.pkce`)
+    const verifier = await page.evaluate(
+      (k) => JSON.parse(sessionStorage.getItem(k)!).verifier,
+      `${KEY}.pkce`,
+    )
     expect(
       await page.evaluate(() => window.gh.completeLoginWith().then((u: { email: string }) => u.email)),
     ).toBe('grace@example.com')
@@ -379,7 +382,9 @@ async function startSpa(api: string): Promise<Server> {
       'content-type': 'text/html; charset=utf-8',
       'content-security-policy': `default-src 'self'; connect-src 'self' ${api}`,
     })
-    res.end('<!doctype html><html lang="en"><head><title>An app</title></head><body><main>App</main></body></html>')
+    res.end(
+      '<!doctype html><html lang="en"><head><title>An app</title></head><body><main>App</main></body></html>',
+    )
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return server
