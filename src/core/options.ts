@@ -105,10 +105,7 @@ const throttleSchema = z.strictObject({
 const csrfSchema = z.strictObject({
   /** Extra origins allowed to send unsafe requests with the session cookie. */
   trustedOrigins: z.array(z.url()).default([]),
-  /**
-   * Origins of single-page apps on other origins (app sign-in): allowed to send unsafe
-   * requests that carry no Cookie header at all — a bearer token or a body, never the session.
-   */
+  /** Apps on other origins: allowed unsafe requests only when they carry no Cookie header. */
   appOrigins: z.array(z.url()).default([]),
 })
 
