@@ -105,6 +105,8 @@ const throttleSchema = z.strictObject({
 const csrfSchema = z.strictObject({
   /** Extra origins allowed to send unsafe requests with the session cookie. */
   trustedOrigins: z.array(z.url()).default([]),
+  /** Apps on other origins: allowed unsafe requests only when they carry no Cookie header. */
+  appOrigins: z.array(z.url()).default([]),
 })
 
 /**

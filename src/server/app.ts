@@ -17,6 +17,7 @@ import { requestBodyLimit } from './body-limit.ts'
 import { loadBranding } from './branding.ts'
 import { clientScriptRoute } from './client-script.ts'
 import type { ServerConfig } from './config.ts'
+import { appCors } from './cors.ts'
 import { securityHeaders } from './headers.ts'
 import { answerError, mountGatehouse, notFound } from './mount.ts'
 import { oauthModuleFrom } from './oauth-config.ts'
@@ -143,6 +144,7 @@ async function openAuth(
         csrf: {
           ...(extra.csrf ?? {}),
           trustedOrigins: [...(extra.csrf?.trustedOrigins ?? []), ...devOrigins],
+          appOrigins: [...(extra.csrf?.appOrigins ?? []), ...(oauthModule?.appOrigins() ?? [])],
         },
       },
       opened.throttleBackend ? { throttleBackend: opened.throttleBackend } : {},
@@ -204,6 +206,8 @@ function serverApp(services: Services, config: ServerConfig, stores: Stores, log
   )
   // Errors answered before a route runs: an HTML page for browsers, docs/http-api.md's JSON error for the rest.
   const answer = (c: Context, e: AuthError) => answerError(c, e)
+  // Single-page apps on the origins of GATEHOUSE_APP_REDIRECT_URIS: preflights and CORS headers (cors.ts).
+  app.use(appCors(auth.options.csrf.appOrigins.map((o) => new URL(o).origin)))
   app.use(requestBodyLimit(64 * 1024, (c) => answer(c, new AuthError('PAYLOAD_TOO_LARGE'))))
   app.use(gatehouse(auth, { clientIp: config.trustProxy ? forwardedIp : undefined, onError: answer }))
 

@@ -4,16 +4,15 @@
  * server's clock is injected: "the access token expired" is the clock moved past its TTL,
  * never a sleep. A thin wrapper in front of the server counts the refreshes it answers.
  *
- * App sign-in: the server side (`GET /auth/oauth/{provider}` with PKCE, `POST
- * /api/auth/oauth/token`) belongs to the OAuth issue and is not on this branch yet, so the
- * wrapper answers those two routes with a FAKE that checks the PKCE pair the way the
- * contract says and then issues a real token pair. TODO after merging `oauth`: point that
- * test at the real routes (a test provider from oidc-provider) and delete FAKE_APP_SIGN_IN.
+ * App sign-in for real: a real OpenID provider (oidc-provider, test/helpers/oidc-provider.ts)
+ * on 127.0.0.1, its consent page clicked in Chromium, and the app page served from a second
+ * origin (another port, as a single-page app is) with the bundled client — so the code
+ * exchange and the calls after it are cross-origin: CORS preflights and the Origin check for
+ * GATEHOUSE_APP_REDIRECT_URIS' origins, exactly as a deployed SPA meets them.
  */
 
-import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import type { Server } from 'node:http'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer as createHttpServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,6 +22,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { fakeClock } from '../../src/core/clock.ts'
 import { createServer, type GatehouseServer } from '../../src/server/app.ts'
 import { loadServerConfig } from '../../src/server/config.ts'
+import { type Idp, startIdp } from '../helpers/oidc-provider.ts'
 import { requireService } from '../helpers/services.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -52,8 +52,12 @@ describe.runIf(hasChromium)('gatehouse-auth/client in Chromium', () => {
   const refreshes: number[] = []
   let meRefusals = 0
   const cspViolations: string[] = []
-  /** FAKE_APP_SIGN_IN: code → S256 challenge and the redirect it was issued for. */
-  const fakeCodes = new Map<string, { challenge: string; user: string }>()
+  let idp: Idp
+  /** The single-page app's own origin: its page and its copy of the client bundle. */
+  let spa: Server
+  let spaBase: string
+  const appStarts: URLSearchParams[] = []
+  const tokenCalls: string[] = []
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-client-'))
@@ -63,6 +67,18 @@ describe.runIf(hasChromium)('gatehouse-auth/client in Chromium', () => {
       ) as Server
     })
     base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
+    spa = await startSpa(base)
+    spaBase = `http://127.0.0.1:${(spa.address() as AddressInfo).port}`
+    idp = await startIdp({
+      clients: [
+        {
+          client_id: 'gh-test',
+          client_secret: 'test-secret-0123456789',
+          redirect_uris: [`${base}/auth/oauth/test/callback`],
+        },
+      ],
+      accounts: { grace: { email: 'grace@example.com', email_verified: true, name: 'Grace Hopper' } },
+    })
     const config = loadServerConfig(
       {},
       {
@@ -72,6 +88,13 @@ describe.runIf(hasChromium)('gatehouse-auth/client in Chromium', () => {
         dataDir: dir,
         databaseUrl: `sqlite:${join(dir, 'gatehouse.db')}`,
         auth: { password: { memoryCost: 8192, timeCost: 1 }, tokens: { accessTtl: ACCESS_TTL } },
+        oauth: {
+          OIDC_TEST_ISSUER: idp.issuer,
+          OIDC_TEST_CLIENT_ID: 'gh-test',
+          OIDC_TEST_CLIENT_SECRET: 'test-secret-0123456789',
+          OIDC_TEST_LABEL: 'Test IdP',
+          GATEHOUSE_APP_REDIRECT_URIS: `${spaBase}/app`,
+        },
       },
     )
     server = await createServer(config, { clock, logger: { warn: () => {}, info: () => {} } })
@@ -94,6 +117,8 @@ describe.runIf(hasChromium)('gatehouse-auth/client in Chromium', () => {
   afterAll(async () => {
     await browser?.close()
     await new Promise((resolve) => (http ? http.close(resolve) : resolve(null)))
+    await new Promise((resolve) => (spa ? spa.close(resolve) : resolve(null)))
+    await idp?.close()
     await server?.close()
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
@@ -106,11 +131,12 @@ describe.runIf(hasChromium)('gatehouse-auth/client in Chromium', () => {
     expect(cspViolations).toEqual([])
   })
 
-  /** The server, plus counting — and the fake app sign-in routes (see the header). */
+  /** The server, plus counting (and what app sign-in asked of it). */
   async function front(request: Request, env: unknown): Promise<Response> {
     const url = new URL(request.url)
-    const fake = await fakeAppSignIn(request, url)
-    if (fake) return fake
+    if (url.pathname === '/auth/oauth/test') appStarts.push(url.searchParams)
+    if (url.pathname === '/api/auth/oauth/token')
+      tokenCalls.push(`${request.method} ${request.headers.get('origin')}`)
     if (url.pathname === '/api/auth/refresh') {
       // A slow network: the refreshes of two tabs overlap for sure.
       await new Promise((resolve) => setTimeout(resolve, 150))
@@ -121,33 +147,6 @@ describe.runIf(hasChromium)('gatehouse-auth/client in Chromium', () => {
     const res = await server.app.fetch(request, env)
     if (url.pathname === '/api/me' && res.status === 401) meRefusals++
     return res
-  }
-
-  /** FAKE_APP_SIGN_IN (delete after merging `oauth`): the contract's two routes, PKCE checked. */
-  async function fakeAppSignIn(request: Request, url: URL): Promise<Response | null> {
-    if (url.pathname === '/auth/oauth/fake') {
-      const q = url.searchParams
-      if (q.get('code_challenge_method') !== 'S256' || !/^[\w-]{43}$/.test(q.get('code_challenge') ?? ''))
-        return new Response('bad challenge', { status: 400 })
-      const code = `code-${fakeCodes.size + 1}`
-      fakeCodes.set(code, { challenge: q.get('code_challenge')!, user: 'ada' })
-      return Response.redirect(`${q.get('redirect_uri')}?code=${code}`, 302)
-    }
-    if (url.pathname === '/api/auth/oauth/token' && request.method === 'POST') {
-      const { code, code_verifier } = (await request.json()) as Record<string, string>
-      const issued = fakeCodes.get(code ?? '')
-      fakeCodes.delete(code ?? '')
-      const s256 = createHash('sha256')
-        .update(code_verifier ?? '')
-        .digest('base64url')
-      if (!issued || s256 !== issued.challenge)
-        return Response.json({ error: { code: 'INVALID_GRANT', message: 'Invalid grant.' } }, { status: 400 })
-      const { auth } = server.services
-      const user = (await auth.findUserByLogin(issued.user))!
-      const pair = await auth.tokens!.issuePair(user, { fresh: true })
-      return Response.json(pair)
-    }
-    return null
   }
 
   async function context(): Promise<BrowserContext> {
@@ -308,18 +307,53 @@ describe.runIf(hasChromium)('gatehouse-auth/client in Chromium', () => {
     await ctx.close()
   })
 
-  it('loginWith: PKCE made in the page, the code swapped with its verifier (FAKE_APP_SIGN_IN server side)', async () => {
+  it('loginWith from a single-page app on another origin: the real provider flow, the code swapped once', async () => {
     const ctx = await context()
-    const page = await tab(ctx, { storage: 'local' }, '/?app=1')
-    await Promise.all([page.waitForURL(/\?code=/), page.evaluate(() => window.gh.loginWith('fake'))])
-    await load(page, { storage: 'local' })
+    const page = await ctx.newPage()
+    await page.goto(`${spaBase}/app`)
+    const options = { storage: 'local', baseUrl: base }
+    await load(page, options)
+    await page.evaluate(() => {
+      void window.gh.loginWith('test')
+    })
+    // GET /auth/oauth/test?redirect_uri&code_challenge&code_challenge_method=S256, then the provider.
+    await page.waitForURL((u) => u.href.startsWith(`${idp.issuer}/interaction/`))
+    const start = appStarts.at(-1)!
+    expect(start.get('redirect_uri')).toBe(`${spaBase}/app`)
+    expect(start.get('code_challenge_method')).toBe('S256')
+    expect(start.get('code_challenge')).toMatch(/^[\w-]{43}$/)
+    await page.getByLabel('Account').fill('grace')
+    await page.getByRole('button', { name: 'Allow' }).click()
+    await page.waitForURL((u) => u.href.startsWith(`${spaBase}/app?code=`))
+    const code = new URL(page.url()).searchParams.get('code')!
+    await load(page, options)
+    const verifier = await page.evaluate(
+      (k) => JSON.parse(sessionStorage.getItem(k)!).verifier,
+      `${KEY}.pkce`,
+    )
     expect(
-      await page.evaluate(() => window.gh.completeLoginWith().then((u: { username: string }) => u.username)),
-    ).toBe('ada')
+      await page.evaluate(() => window.gh.completeLoginWith().then((u: { email: string }) => u.email)),
+    ).toBe('grace@example.com')
     expect(new URL(page.url()).search).toBe('')
+    expect(await page.evaluate(() => window.gh.me().then((u: { email: string }) => u.email))).toBe(
+      'grace@example.com',
+    )
     expect(await meStatus(page)).toBe(200)
+    // Cross-origin for real: the browser preflighted, then posted from the app's origin.
+    expect(tokenCalls).toEqual([`OPTIONS ${spaBase}`, `POST ${spaBase}`])
+    // The same code again, even with its verifier: refused, and the app can read why.
+    const replay = await page.evaluate(
+      ([url, body]) =>
+        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(
+          async (r) => [r.status, (await r.json()).error.code],
+        ),
+      [`${base}/api/auth/oauth/token`, JSON.stringify({ code, code_verifier: verifier })] as const,
+    )
+    expect(replay).toEqual([400, 'INVALID_GRANT'])
     // A code arriving in a tab that started nothing (a planted link) is refused, not swapped.
-    const planted = await tab(ctx, { storage: 'memory' }, '/?code=code-1')
+    const planted = await ctx.newPage()
+    await planted.goto(`${spaBase}/app?code=${code}`)
+    await load(planted, { baseUrl: base })
     const refusal = await planted.evaluate(() =>
       window.gh.completeLoginWith().catch((e: { code: string }) => e.code),
     )
@@ -327,3 +361,31 @@ describe.runIf(hasChromium)('gatehouse-auth/client in Chromium', () => {
     await ctx.close()
   })
 })
+
+/**
+ * The single-page app: its page (a strict CSP of its own, talking only to the server) and
+ * the client bundle as the app would ship it, on another port — another origin.
+ */
+async function startSpa(api: string): Promise<Server> {
+  const bundle = readFileSync(new URL('../../src/server/static/client.js', import.meta.url))
+  const server = createHttpServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://spa').pathname
+    if (path === '/client.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' })
+      return res.end(bundle)
+    }
+    if (path !== '/app') {
+      res.writeHead(404)
+      return res.end()
+    }
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': `default-src 'self'; connect-src 'self' ${api}`,
+    })
+    res.end(
+      '<!doctype html><html lang="en"><head><title>An app</title></head><body><main>App</main></body></html>',
+    )
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return server
+}

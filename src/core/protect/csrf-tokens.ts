@@ -12,6 +12,7 @@ import { csrfTokenFor, passesOriginCheck, verifyCsrfToken } from './csrf.ts'
  */
 export class CsrfTokens {
   readonly #allowedOrigins: ReadonlySet<string>
+  readonly #appOrigins: ReadonlySet<string>
   /** Whether the one-time "the public URL is not the address served" line was logged. */
   #mismatchLogged = false
 
@@ -20,10 +21,18 @@ export class CsrfTokens {
       auth.options.origin,
       ...auth.options.csrf.trustedOrigins.map((o) => new URL(o).origin),
     ])
+    this.#appOrigins = new Set(auth.options.csrf.appOrigins.map((o) => new URL(o).origin))
   }
 
-  /** Origin/Fetch-Metadata check: unsafe cookie-authenticated requests must come from our origin. */
-  passesOriginCheck(ctx: Pick<RequestContext, 'method' | 'origin' | 'secFetchSite' | 'host'>): boolean {
+  /**
+   * Origin/Fetch-Metadata check: unsafe cookie-authenticated requests must come from our origin.
+   * An app origin (csrf.appOrigins) passes only without any Cookie header: nothing ambient
+   * rides along, so there is nothing to forge — the session cookie never gets this exception.
+   */
+  passesOriginCheck(
+    ctx: Pick<RequestContext, 'method' | 'origin' | 'secFetchSite' | 'host'> & { cookie?: string | null },
+  ): boolean {
+    if (ctx.cookie === null && ctx.origin !== null && this.#appOrigins.has(ctx.origin)) return true
     const passes = passesOriginCheck(
       { method: ctx.method, origin: ctx.origin, secFetchSite: ctx.secFetchSite },
       this.#allowedOrigins,

@@ -58,6 +58,8 @@ export interface OAuthModule extends AuthModule {
   service(auth: Auth): OAuthService
   /** Where the providers' authorization endpoints are (the CSP's form-action: the link forms redirect there). */
   authorizationOrigins(): string[]
+  /** The http(s) origins of appRedirectUris: single-page apps that call the token API cross-origin. */
+  appOrigins(): string[]
   /** A valid provider access token for the user (refreshed when it expires within 60 s). */
   providerToken(auth: Auth, userId: string, provider: string): Promise<string>
 }
@@ -107,6 +109,7 @@ export function oauth(options: OAuthOptions): OAuthModule {
     routes: oauthRoutes((input) => service(input.auth)),
     providers: options.providers,
     service,
+    appOrigins: () => webOrigins(options.appRedirectUris ?? []),
     authorizationOrigins: () => [...new Set([...flows.values()].flatMap((f) => f.authorizationOrigins()))],
     providerToken: (auth, userId, provider) => service(auth).tokens.accessToken(userId, provider),
     // The self-service account (profile, export, deletion) and the admin's user page see linked providers.
@@ -134,4 +137,10 @@ export function oauth(options: OAuthOptions): OAuthModule {
       },
     },
   }
+}
+
+/** `https://app.example/cb` → `https://app.example`; custom schemes (native apps) have none. */
+function webOrigins(uris: readonly string[]): string[] {
+  const origins = uris.map((u) => new URL(u)).filter((u) => u.protocol === 'https:' || u.protocol === 'http:')
+  return [...new Set(origins.map((u) => u.origin))]
 }
