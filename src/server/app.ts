@@ -26,7 +26,6 @@ import { oauthOf } from './pages/providers.tsx'
 import { productionProblems, serverMode, smtpProblem } from './preflight.ts'
 import { everyInterval, type Schedule, startPurging } from './purge-schedule.ts'
 import type { Services } from './services.ts'
-import { staticRoutes } from './static-routes.ts'
 
 export interface CreateServerOptions {
   logger?: Logger
