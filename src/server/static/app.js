@@ -88,4 +88,6 @@ function attachMeter(box, zxcvbn) {
     clearTimeout(timer)
     timer = setTimeout(update, 150)
   })
+  // What was typed while the dictionaries loaded is rated as soon as they are here.
+  if (input.value !== '') update()
 }
