@@ -143,6 +143,18 @@ export function runStoreContract(
     })
 
     describe('users', () => {
+      it('defineRole run at once by two starting instances: no failure, the role as defined, redefinable', async () => {
+        await Promise.all(
+          Array.from({ length: 4 }, () => s.users.defineRole('racer', ['a.read', 'b.write', 'c.admin'])),
+        )
+        const racer = () => s.users.listRoles().then((roles) => roles.find((r) => r.name === 'racer'))
+        expect(await racer()).toEqual({ name: 'racer', permissions: ['a.read', 'b.write', 'c.admin'] })
+        await s.users.defineRole('racer', ['b.write', 'd.new'])
+        expect(await racer()).toEqual({ name: 'racer', permissions: ['b.write', 'd.new'] })
+        await s.users.defineRole('racer', [])
+        expect(await racer()).toEqual({ name: 'racer', permissions: [] })
+      })
+
       it('createUser returns the user with its known roles and their permissions', async () => {
         await s.users.defineRole('editor', ['posts.write', 'posts.read'])
         await s.users.defineRole('admin', ['users.manage', 'posts.read'])

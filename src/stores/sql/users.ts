@@ -176,12 +176,18 @@ export class SqlUserStore implements UserStore {
         .values({ name })
         .onConflict((oc) => oc.column('name').doNothing())
         .execute()
-      await trx.deleteFrom('role_permissions').where('role', '=', name).execute()
+      // Only the difference is written, and inserts skip rows already there: instances that
+      // start together on an empty database define the same roles at once without a
+      // duplicate-key failure (the other transaction's rows are invisible until it commits).
       const unique = sortedUnique(permissions)
+      let stale = trx.deleteFrom('role_permissions').where('role', '=', name)
+      if (unique.length > 0) stale = stale.where('permission', 'not in', unique)
+      await stale.execute()
       if (unique.length > 0) {
         await trx
           .insertInto('role_permissions')
           .values(unique.map((permission) => ({ role: name, permission })))
+          .onConflict((oc) => oc.columns(['role', 'permission']).doNothing())
           .execute()
       }
     })
