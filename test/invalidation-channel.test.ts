@@ -103,6 +103,23 @@ describe.skipIf(!available)('invalidation channel (PostgreSQL + Redis)', { timeo
     expect((await b.auth.authenticateSession(fourth.cookie))?.user.roles).not.toContain('admin')
   })
 
+  it('the user behind a bearer token is cached on B, and exact: role change and deactivation on A apply at once', async () => {
+    const { user } = await signedIn()
+    const pair = await a.auth.tokens!.issuePair(user)
+    const bearer = { cookie: null, authorization: `Bearer ${pair.access_token}`, apiKey: null }
+    expect((await b.auth.authenticate(bearer))?.user.name).toBeNull()
+    // Straight to the store, unannounced: B answers from memory (no store read per request).
+    await b.stores.users.updateUser(user.id, { name: 'Unannounced' })
+    expect((await b.auth.authenticate(bearer))?.user.name).toBeNull()
+    // Announced on A: B's next request sees it.
+    await a.auth.setRoles(user.id, ['user', 'admin'], null)
+    const promoted = await b.auth.authenticate(bearer)
+    expect(promoted?.user.roles).toContain('admin')
+    expect(promoted?.user.name).toBe('Unannounced')
+    await a.auth.setActive(user.id, false, null)
+    await expect(b.auth.authenticate(bearer)).rejects.toMatchObject({ code: 'TOKEN_INVALID' })
+  })
+
   it('token revocation (one token, all of a user’s) and key rotation on A reach B at once', async () => {
     const { user } = await signedIn()
     const one = await a.auth.tokens!.issuePair(user)

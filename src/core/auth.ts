@@ -25,6 +25,7 @@ import { startSignedInSession } from './signin.ts'
 import { guardStores } from './store-guard.ts'
 import type { TokenCookies } from './token-cookies.ts'
 import type { TokenService } from './tokens/service.ts'
+import { UserCache } from './user-cache.ts'
 import { type AccessOptions, ADMIN_ROLE, UserAdmin } from './users/admin.ts'
 import { handleRequest, openDefaultStores } from './wiring.ts'
 
@@ -78,6 +79,8 @@ export class Auth {
   readonly users = new UserAdmin(this)
   readonly browser = new BrowserSessions(this)
   readonly csrf: CsrfTokens
+  /** Users behind bearer tokens, exact through the invalidation channel; null without one. */
+  readonly userCache: UserCache | null
   /** Called by revokeEverything: each credential kind registers how to end all of a user's. */
   readonly onRevokeAll: ((userId: string) => Promise<void>)[] = []
 
@@ -90,6 +93,10 @@ export class Auth {
     this.csrfCookieName = `${prefix}gh_csrf`
     this.devices = new DeviceCookies(options.secret, options.secure)
     this.sessions = sessionManagerFor(options, this.stores)
+    this.userCache =
+      bus && options.session.cacheSize > 0 && options.session.cacheTtlMs > 0
+        ? new UserCache(bus, options.session.cacheSize)
+        : null
     this.passwords = new PasswordHasher(options.password)
     this.throttle = new LoginThrottle(options.throttle, extras.throttleBackend, { kv: this.stores.kv })
     // A replayed refresh token means a stolen one: its API keys may be stolen too.

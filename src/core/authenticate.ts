@@ -44,7 +44,8 @@ export async function authenticate(
 async function authenticateToken(auth: Auth, token: string): Promise<Authenticated> {
   if (!auth.tokens) throw new AuthError('TOKEN_INVALID')
   const claims = await auth.tokens.verifyAccess(token)
-  const user = await auth.stores.users.getUserById(claims.sub)
+  const load = (id: string) => auth.stores.users.getUserById(id)
+  const user = auth.userCache ? await auth.userCache.get(claims.sub, load) : await load(claims.sub)
   if (!user?.active) throw new AuthError('TOKEN_INVALID')
   return { user, session: null, via: 'token', claims: claims as unknown as Record<string, unknown> }
 }
