@@ -228,6 +228,7 @@ describe.runIf(run)('every page, phone and desktop, light and dark', () => {
     await kb.press('Enter')
     await page.waitForURL(`${w.base}/signup`)
     // The email field has the focus when the page opens.
+    await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'email')
     await kb.type('kim@example.com')
     await tabTo('username', '[name=username]')
     await kb.type('kim')
@@ -251,7 +252,8 @@ describe.runIf(run)('every page, phone and desktop, light and dark', () => {
     await kb.press('Enter')
     await page.waitForURL(/\/login\?signed_out=1$/)
 
-    // The login field has the focus.
+    // The login field has the focus (waited for: autofocus lands once the page has rendered).
+    await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'login')
     await kb.type('kim')
     await tabTo('password', '[name=password]')
     await kb.type(PASSWORD)
