@@ -41,16 +41,36 @@ export function redisInvalidationBus(redis: Redis, channel: string): Invalidatio
       () => sub.disconnect(true),
     )
   })
+  // Our own messages, by sequence number, until they come back through our subscription.
+  const echoes = new Map<number, () => void>()
+  let sequence = 0
   sub.on('message', (from: string, text: string) => {
     if (from !== channel) return
-    const event = parseMessage(text, origin)
-    if (event) deliver(event)
+    const own = ownSequence(text, origin)
+    if (own !== null) return echoes.get(own)?.()
+    deliver(parseMessage(text))
   })
   let turn: Promise<void> | null = null
   return {
+    // Resolves once the message is back through our own subscription (bounded by ECHO_WAIT_MS):
+    // Redis writes it to every subscriber before it answers PUBLISH, so by then the other
+    // processes' copies are on their way too — a client that goes from this instance to
+    // another finds the change applied there.
     publish: async (event) => {
       deliver(event)
-      await redis.publish(channel, JSON.stringify({ o: origin, e: event }))
+      const n = ++sequence
+      let timer: NodeJS.Timeout | undefined
+      const echoed = new Promise<void>((resolve) => {
+        echoes.set(n, resolve)
+        timer = setTimeout(resolve, ECHO_WAIT_MS)
+      })
+      try {
+        await redis.publish(channel, JSON.stringify({ o: origin, n, e: event }))
+        if (live) await echoed
+      } finally {
+        clearTimeout(timer)
+        echoes.delete(n)
+      }
     },
     subscribe: (listener) => {
       listeners.add(listener)
@@ -76,11 +96,22 @@ export function redisInvalidationBus(redis: Redis, channel: string): Invalidatio
   }
 }
 
-/** An event from another process; null for our own; `all` for one we do not understand (fail closed). */
-function parseMessage(text: string, origin: string): Invalidation | null {
+/** How long a publish waits for its own message to come back (the subscriber may be reconnecting). */
+const ECHO_WAIT_MS = 200
+
+/** The sequence number of one of our own messages; null for another process's. */
+function ownSequence(text: string, origin: string): number | null {
   try {
-    const message = JSON.parse(text) as { o?: unknown; e?: { kind?: unknown } }
-    if (message.o === origin) return null
+    const message = JSON.parse(text) as { o?: unknown; n?: unknown }
+    if (message.o === origin && typeof message.n === 'number') return message.n
+  } catch {}
+  return null
+}
+
+/** An event from another process; `all` for one we do not understand (fail closed). */
+function parseMessage(text: string): Invalidation {
+  try {
+    const message = JSON.parse(text) as { e?: { kind?: unknown } }
     if (message.e && KINDS.has(message.e.kind as string)) return message.e as Invalidation
   } catch {}
   return { kind: 'all' }
