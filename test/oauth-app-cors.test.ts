@@ -11,8 +11,8 @@ import { createAuth } from '../src/core/auth.ts'
 import { s256 } from '../src/core/methods/oauth/app-signin.ts'
 import { createMemoryStores } from '../src/stores/memory/index.ts'
 import { Client } from './helpers/client.ts'
-import { passwordLogin, signInVia } from './helpers/oauth.ts'
-import { type Idp, startIdp } from './helpers/oidc-provider.ts'
+import { passwordLogin, signInVia, startTestIdp } from './helpers/oauth.ts'
+import type { Idp } from './helpers/oidc-provider.ts'
 import { createTestServer, type TestServer } from './helpers/server.ts'
 
 const SPA = 'http://127.0.0.1:5173'
@@ -22,17 +22,7 @@ let idp: Idp
 let server: TestServer
 
 beforeAll(async () => {
-  idp = await startIdp({
-    clients: [
-      {
-        client_id: 'gh-test',
-        client_secret: 'test-secret-0123456789',
-        redirect_uris: ['http://localhost:8000/auth/oauth/test/callback'],
-      },
-    ],
-    accounts: { alice: { email: 'alice@example.com', email_verified: true } },
-  })
-  idp.autoLogin = 'alice'
+  idp = await startTestIdp('alice')
 })
 afterAll(() => idp.close())
 

@@ -8,8 +8,8 @@ import { randomPKCECodeVerifier } from 'openid-client'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { s256 } from '../src/core/methods/oauth/app-signin.ts'
 import { Client } from './helpers/client.ts'
-import { HTML, signInVia } from './helpers/oauth.ts'
-import { type Idp, startIdp } from './helpers/oidc-provider.ts'
+import { HTML, signInVia, startTestIdp } from './helpers/oauth.ts'
+import type { Idp } from './helpers/oidc-provider.ts'
 import { createTestServer, type TestServer } from './helpers/server.ts'
 
 const APP = 'com.example.app:/oauth/callback'
@@ -17,17 +17,7 @@ let idp: Idp
 let server: TestServer
 
 beforeAll(async () => {
-  idp = await startIdp({
-    clients: [
-      {
-        client_id: 'gh-test',
-        client_secret: 'test-secret-0123456789',
-        redirect_uris: ['http://localhost:8000/auth/oauth/test/callback'],
-      },
-    ],
-    accounts: { alice: { email: 'alice@example.com', email_verified: true } },
-  })
-  idp.autoLogin = 'alice'
+  idp = await startTestIdp('alice')
 })
 afterAll(() => idp.close())
 

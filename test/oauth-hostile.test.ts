@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Client } from './helpers/client.ts'
 import { type EvilIdp, type EvilMode, startEvilIdp } from './helpers/evil-idp.ts'
-import { errorCodeOf, HTML, me, signInVia, startAt, userCount } from './helpers/oauth.ts'
-import { type Idp, IdpBrowser, startIdp } from './helpers/oidc-provider.ts'
+import { errorCodeOf, HTML, me, signInVia, startAt, startTestIdp, userCount } from './helpers/oauth.ts'
+import { type Idp, IdpBrowser } from './helpers/oidc-provider.ts'
 import { createTestServer, type TestServer } from './helpers/server.ts'
 
 let idp: Idp
@@ -16,17 +16,7 @@ let evil: EvilIdp
 let server: TestServer
 
 beforeAll(async () => {
-  idp = await startIdp({
-    clients: [
-      {
-        client_id: 'gh-test',
-        client_secret: 'test-secret-0123456789',
-        redirect_uris: ['http://localhost:8000/auth/oauth/test/callback'],
-      },
-    ],
-    accounts: { mallory: { email: 'mallory@example.com', email_verified: true } },
-  })
-  idp.autoLogin = 'mallory'
+  idp = await startTestIdp('mallory')
   evil = await startEvilIdp({ clientId: 'gh-evil' })
 })
 afterAll(async () => {

@@ -10,8 +10,8 @@ import type { Stores } from '../src/stores/contracts.ts'
 import { createMemoryStores } from '../src/stores/memory/index.ts'
 import { Client } from './helpers/client.ts'
 import { type EvilIdp, startEvilIdp } from './helpers/evil-idp.ts'
-import { me, oauthModuleOf, openProviderToken, signInVia } from './helpers/oauth.ts'
-import { type Idp, startIdp } from './helpers/oidc-provider.ts'
+import { me, oauthModuleOf, openProviderToken, signInVia, startTestIdp } from './helpers/oauth.ts'
+import type { Idp } from './helpers/oidc-provider.ts'
 import { createTestServer, type TestServer } from './helpers/server.ts'
 
 let idp: Idp
@@ -35,17 +35,7 @@ const settings = () => ({
 })
 
 beforeAll(async () => {
-  idp = await startIdp({
-    clients: [
-      {
-        client_id: 'gh-test',
-        client_secret: 'test-secret-0123456789',
-        redirect_uris: ['http://localhost:8000/auth/oauth/test/callback'],
-      },
-    ],
-    accounts: { alice: { email: 'alice@example.com', email_verified: true } },
-  })
-  idp.autoLogin = 'alice'
+  idp = await startTestIdp('alice')
   evil = await startEvilIdp({ clientId: 'gh-evil' })
 })
 afterAll(async () => {

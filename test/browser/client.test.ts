@@ -25,7 +25,8 @@ import { loadServerConfig } from '../../src/server/config.ts'
 import { type Idp, startIdp } from '../helpers/oidc-provider.ts'
 import { requireService } from '../helpers/services.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
+import { CHROMIUM, CHROMIUM_ARGS } from './setup.ts'
+
 const PASSWORD = 'correct horse battery staple'
 const ACCESS_TTL = 60
 const KEY = 'gatehouse.tokens'
@@ -99,19 +100,7 @@ describe.runIf(hasChromium)('gatehouse-auth/client in Chromium', () => {
     )
     server = await createServer(config, { clock, logger: { warn: () => {}, info: () => {} } })
     await server.services.auth.signUp({ email: 'ada@example.com', username: 'ada', password: PASSWORD })
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   })
 
   afterAll(async () => {

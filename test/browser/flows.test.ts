@@ -18,7 +18,8 @@ import { loadServerConfig } from '../../src/server/config.ts'
 import { type RunningServer, startServer } from '../../src/server/serve.ts'
 import { requireService } from '../helpers/services.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
+import { CHROMIUM, CHROMIUM_ARGS } from './setup.ts'
+
 const SHOTS = join(process.cwd(), 'test-artifacts', 'screenshots')
 const PASSWORD = 'correct horse battery staple'
 
@@ -102,19 +103,7 @@ describe.runIf(hasChromium)('the product in a browser', () => {
     running = await startServer(config, () => {})
     auth = running.gatehouse.services.auth
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   })
 
   afterAll(async () => {

@@ -15,7 +15,8 @@ import { type RunningServer, startServer } from '../../src/server/serve.ts'
 import { type Idp, startIdp } from '../helpers/oidc-provider.ts'
 import { requireService } from '../helpers/services.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
+import { CHROMIUM, CHROMIUM_ARGS } from './setup.ts'
+
 const SHOTS = join(process.cwd(), 'test-artifacts', 'screenshots')
 const hasChromium = await requireService('Chromium', async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install -y chromium)`)
@@ -85,19 +86,7 @@ describe.runIf(hasChromium)('sign-in with a provider in a browser', () => {
       },
     )
     running = await startServer(config, () => {})
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   })
 
   afterAll(async () => {

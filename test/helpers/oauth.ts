@@ -4,7 +4,7 @@ import type { Auth } from '../../src/core/auth.ts'
 import { createSecretBox } from '../../src/core/crypto/secretbox.ts'
 import type { OAuthModule } from '../../src/core/methods/oauth/index.ts'
 import { type Client, ORIGIN } from './client.ts'
-import { IdpBrowser } from './oidc-provider.ts'
+import { type Idp, IdpBrowser, startIdp } from './oidc-provider.ts'
 import type { TestServer } from './server.ts'
 
 export const HTML = { accept: 'text/html' }
@@ -76,4 +76,23 @@ export async function userCount(server: TestServer): Promise<number> {
 
 export function errorCodeOf(html: string): string | null {
   return /data-code="([A-Z_]+)"/.exec(html)?.[1] ?? null
+}
+
+/**
+ * The suites' OpenID provider: client `gh-test` registered for the server's `test` callback,
+ * one verified account, signed in at the provider without a login form.
+ */
+export async function startTestIdp(account: string): Promise<Idp> {
+  const idp = await startIdp({
+    clients: [
+      {
+        client_id: 'gh-test',
+        client_secret: 'test-secret-0123456789',
+        redirect_uris: ['http://localhost:8000/auth/oauth/test/callback'],
+      },
+    ],
+    accounts: { [account]: { email: `${account}@example.com`, email_verified: true } },
+  })
+  idp.autoLogin = account
+  return idp
 }
