@@ -4,6 +4,9 @@ import { type TabChannel, type TabMessage, tabChannel, withTabLock } from './loc
 import { type TokenStore, tokenStore } from './storage.ts'
 import type { ClientChange, ClientOptions, ClientProvider, ClientUser, TokenState } from './types.ts'
 
+/** How long a tab that waited for another tab's refresh waits for its message. */
+const TAB_WAIT_MS = 1000
+
 /** The token pair the server answers login, refresh and app sign-in with. */
 interface TokenPair {
   access_token: string
@@ -29,6 +32,9 @@ export class GatehouseClient {
   #state: TokenState | null = null
   #loaded: Promise<void> | null = null
   #refreshing: Promise<TokenState | null> | null = null
+  /** Messages heard from other tabs, and the refreshes waiting for the next one. */
+  #heard = 0
+  readonly #waiters = new Set<() => void>()
 
   constructor(options: ClientOptions = {}) {
     const origin = (globalThis as { location?: Location }).location?.origin ?? ''
@@ -39,7 +45,7 @@ export class GatehouseClient {
     this.#now = options.now ?? Date.now
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis)
     this.#channel = this.#store.shared
-      ? tabChannel(`gatehouse:${this.storageKey}`, (m) => void this.#fromOtherTab(m))
+      ? tabChannel(`gatehouse:${this.storageKey}`, (m) => this.#fromOtherTab(m))
       : { post: () => {}, close: () => {} }
   }
 
@@ -173,38 +179,78 @@ export class GatehouseClient {
 
   /**
    * Swaps the refresh token for a new pair — once, however many callers ask at the same
-   * time, in this tab (one promise) and across tabs (the lock; the waiting tab adopts what the
-   * first one stored). `spent` is the access token the caller found expired or refused: when
-   * the state already moved past it, nothing is sent. Null when logged out.
+   * time, in this tab (one promise) and across tabs (the lock; a tab that waited for it adopts
+   * the pair the first one announced). `spent` is the access token the caller found expired or
+   * refused (default the current one): when the state already moved past it, nothing is sent.
+   * Null when logged out.
    */
   refresh(spent?: string): Promise<TokenState | null> {
-    this.#refreshing ??= withTabLock(`gatehouse-refresh:${this.storageKey}`, () =>
-      this.#refreshLocked(spent),
+    const base = spent ?? this.#state?.access_token
+    const heard = this.#heard
+    this.#refreshing ??= withTabLock(`gatehouse-refresh:${this.storageKey}`, (contended) =>
+      this.#refreshLocked(base, contended && this.#heard === heard),
     ).finally(() => {
       this.#refreshing = null
     })
     return this.#refreshing
   }
 
-  async #refreshLocked(spent: string | undefined): Promise<TokenState | null> {
-    const current = this.#store.shared ? await this.#store.load() : this.#state
-    this.#state = current
+  /** `waitForTab`: another tab held the lock and nothing was heard from it yet. */
+  async #refreshLocked(base: string | undefined, waitForTab: boolean): Promise<TokenState | null> {
+    let current = await this.#newest(base)
+    if (waitForTab && current && current.access_token === base) {
+      // Its message was posted before it let go of the lock, so it is on its way; the bound
+      // only matters when that tab was closed mid-refresh.
+      await this.#nextMessage(TAB_WAIT_MS)
+      current = await this.#newest(base)
+    }
     if (!current) return null
-    const moved = spent !== undefined && current.access_token !== spent
+    const moved = current.access_token !== base
     if (moved && current.expires_at - this.#now() >= this.#leewayMs) return current
-    const res = await this.#post('/api/auth/refresh', { refresh_token: current.refresh_token })
+    let res: Response
+    try {
+      res = await this.#post('/api/auth/refresh', { refresh_token: current.refresh_token })
+    } catch (error) {
+      this.#channel.post({ type: 'refresh-failed' })
+      throw error
+    }
     if (res.ok) {
       const next = this.#stateOf((await res.json()) as TokenPair)
       await this.#setState(next, 'refresh')
       return next
     }
-    const error = await errorFrom(res)
-    // A refused refresh token ends the login; anything else (503, network) keeps it for later.
+    // A refused refresh token ends the login; anything else (503) keeps it for later.
     if (res.status === 400 || res.status === 401) {
       await this.#setState(null, 'logout')
       return null
     }
-    throw error
+    this.#channel.post({ type: 'refresh-failed' })
+    throw await errorFrom(res)
+  }
+
+  /**
+   * The newest state this tab can know: its own (kept current by the other tabs' messages),
+   * or shared storage when that already shows a pair past `base`. A storage that reads empty
+   * is not taken for a logout: a logout arrives as a message, and storage may lag behind.
+   */
+  async #newest(base: string | undefined): Promise<TokenState | null> {
+    const mine = this.#state
+    if (!this.#store.shared || !mine || mine.access_token !== base) return mine
+    const stored = await this.#store.load()
+    if (stored && stored.access_token !== base) this.#state = stored
+    return this.#state
+  }
+
+  #nextMessage(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.#waiters.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, timeoutMs)
+      this.#waiters.add(done)
+    })
   }
 
   /** A path on the server as an absolute URL. */
@@ -224,13 +270,17 @@ export class GatehouseClient {
     this.#state = state
     if (state) await this.#store.save(state)
     else await this.#store.clear()
-    this.#channel.post({ type: state ? 'tokens' : 'logout' })
+    this.#channel.post(state ? { type: 'tokens', state } : { type: 'logout' })
     this.#emit({ type, remote: false })
   }
 
-  async #fromOtherTab(message: TabMessage): Promise<void> {
+  #fromOtherTab(message: TabMessage): void {
+    this.#heard++
+    for (const wake of this.#waiters) wake()
+    this.#waiters.clear()
+    if (message.type === 'refresh-failed') return
     const had = this.#state !== null
-    this.#state = message.type === 'logout' ? null : await this.#store.load()
+    this.#state = message.type === 'logout' ? null : message.state
     const type = message.type === 'logout' ? 'logout' : had ? 'refresh' : 'login'
     this.#emit({ type, remote: true })
   }

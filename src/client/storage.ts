@@ -29,17 +29,22 @@ function webStorage(area: 'localStorage' | 'sessionStorage'): TokenStorageAdapte
   }
 }
 
+/** A token state from JSON we did not necessarily write (storage, another tab): null unless well-formed. */
+export function tokenStateOf(value: unknown): TokenState | null {
+  const v = value as Partial<TokenState> | null
+  if (typeof v?.access_token !== 'string' || typeof v.refresh_token !== 'string') return null
+  return {
+    access_token: v.access_token,
+    refresh_token: v.refresh_token,
+    expires_at: typeof v.expires_at === 'number' ? v.expires_at : 0,
+  }
+}
+
 /** A stored value we did not write (or an older format) reads as "logged out", never throws. */
 function parse(raw: string | null): TokenState | null {
   if (!raw) return null
   try {
-    const v = JSON.parse(raw) as Partial<TokenState>
-    if (typeof v.access_token !== 'string' || typeof v.refresh_token !== 'string') return null
-    return {
-      access_token: v.access_token,
-      refresh_token: v.refresh_token,
-      expires_at: typeof v.expires_at === 'number' ? v.expires_at : 0,
-    }
+    return tokenStateOf(JSON.parse(raw))
   } catch {
     return null
   }

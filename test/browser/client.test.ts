@@ -155,12 +155,35 @@ describe.runIf(hasChromium)('gatehouse-auth/client in Chromium', () => {
     return page
   }
 
-  async function load(page: Page, options: Record<string, unknown>): Promise<void> {
+  /**
+   * `lagMs`: the tab sees the other tabs' writes to localStorage only that much later — what
+   * Chromium's asynchronous storage propagation between processes does on a busy machine.
+   * `noLocks`: the tab has no Web Locks, to show what the lock prevents.
+   */
+  async function load(
+    page: Page,
+    options: Record<string, unknown>,
+    how: { lagMs?: number; noLocks?: boolean } = {},
+  ): Promise<void> {
     // A string, not a function: the test runner would rewrite a function's import().
     await page.evaluate(`(async () => {
       const m = await import('/client.js')
       window.skewMs = 0
-      window.gh = m.createClient({ ...${JSON.stringify(options)}, now: () => Date.now() + window.skewMs })
+      const options = ${JSON.stringify(options)}
+      if (${how.noLocks === true}) Object.defineProperty(navigator, 'locks', { value: undefined })
+      if (${how.lagMs ?? 0} > 0) {
+        let view = localStorage.getItem('${KEY}')
+        addEventListener('storage', (e) => {
+          if (e.key === '${KEY}') setTimeout(() => { view = e.newValue }, ${how.lagMs ?? 0})
+        })
+        options.storage = {
+          shared: true,
+          get: () => view,
+          set: (k, v) => { localStorage.setItem(k, v); view = v },
+          remove: (k) => { localStorage.removeItem(k); view = null },
+        }
+      }
+      window.gh = m.createClient({ ...options, now: () => Date.now() + window.skewMs })
     })()`)
   }
 
@@ -259,6 +282,38 @@ describe.runIf(hasChromium)('gatehouse-auth/client in Chromium', () => {
     expect(await meStatus(b)).toBe(200)
     expect(await meStatus(a)).toBe(200)
     expect(refreshes).toEqual([200, 200])
+    await ctx.close()
+  })
+
+  it("a tab that waited for the lock adopts the other tab's pair even when storage lags behind", async () => {
+    const ctx = await context()
+    const a = await tab(ctx, { storage: 'local' })
+    await login(a)
+    const b = await ctx.newPage()
+    await b.goto(base)
+    await load(b, {}, { lagMs: 1500 })
+    await b.evaluate(() => window.gh.restore())
+    clock.advance((ACCESS_TTL + 1) * 1000)
+    expect(await Promise.all([meStatus(a), meStatus(b)])).toEqual([200, 200])
+    expect(refreshes).toEqual([200])
+    await ctx.close()
+  })
+
+  it('without the lock the same two tabs spend the refresh token twice and lose the family', async () => {
+    const ctx = await context()
+    const a = await ctx.newPage()
+    await a.goto(base)
+    await load(a, { storage: 'local' }, { noLocks: true })
+    await login(a)
+    const b = await ctx.newPage()
+    await b.goto(base)
+    await load(b, { storage: 'local' }, { noLocks: true })
+    await b.evaluate(() => window.gh.restore())
+    clock.advance((ACCESS_TTL + 1) * 1000)
+    const statuses = await Promise.all([meStatus(a), meStatus(b)])
+    // Both sent the same refresh token: the second is reuse, which ends the family.
+    expect(refreshes.sort()).toEqual([200, 401])
+    expect(statuses).toContain(401)
     await ctx.close()
   })
 

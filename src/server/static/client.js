@@ -84,24 +84,6 @@ async function completeAppSignIn(host, fetcher, url) {
   return host.acceptTokens(await res.json());
 }
 
-// src/client/lock.ts
-function withTabLock(name, task) {
-  const locks = globalThis.navigator?.locks;
-  if (!locks?.request) return task();
-  return locks.request(name, { mode: "exclusive" }, task);
-}
-function tabChannel(name, onMessage) {
-  if (typeof BroadcastChannel !== "function") return { post: () => {
-  }, close: () => {
-  } };
-  const channel = new BroadcastChannel(name);
-  channel.onmessage = (event) => {
-    const type = event.data?.type;
-    if (type === "tokens" || type === "logout") onMessage({ type });
-  };
-  return { post: (m) => channel.postMessage(m), close: () => channel.close() };
-}
-
 // src/client/storage.ts
 function memoryAdapter() {
   const values = /* @__PURE__ */ new Map();
@@ -121,16 +103,19 @@ function webStorage(area) {
     shared: area === "localStorage"
   };
 }
+function tokenStateOf(value) {
+  const v = value;
+  if (typeof v?.access_token !== "string" || typeof v.refresh_token !== "string") return null;
+  return {
+    access_token: v.access_token,
+    refresh_token: v.refresh_token,
+    expires_at: typeof v.expires_at === "number" ? v.expires_at : 0
+  };
+}
 function parse(raw) {
   if (!raw) return null;
   try {
-    const v = JSON.parse(raw);
-    if (typeof v.access_token !== "string" || typeof v.refresh_token !== "string") return null;
-    return {
-      access_token: v.access_token,
-      refresh_token: v.refresh_token,
-      expires_at: typeof v.expires_at === "number" ? v.expires_at : 0
-    };
+    return tokenStateOf(JSON.parse(raw));
   } catch {
     return null;
   }
@@ -149,7 +134,39 @@ function tokenStore(choice, key) {
   };
 }
 
+// src/client/lock.ts
+async function withTabLock(name, task) {
+  const locks = globalThis.navigator?.locks;
+  if (!locks?.request) return task(false);
+  const free = await locks.request(
+    name,
+    { mode: "exclusive", ifAvailable: true },
+    async (lock) => lock ? { value: await task(false) } : null
+  );
+  if (free) return free.value;
+  return locks.request(name, { mode: "exclusive" }, () => task(true));
+}
+function messageOf(data) {
+  const type = data?.type;
+  if (type === "logout" || type === "refresh-failed") return { type };
+  if (type !== "tokens") return null;
+  const state = tokenStateOf(data.state);
+  return state ? { type, state } : null;
+}
+function tabChannel(name, onMessage) {
+  if (typeof BroadcastChannel !== "function") return { post: () => {
+  }, close: () => {
+  } };
+  const channel = new BroadcastChannel(name);
+  channel.onmessage = (event) => {
+    const message = messageOf(event.data);
+    if (message) onMessage(message);
+  };
+  return { post: (m) => channel.postMessage(m), close: () => channel.close() };
+}
+
 // src/client/client.ts
+var TAB_WAIT_MS = 1e3;
 var GatehouseClient = class {
   baseUrl;
   storageKey;
@@ -162,6 +179,9 @@ var GatehouseClient = class {
   #state = null;
   #loaded = null;
   #refreshing = null;
+  /** Messages heard from other tabs, and the refreshes waiting for the next one. */
+  #heard = 0;
+  #waiters = /* @__PURE__ */ new Set();
   constructor(options = {}) {
     const origin = globalThis.location?.origin ?? "";
     this.baseUrl = (options.baseUrl ?? origin).replace(/\/+$/, "");
@@ -170,7 +190,7 @@ var GatehouseClient = class {
     this.#leewayMs = (options.refreshLeeway ?? 30) * 1e3;
     this.#now = options.now ?? Date.now;
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.#channel = this.#store.shared ? tabChannel(`gatehouse:${this.storageKey}`, (m) => void this.#fromOtherTab(m)) : { post: () => {
+    this.#channel = this.#store.shared ? tabChannel(`gatehouse:${this.storageKey}`, (m) => this.#fromOtherTab(m)) : { post: () => {
     }, close: () => {
     } };
   }
@@ -290,37 +310,73 @@ var GatehouseClient = class {
   }
   /**
    * Swaps the refresh token for a new pair — once, however many callers ask at the same
-   * time, in this tab (one promise) and across tabs (the lock; the waiting tab adopts what the
-   * first one stored). `spent` is the access token the caller found expired or refused: when
-   * the state already moved past it, nothing is sent. Null when logged out.
+   * time, in this tab (one promise) and across tabs (the lock; a tab that waited for it adopts
+   * the pair the first one announced). `spent` is the access token the caller found expired or
+   * refused (default the current one): when the state already moved past it, nothing is sent.
+   * Null when logged out.
    */
   refresh(spent) {
+    const base = spent ?? this.#state?.access_token;
+    const heard = this.#heard;
     this.#refreshing ??= withTabLock(
       `gatehouse-refresh:${this.storageKey}`,
-      () => this.#refreshLocked(spent)
+      (contended) => this.#refreshLocked(base, contended && this.#heard === heard)
     ).finally(() => {
       this.#refreshing = null;
     });
     return this.#refreshing;
   }
-  async #refreshLocked(spent) {
-    const current = this.#store.shared ? await this.#store.load() : this.#state;
-    this.#state = current;
+  /** `waitForTab`: another tab held the lock and nothing was heard from it yet. */
+  async #refreshLocked(base, waitForTab) {
+    let current = await this.#newest(base);
+    if (waitForTab && current && current.access_token === base) {
+      await this.#nextMessage(TAB_WAIT_MS);
+      current = await this.#newest(base);
+    }
     if (!current) return null;
-    const moved = spent !== void 0 && current.access_token !== spent;
+    const moved = current.access_token !== base;
     if (moved && current.expires_at - this.#now() >= this.#leewayMs) return current;
-    const res = await this.#post("/api/auth/refresh", { refresh_token: current.refresh_token });
+    let res;
+    try {
+      res = await this.#post("/api/auth/refresh", { refresh_token: current.refresh_token });
+    } catch (error) {
+      this.#channel.post({ type: "refresh-failed" });
+      throw error;
+    }
     if (res.ok) {
       const next = this.#stateOf(await res.json());
       await this.#setState(next, "refresh");
       return next;
     }
-    const error = await errorFrom(res);
     if (res.status === 400 || res.status === 401) {
       await this.#setState(null, "logout");
       return null;
     }
-    throw error;
+    this.#channel.post({ type: "refresh-failed" });
+    throw await errorFrom(res);
+  }
+  /**
+   * The newest state this tab can know: its own (kept current by the other tabs' messages),
+   * or shared storage when that already shows a pair past `base`. A storage that reads empty
+   * is not taken for a logout: a logout arrives as a message, and storage may lag behind.
+   */
+  async #newest(base) {
+    const mine = this.#state;
+    if (!this.#store.shared || !mine || mine.access_token !== base) return mine;
+    const stored = await this.#store.load();
+    if (stored && stored.access_token !== base) this.#state = stored;
+    return this.#state;
+  }
+  #nextMessage(timeoutMs) {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#waiters.add(done);
+    });
   }
   /** A path on the server as an absolute URL. */
   url(path) {
@@ -337,12 +393,16 @@ var GatehouseClient = class {
     this.#state = state;
     if (state) await this.#store.save(state);
     else await this.#store.clear();
-    this.#channel.post({ type: state ? "tokens" : "logout" });
+    this.#channel.post(state ? { type: "tokens", state } : { type: "logout" });
     this.#emit({ type, remote: false });
   }
-  async #fromOtherTab(message) {
+  #fromOtherTab(message) {
+    this.#heard++;
+    for (const wake of this.#waiters) wake();
+    this.#waiters.clear();
+    if (message.type === "refresh-failed") return;
     const had = this.#state !== null;
-    this.#state = message.type === "logout" ? null : await this.#store.load();
+    this.#state = message.type === "logout" ? null : message.state;
     const type = message.type === "logout" ? "logout" : had ? "refresh" : "login";
     this.#emit({ type, remote: true });
   }
