@@ -162,6 +162,18 @@ describe.skipIf(!available)('two instances on PostgreSQL + Redis', { timeout: 18
     expect((await browser.send(B, 'GET', '/api/admin/users')).status).toBe(403)
   })
 
+  it('an API key revoked on A is refused on B at the next request (B had it cached)', async () => {
+    const { browser } = await signedUp()
+    const made = await browser.send(A, 'POST', '/api/keys', { json: { name: 'ci' } })
+    expect(made.status).toBe(201)
+    const { key, id } = (await made.json()) as { key: string; id: string }
+    const api = new OriginClient(proxy.origin)
+    const withKey = { headers: { 'x-api-key': key } }
+    for (let i = 0; i < 2; i++) expect((await api.send(B, 'GET', '/api/me', withKey)).status).toBe(200)
+    expect((await browser.send(A, 'DELETE', `/api/keys/${id}`)).status).toBe(204)
+    expect((await api.send(B, 'GET', '/api/me', withKey)).status).toBe(401)
+  })
+
   it('token logout on A: the access token and the refresh token are refused on B', async () => {
     const { username } = await signedUp()
     const api = new OriginClient(proxy.origin)
@@ -300,5 +312,21 @@ describe('two instances on one SQLite file', { timeout: 120_000 }, () => {
     const stale = new OriginClient(proxy.origin)
     for (const [k, v] of cookie) stale.jar.set(k, v)
     expect((await stale.send(B, 'GET', '/api/me')).status).toBe(401)
+  })
+
+  it('an API key revoked on one process is refused by the other at its next request', async () => {
+    const browser = new OriginClient(proxy.origin)
+    const signup = await browser.send(A, 'POST', '/api/auth/signup', {
+      json: { email: 'keys@example.com', username: 'keys', password: PASSWORD },
+    })
+    expect(signup.status).toBe(201)
+    const made = await browser.send(A, 'POST', '/api/keys', { json: { name: 'ci' } })
+    expect(made.status).toBe(201)
+    const { key, id } = (await made.json()) as { key: string; id: string }
+    const api = new OriginClient(proxy.origin)
+    const withKey = { headers: { 'x-api-key': key } }
+    for (let i = 0; i < 2; i++) expect((await api.send(B, 'GET', '/api/me', withKey)).status).toBe(200)
+    expect((await browser.send(A, 'DELETE', `/api/keys/${id}`)).status).toBe(204)
+    expect((await api.send(B, 'GET', '/api/me', withKey)).status).toBe(401)
   })
 })

@@ -7,6 +7,7 @@ import { sessionManagerFor, tokenCookiesFor, tokenServiceFor } from './compose.t
 import type { RequestContext } from './context.ts'
 import { AuthError } from './errors.ts'
 import { announceChanges } from './invalidation.ts'
+import { cachingApiKeys } from './methods/api-keys/cache.ts'
 import { ApiKeys } from './methods/api-keys/index.ts'
 import { apiKeysModule } from './methods/api-keys/module.ts'
 import { PasswordHasher } from './methods/password/hashing/index.ts'
@@ -87,16 +88,17 @@ export class Auth {
   constructor(options: ResolvedOptions, extras: CreateAuthExtras = {}) {
     this.options = options
     const bus = options.stores.invalidation
-    this.stores = guardStores(bus ? announceChanges(options.stores, bus) : options.stores)
+    const stores = guardStores(bus ? announceChanges(options.stores, bus) : options.stores)
+    const cacheSize = bus && options.session.cacheTtlMs > 0 ? options.session.cacheSize : 0
+    // API keys are looked up on every request they make: exact in memory where a channel exists.
+    this.stores =
+      bus && cacheSize > 0 ? { ...stores, apiKeys: cachingApiKeys(stores.apiKeys, bus, cacheSize) } : stores
     const prefix = options.secure ? '__Host-' : ''
     this.sessionCookieName = `${prefix}${options.session.cookieName}`
     this.csrfCookieName = `${prefix}gh_csrf`
     this.devices = new DeviceCookies(options.secret, options.secure)
     this.sessions = sessionManagerFor(options, this.stores)
-    this.userCache =
-      bus && options.session.cacheSize > 0 && options.session.cacheTtlMs > 0
-        ? new UserCache(bus, options.session.cacheSize)
-        : null
+    this.userCache = bus && cacheSize > 0 ? new UserCache(bus, cacheSize) : null
     this.passwords = new PasswordHasher(options.password)
     this.throttle = new LoginThrottle(options.throttle, extras.throttleBackend, { kv: this.stores.kv })
     // A replayed refresh token means a stolen one: its API keys may be stolen too.

@@ -10,10 +10,12 @@ const revocation = (key: string): Invalidation | null =>
 
 /**
  * Which writes other processes must hear about, by contract and method. Reads, creations
- * (nothing cached yet), touches (a cache re-reads a session past its cached deadline) and
- * API keys (not cached) are not announced.
+ * (nothing cached yet) and touches (a cache re-reads a session past its cached deadline; an
+ * API key's last use is bookkeeping) are not announced.
  */
-const ANNOUNCED: Partial<Record<'users' | 'sessions' | 'kv' | 'signingKeys', Record<string, Announcer>>> = {
+const ANNOUNCED: Partial<
+  Record<'users' | 'sessions' | 'kv' | 'signingKeys' | 'apiKeys', Record<string, Announcer>>
+> = {
   users: {
     updateUser: user,
     setPasswordHash: user,
@@ -32,6 +34,8 @@ const ANNOUNCED: Partial<Record<'users' | 'sessions' | 'kv' | 'signingKeys', Rec
   },
   kv: { set: revocation, setIfAbsent: revocation, delete: revocation, take: revocation },
   signingKeys: { addSigningKey: keys, retireSigningKey: keys, deleteSigningKey: keys },
+  // Cached API keys are held for their owner: a deleted key drops the owner's entries.
+  apiKeys: { deleteApiKey: user },
 }
 
 /**
