@@ -7,6 +7,7 @@
  * `node --import tsx bench/load.ts '<LoadOptions as JSON>'` prints `{"started":true}` once the
  * run is under way and then the LoadResult as one JSON line.
  */
+import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import autocannon from 'autocannon'
 
@@ -19,6 +20,18 @@ export interface LoadOptions {
   /** Seconds measured, after `warmup` seconds that are not. */
   duration: number
   warmup: number
+  /** The server's process: its CPU time (all threads, user + system) per measured answer is reported. */
+  serverPid?: number
+}
+
+/** CPU seconds a process has used, from /proc (Linux; clock ticks of 10 ms); null elsewhere. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return null
+  }
 }
 
 export interface LatencySummary {
@@ -44,6 +57,8 @@ export interface LoadResult {
   ok: LatencySummary
   /** Milliseconds, every other answer. */
   other: LatencySummary
+  /** With `serverPid`: the server's CPU time per answer, in microseconds (the cost on the server alone). */
+  serverCpuMicros?: number
 }
 
 class Samples {
@@ -95,8 +110,10 @@ export async function runLoad(options: LoadOptions, onStarted?: () => void): Pro
   })
   // With a warm-up, autocannon runs it first and then the measured run, whose events (and
   // only those) go to `instance`: 'start' marks the end of the warm-up.
+  let cpuAtStart = measuring && options.serverPid ? cpuSeconds(options.serverPid) : null
   instance.on('start', () => {
     measuring = true
+    if (options.serverPid) cpuAtStart = cpuSeconds(options.serverPid)
   })
   instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     if (status >= 200 && status < 300) ok.add(ms)
@@ -108,6 +125,12 @@ export async function runLoad(options: LoadOptions, onStarted?: () => void): Pro
   const statusCodes: Record<string, number> = {}
   for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = count
   const total = Object.values(statusCodes).reduce((a, b) => a + b, 0)
+  const cpuAtEnd = options.serverPid ? cpuSeconds(options.serverPid) : null
+  const answered = ok.summary().count + other.summary().count
+  const serverCpu =
+    cpuAtStart !== null && cpuAtEnd !== null && answered > 0
+      ? { serverCpuMicros: ((cpuAtEnd - cpuAtStart) * 1e6) / answered }
+      : {}
   return {
     seconds,
     rps: total / seconds,
@@ -118,6 +141,7 @@ export async function runLoad(options: LoadOptions, onStarted?: () => void): Pro
     timeouts: result.timeouts,
     ok: ok.summary(),
     other: other.summary(),
+    ...serverCpu,
   }
 }
 

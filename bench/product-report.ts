@@ -51,7 +51,11 @@ export interface Ratio {
 function engineBlock(title: string, e: EngineRows | { skipped: string }, targets: Targets, ratios: Ratio[]) {
   if ('skipped' in e) return [[`${title}`, 'skipped', '', '', '', '', '', e.skipped]]
   const bare = best(e.bare)
-  const rounds = (rs: LoadResult[]) => rs.map((r) => int(r.okPerSecond)).join(', ')
+  // The best round's server CPU per answer: what the server spent, apart from the load generator.
+  const rounds = (rs: LoadResult[]) => {
+    const cpu = best(rs).serverCpuMicros
+    return `${rs.map((r) => int(r.okPerSecond)).join(', ')}${cpu === undefined ? '' : `; server ${cpu.toFixed(1)} µs/req`}`
+  }
   const rows = [
     [
       `${title}: bare Hono, GET /healthz`,

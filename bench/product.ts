@@ -98,6 +98,7 @@ function spawnChild(args: string[], env: NodeJS.ProcessEnv, log: (m: string) => 
 
 export interface Product {
   url: string
+  pid: number
   headers: { cookie: string; bearer: string; apiKey: string }
   loopDelay(): Promise<LoopDelay>
   stop(): Promise<void>
@@ -178,7 +179,7 @@ export async function startProduct(engine: Engine, s: ProductSettings): Promise<
       child.child.kill('SIGUSR2')
       return JSON.parse((await line).slice('BENCH_LOOP_DELAY '.length)) as LoopDelay
     }
-    return { url, headers, loopDelay: readLoopDelay, stop }
+    return { url, pid: child.child.pid!, headers, loopDelay: readLoopDelay, stop }
   } catch (error) {
     await stop()
     throw error
@@ -215,10 +216,10 @@ async function credentials(url: string): Promise<Product['headers']> {
   return { cookie, bearer: `Bearer ${access_token}`, apiKey }
 }
 
-async function startBare(s: ProductSettings): Promise<{ url: string; stop(): Promise<void> }> {
+async function startBare(s: ProductSettings): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const child = spawnChild(['bench/bare-server.mjs'], process.env, s.log, 'bare')
   const { port } = JSON.parse(await child.line((l) => l.startsWith('{'))) as { port: number }
-  return { url: `http://127.0.0.1:${port}`, stop: child.stop }
+  return { url: `http://127.0.0.1:${port}`, pid: child.child.pid!, stop: child.stop }
 }
 
 /** A load run in a child process; `started` resolves once its autocannon is under way. */
@@ -242,7 +243,7 @@ export type RouteName = 'healthz' | 'session' | 'bearer' | 'apiKey'
 export const ROUTES: RouteName[] = ['healthz', 'session', 'bearer', 'apiKey']
 
 function routeLoad(p: Product, route: RouteName, s: ProductSettings): LoadOptions {
-  const base = { connections: s.connections, duration: s.duration, warmup: s.warmup }
+  const base = { connections: s.connections, duration: s.duration, warmup: s.warmup, serverPid: p.pid }
   if (route === 'healthz') return { ...base, url: `${p.url}/healthz` }
   const headers: Record<string, string> =
     route === 'session'
@@ -278,6 +279,7 @@ export async function engineRows(engine: Engine, s: ProductSettings): Promise<En
           connections: s.connections,
           duration: s.duration,
           warmup: s.warmup,
+          serverPid: bare.pid,
         })
       out.bare.push(await bareRun('/healthz'))
       out.bareWithHeaders.push(await bareRun('/headers/healthz'))
