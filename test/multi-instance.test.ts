@@ -30,6 +30,18 @@ const A = 0
 const B = 1
 const PASSWORD = 'correct horse battery staple'
 
+/** `browser` (signed in) makes an API key on A, uses it twice on B (cached there), revokes it on A: B refuses it next. */
+async function keyRevokedOnAIsRefusedOnB(browser: OriginClient, origin: string): Promise<void> {
+  const made = await browser.send(A, 'POST', '/api/keys', { json: { name: 'ci' } })
+  expect(made.status).toBe(201)
+  const { key, id } = (await made.json()) as { key: string; id: string }
+  const api = new OriginClient(origin)
+  const withKey = { headers: { 'x-api-key': key } }
+  for (let i = 0; i < 2; i++) expect((await api.send(B, 'GET', '/api/me', withKey)).status).toBe(200)
+  expect((await browser.send(A, 'DELETE', `/api/keys/${id}`)).status).toBe(204)
+  expect((await api.send(B, 'GET', '/api/me', withKey)).status).toBe(401)
+}
+
 describe.skipIf(!available)('two instances on PostgreSQL + Redis', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-multi-'))
   let db: Awaited<ReturnType<typeof createPgDatabase>>
@@ -164,14 +176,7 @@ describe.skipIf(!available)('two instances on PostgreSQL + Redis', { timeout: 18
 
   it('an API key revoked on A is refused on B at the next request (B had it cached)', async () => {
     const { browser } = await signedUp()
-    const made = await browser.send(A, 'POST', '/api/keys', { json: { name: 'ci' } })
-    expect(made.status).toBe(201)
-    const { key, id } = (await made.json()) as { key: string; id: string }
-    const api = new OriginClient(proxy.origin)
-    const withKey = { headers: { 'x-api-key': key } }
-    for (let i = 0; i < 2; i++) expect((await api.send(B, 'GET', '/api/me', withKey)).status).toBe(200)
-    expect((await browser.send(A, 'DELETE', `/api/keys/${id}`)).status).toBe(204)
-    expect((await api.send(B, 'GET', '/api/me', withKey)).status).toBe(401)
+    await keyRevokedOnAIsRefusedOnB(browser, proxy.origin)
   })
 
   it('token logout on A: the access token and the refresh token are refused on B', async () => {
@@ -320,13 +325,6 @@ describe('two instances on one SQLite file', { timeout: 120_000 }, () => {
       json: { email: 'keys@example.com', username: 'keys', password: PASSWORD },
     })
     expect(signup.status).toBe(201)
-    const made = await browser.send(A, 'POST', '/api/keys', { json: { name: 'ci' } })
-    expect(made.status).toBe(201)
-    const { key, id } = (await made.json()) as { key: string; id: string }
-    const api = new OriginClient(proxy.origin)
-    const withKey = { headers: { 'x-api-key': key } }
-    for (let i = 0; i < 2; i++) expect((await api.send(B, 'GET', '/api/me', withKey)).status).toBe(200)
-    expect((await browser.send(A, 'DELETE', `/api/keys/${id}`)).status).toBe(204)
-    expect((await api.send(B, 'GET', '/api/me', withKey)).status).toBe(401)
+    await keyRevokedOnAIsRefusedOnB(browser, proxy.origin)
   })
 })

@@ -187,8 +187,10 @@ export class GatehouseClient {
   refresh(spent?: string): Promise<TokenState | null> {
     const base = spent ?? this.#state?.access_token
     const heard = this.#heard
-    this.#refreshing ??= withTabLock(`gatehouse-refresh:${this.storageKey}`, (contended) =>
-      this.#refreshLocked(base, contended && this.#heard === heard),
+    const run = (contended: boolean) => this.#refreshLocked(base, contended && this.#heard === heard)
+    // Tabs share tokens only through shared storage; otherwise each refreshes its own.
+    this.#refreshing ??= (
+      this.#store.shared ? withTabLock(`gatehouse-refresh:${this.storageKey}`, run) : run(false)
     ).finally(() => {
       this.#refreshing = null
     })

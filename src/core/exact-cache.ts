@@ -64,9 +64,9 @@ export class ExactCache<V> {
   #set(id: string, value: V, epoch: number): void {
     const owner = this.#ownerOf(value, id)
     this.#entries.set(id, { value, epoch, owner })
-    let ids = this.#byOwner.get(owner)
-    if (!ids) this.#byOwner.set(owner, (ids = new Set()))
+    const ids = this.#byOwner.get(owner) ?? new Set<string>()
     ids.add(id)
+    this.#byOwner.set(owner, ids)
   }
 
   #delete(id: string): void {

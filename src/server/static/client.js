@@ -318,10 +318,8 @@ var GatehouseClient = class {
   refresh(spent) {
     const base = spent ?? this.#state?.access_token;
     const heard = this.#heard;
-    this.#refreshing ??= withTabLock(
-      `gatehouse-refresh:${this.storageKey}`,
-      (contended) => this.#refreshLocked(base, contended && this.#heard === heard)
-    ).finally(() => {
+    const run = (contended) => this.#refreshLocked(base, contended && this.#heard === heard);
+    this.#refreshing ??= (this.#store.shared ? withTabLock(`gatehouse-refresh:${this.storageKey}`, run) : run(false)).finally(() => {
       this.#refreshing = null;
     });
     return this.#refreshing;
