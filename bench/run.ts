@@ -86,7 +86,7 @@ function spawnTs(script: string, args: string[], nodeFlags: string[] = []) {
     }
     children.delete(child)
   }
-  return { stop, nextLine: <T>() => nextJsonLine<T>(lines, child, script) }
+  return { stop, pid: child.pid!, nextLine: <T>() => nextJsonLine<T>(lines, child, script) }
 }
 
 async function nextJsonLine<T>(
@@ -123,6 +123,7 @@ const isSkipped = (value: unknown): value is Skipped =>
 interface RunningServer extends ServerReady {
   kind: ServerCase
   url: string
+  pid: number
   stop(): Promise<void>
 }
 
@@ -130,14 +131,14 @@ interface RunningServer extends ServerReady {
 async function startServer(kind: ServerCase): Promise<RunningServer | Skipped> {
   // One directory per case: the main thread's profile is the big one (tsx's loader thread writes one too).
   const flags = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, kind)}`] : []
-  const { stop, nextLine } = spawnTs('server.ts', [kind], flags)
+  const { stop, pid, nextLine } = spawnTs('server.ts', [kind], flags)
   try {
     const message = await nextLine<ServerMessage>()
     if (isSkipped(message)) {
       await stop()
       return message
     }
-    return { ...message, kind, url: `http://127.0.0.1:${message.port}`, stop }
+    return { ...message, kind, url: `http://127.0.0.1:${message.port}`, pid, stop }
   } catch (error) {
     await stop()
     throw error
@@ -159,6 +160,7 @@ const getHello = (server: RunningServer): LoadOptions => ({
   connections: CONNECTIONS,
   duration: DURATION,
   warmup: WARMUP,
+  serverPid: server.pid,
   ...(server.cookie ? { headers: { cookie: server.cookie } } : {}),
   ...(server.authorization ? { headers: { authorization: server.authorization } } : {}),
 })
@@ -385,7 +387,17 @@ async function libraryBench() {
   const getRow = (name: string, c: GetCase | Skipped | undefined, ratio = '', target = '') => {
     if (c === undefined) return
     if (isSkipped(c)) rows.push([name, 'skipped', '', '', '', '', '', c.skipped])
-    else resultRow(name, c.best, ratio, target, c.rounds.map((x) => `${int(x.okPerSecond)} req/s`).join(', '))
+    else {
+      const cpu = c.best.serverCpuMicros
+      const rounds = c.rounds.map((x) => `${int(x.okPerSecond)} req/s`).join(', ')
+      resultRow(
+        name,
+        c.best,
+        ratio,
+        target,
+        cpu === undefined ? rounds : `${rounds}; server ${cpu.toFixed(1)} µs/req`,
+      )
+    }
   }
   const floodRow = (name: string, r: LoadResult) =>
     resultRow(
