@@ -22,7 +22,8 @@ export function honoAuth(auth: Auth): Hono {
   app.onError((error) => ho.authErrorHandler(error))
   app.use(ho.gatehouse(auth))
   app.get('/hello', ho.loginRequired(), (c) => c.json(HELLO))
-  app.post('/login', async (c) => {
+  // Refusals (queue full) answered before the body, as the product server does.
+  app.post('/login', ho.loginGate(auth), async (c) => {
     const body = await ho.jsonBody(c)
     const user = await auth.verifyLogin(body as never, c.get('gatehouseContext'))
     await ho.login(c, user)
@@ -62,7 +63,7 @@ export function expressAuth(auth: Auth): express.Express {
   app.get('/hello', ex.loginRequired(), (_req, res) => {
     res.json(HELLO)
   })
-  app.post('/login', express.json({ limit: '16kb' }), async (req, res) => {
+  app.post('/login', ex.loginGate(auth), express.json({ limit: '16kb' }), async (req, res) => {
     const user = await auth.verifyLogin(req.body ?? {}, req.gatehouse!.ctx)
     await ex.login(req, res, user)
     res.json({ ok: true })

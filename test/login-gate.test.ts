@@ -3,7 +3,14 @@
  * it (issue 12): the hashing queue is full, or the client IP's throttle budget is spent. A
  * malformed body shows which came first: read, it would be 400 INVALID_JSON.
  */
+import express from 'express'
+import { Hono } from 'hono'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import * as ex from '../src/adapters/express.ts'
+import * as ho from '../src/adapters/hono.ts'
+import { createAuth } from '../src/core/auth.ts'
+import { createMemoryStores } from '../src/stores/memory/index.ts'
+import { sendViaExpress, sendViaHono } from './helpers/apps.ts'
 import { Client } from './helpers/client.ts'
 import { createTestServer, type TestServer } from './helpers/server.ts'
 
@@ -68,4 +75,55 @@ describe('login refusals before the body', () => {
     expect((await c.post('/api/auth/login', { login: 'ann', password: 'wrong' })).status).toBe(401)
     expect((await (await postRaw(c, BROKEN)).json()).error.code).toBe('INVALID_JSON')
   })
+})
+
+describe('loginGate(auth) of the library adapters', () => {
+  async function apps() {
+    const auth = await createAuth({
+      mode: 'test',
+      stores: createMemoryStores(),
+      password: { memoryCost: 8192, timeCost: 1, concurrency: 1, maxWaiting: 0 },
+    })
+    const hono = new Hono()
+    hono.onError((error) => ho.authErrorHandler(error))
+    hono.use(ho.gatehouse(auth))
+    hono.post('/login', ho.loginGate(auth), async (c) => {
+      await ho.jsonBody(c)
+      return c.json({ read: true })
+    })
+    const app = express()
+    app.use(ex.gatehouse(auth))
+    app.post('/login', ex.loginGate(auth), express.json(), (_req, res) => {
+      res.json({ read: true })
+    })
+    app.use(ex.authErrorHandler())
+    return { auth, sends: { hono: sendViaHono(hono), express: sendViaExpress(app) } }
+  }
+
+  for (const name of ['hono', 'express'] as const) {
+    it(`${name}: reads the body below the limits, and answers OVERLOADED unread while the queue is full`, async () => {
+      const { auth, sends } = await apps()
+      // Hono's route parses a broken body (400 once read); Express's parser runs after the gate (200 once read).
+      const [body, read] = name === 'hono' ? [BROKEN, 400] : ['{"login":"ann"}', 200]
+      const post = () =>
+        sends[name](
+          new Request('http://localhost/login', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
+            body,
+          }),
+        )
+      expect((await post()).status).toBe(read)
+      let release!: () => void
+      const held = auth.passwords.queue.run(() => new Promise<void>((r) => (release = r)))
+      const refused = await post()
+      expect(refused.status).toBe(503)
+      expect(refused.headers.get('retry-after')).toBe('1')
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('OVERLOADED')
+      release()
+      await held
+      expect((await post()).status).toBe(read)
+      await auth.close()
+    })
+  }
 })

@@ -186,6 +186,20 @@ export function permissionRequired(...permissions: string[]): RequestHandler {
   return guard((req) => checkPermissions(guardRequest(req), permissions))
 }
 
+/**
+ * In front of a password login route, before its body parser (`app.post('/login',
+ * loginGate(auth), express.json(), …)`): a login refused whatever its body says — the hashing
+ * queue full, the client IP's budget spent — is answered without reading the body.
+ */
+export function loginGate(auth: Auth): RequestHandler {
+  return function loginGateMiddleware(req, res, next) {
+    auth.password.refusalBeforeBody(req.gatehouse?.ctx).then((refusal) => {
+      if (refusal) return sendResponse(res, errorResponse(refusal))
+      next()
+    }, next)
+  }
+}
+
 /** Synchronizer-token check; needs a body parser (express.urlencoded) before it for forms. */
 export function csrfProtect(): RequestHandler {
   return guard((req) =>

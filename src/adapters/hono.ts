@@ -163,6 +163,19 @@ export function permissionRequired(...permissions: string[]): MiddlewareHandler 
 }
 
 /**
+ * In front of a password login route (after gatehouse()): a login that would be refused
+ * whatever its body says — the hashing queue full, the client IP's budget spent — is answered
+ * before the body is read or parsed, so a flood of refused logins costs about what a 404 costs.
+ */
+export function loginGate(auth: Auth): MiddlewareHandler {
+  return async function loginGateMiddleware(c, next) {
+    const refusal = await auth.password.refusalBeforeBody(c.get('gatehouseContext'))
+    if (refusal) return errorResponse(refusal)
+    await next()
+  }
+}
+
+/**
  * Synchronizer-token check for HTML forms (`csrf_token` field or `X-CSRF-Token` header) on
  * unsafe methods, on top of the Origin check in gatehouse(). Bearer-authenticated calls are exempt.
  */

@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono'
-import { jsonBody } from '../adapters/hono.ts'
+import { jsonBody, loginGate } from '../adapters/hono.ts'
 import type { Auth } from '../core/auth.ts'
 import { field } from '../core/body.ts'
 import type { RequestContext } from '../core/context.ts'
@@ -11,7 +11,6 @@ import type { AccessClaims } from '../core/tokens/access.ts'
 import type { TokenPair, TokenService } from '../core/tokens/service.ts'
 import { toPublicUser } from '../core/users.ts'
 import { apiKeyRoutes } from './api/keys.ts'
-import { loginGate } from './login-gate.ts'
 import type { Services } from './services.ts'
 
 /** The token routes of docs/http-api.md: login/refresh/logout for APIs, SPAs and mobile apps, and API keys. */
