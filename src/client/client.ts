@@ -198,7 +198,9 @@ export class GatehouseClient {
   }
 
   /** `waitForTab`: another tab held the lock and nothing was heard from it yet. */
-  async #refreshLocked(base: string | undefined, waitForTab: boolean): Promise<TokenState | null> {
+  async #refreshLocked(spent: string | undefined, waitForTab: boolean): Promise<TokenState | null> {
+    await this.#ready()
+    const base = spent ?? this.#state?.access_token
     let current = await this.#newest(base)
     if (waitForTab && current && current.access_token === base) {
       // Its message was posted before it let go of the lock, so it is on its way; the bound

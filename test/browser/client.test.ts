@@ -222,6 +222,13 @@ describe.runIf(hasChromium)('gatehouse-auth/client in Chromium', () => {
     expect(
       await page.evaluate(() => window.gh.restore().then((u: { username: string }) => u?.username)),
     ).toBe('ada')
+    // refresh() as the first call after a reload spends the stored refresh token.
+    await page.reload()
+    await load(page, { storage: 'local' })
+    const before = JSON.parse((await stored(page))!).refresh_token as string
+    expect(await page.evaluate(() => window.gh.refresh().then((s: unknown) => s !== null))).toBe(true)
+    expect(refreshes).toEqual([200])
+    expect(JSON.parse((await stored(page))!).refresh_token).not.toBe(before)
     // The default, memory, forgets on reload.
     await load(page, {})
     await page.evaluate((p) => window.gh.login({ login: 'ada', password: p }), PASSWORD)

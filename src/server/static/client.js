@@ -325,7 +325,9 @@ var GatehouseClient = class {
     return this.#refreshing;
   }
   /** `waitForTab`: another tab held the lock and nothing was heard from it yet. */
-  async #refreshLocked(base, waitForTab) {
+  async #refreshLocked(spent, waitForTab) {
+    await this.#ready();
+    const base = spent ?? this.#state?.access_token;
     let current = await this.#newest(base);
     if (waitForTab && current && current.access_token === base) {
       await this.#nextMessage(TAB_WAIT_MS);
