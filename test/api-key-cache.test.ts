@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { fakeClock } from '../src/core/clock.ts'
 import { createMemoryStores } from '../src/stores/memory/index.ts'
 import { Client } from './helpers/client.ts'
-import { createTestServer, type TestServer } from './helpers/server.ts'
+import { createTestServer, signedUpClient, type TestServer } from './helpers/server.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -25,14 +25,7 @@ function countedStores(clock: ReturnType<typeof fakeClock>) {
 }
 
 async function withKey(s: TestServer, username: string, body: Record<string, unknown> = {}) {
-  const browser = new Client(s.send)
-  const signup = await browser.post('/api/auth/signup', {
-    email: `${username}@example.com`,
-    username,
-    password: PASSWORD,
-  })
-  expect(signup.status).toBe(201)
-  const id = ((await signup.json()) as { user: { id: string } }).user.id
+  const { client: browser, id } = await signedUpClient(s, username, PASSWORD)
   const made = await browser.post('/api/keys', { name: 'ci', ...body })
   expect(made.status).toBe(201)
   const { key, id: keyId } = (await made.json()) as { key: string; id: string }

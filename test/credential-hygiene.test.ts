@@ -1,20 +1,12 @@
 /** Long-lived credentials (API keys) need a fresh proof to mint and die with a compromise. */
 import { describe, expect, it } from 'vitest'
 import { Client } from './helpers/client.ts'
-import { createTestServer, type TestServer } from './helpers/server.ts'
+import { createTestServer, signedUpClient, type TestServer } from './helpers/server.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
-async function signedUp(s: TestServer, username: string) {
-  const browser = new Client(s.send)
-  const res = await browser.post('/api/auth/signup', {
-    email: `${username}@example.com`,
-    username,
-    password: PASSWORD,
-  })
-  expect(res.status).toBe(201)
-  return browser
-}
+const signedUp = async (s: TestServer, username: string) =>
+  (await signedUpClient(s, username, PASSWORD)).client
 
 async function tokens(s: TestServer, username: string) {
   const res = await new Client(s.send).post('/api/auth/login', { login: username, password: PASSWORD })

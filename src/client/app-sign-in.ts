@@ -84,3 +84,10 @@ export async function completeAppSignIn(
   if (!res.ok) throw await errorFrom(res)
   return host.acceptTokens(await res.json())
 }
+
+/** The one-time code is spent: keep it out of the history and of bookmarks. */
+export function dropCodeFromAddressBar(here: Location): void {
+  const clean = new URL(here.href)
+  for (const k of ['code', 'error', 'error_description']) clean.searchParams.delete(k)
+  history.replaceState(history.state, '', clean.pathname + clean.search + clean.hash)
+}

@@ -17,6 +17,14 @@ export interface ClientProvider {
   name: string
 }
 
+/** The token pair the server answers login, refresh and app sign-in with. */
+export interface TokenPair {
+  access_token: string
+  refresh_token: string
+  expires_in: number
+  user?: ClientUser
+}
+
 /** What the client keeps between requests (and, with persistent storage, between page loads). */
 export interface TokenState {
   access_token: string

@@ -89,16 +89,18 @@ export class Auth {
     this.options = options
     const bus = options.stores.invalidation
     const stores = guardStores(bus ? announceChanges(options.stores, bus) : options.stores)
-    const cacheSize = bus && options.session.cacheTtlMs > 0 ? options.session.cacheSize : 0
-    // API keys are looked up on every request they make: exact in memory where a channel exists.
-    this.stores =
-      bus && cacheSize > 0 ? { ...stores, apiKeys: cachingApiKeys(stores.apiKeys, bus, cacheSize) } : stores
+    // Users behind bearer tokens and API keys: exact in memory where a channel exists.
+    const cacheSize = options.session.cacheTtlMs > 0 ? options.session.cacheSize : 0
+    const cacheBus = bus && cacheSize > 0 ? bus : null
+    this.stores = cacheBus
+      ? { ...stores, apiKeys: cachingApiKeys(stores.apiKeys, cacheBus, cacheSize) }
+      : stores
     const prefix = options.secure ? '__Host-' : ''
     this.sessionCookieName = `${prefix}${options.session.cookieName}`
     this.csrfCookieName = `${prefix}gh_csrf`
     this.devices = new DeviceCookies(options.secret, options.secure)
     this.sessions = sessionManagerFor(options, this.stores)
-    this.userCache = bus && cacheSize > 0 ? new UserCache(bus, cacheSize) : null
+    this.userCache = cacheBus ? new UserCache(cacheBus, cacheSize) : null
     this.passwords = new PasswordHasher(options.password)
     this.throttle = new LoginThrottle(options.throttle, extras.throttleBackend, { kv: this.stores.kv })
     // A replayed refresh token means a stolen one: its API keys may be stolen too.

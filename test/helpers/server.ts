@@ -7,6 +7,7 @@ import type { Schedule } from '../../src/server/purge-schedule.ts'
 import type { Stores } from '../../src/stores/contracts.ts'
 import { createMemoryStores } from '../../src/stores/memory/index.ts'
 import type { Send } from './apps.ts'
+import { Client } from './client.ts'
 
 export interface TestServer extends GatehouseServer {
   clock: ReturnType<typeof fakeClock>
@@ -58,4 +59,13 @@ export async function createTestServer(
     ...(oauthFetch ? { oauthFetch } : {}),
   })
   return { ...server, clock, mails, send: async (request) => server.app.request(request) }
+}
+
+/** A client signed up on the test server as `username` (`<username>@example.com`), and the new user's id. */
+export async function signedUpClient(s: TestServer, username: string, password: string) {
+  const client = new Client(s.send)
+  const res = await client.post('/api/auth/signup', { email: `${username}@example.com`, username, password })
+  if (res.status !== 201) throw new Error(`sign-up of ${username}: ${res.status} ${await res.text()}`)
+  const { user } = (await res.json()) as { user: { id: string } }
+  return { client, id: user.id }
 }

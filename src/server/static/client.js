@@ -83,6 +83,27 @@ async function completeAppSignIn(host, fetcher, url) {
   if (!res.ok) throw await errorFrom(res);
   return host.acceptTokens(await res.json());
 }
+function dropCodeFromAddressBar(here) {
+  const clean = new URL(here.href);
+  for (const k of ["code", "error", "error_description"]) clean.searchParams.delete(k);
+  history.replaceState(history.state, "", clean.pathname + clean.search + clean.hash);
+}
+
+// src/client/requests.ts
+function isForServer(input, baseUrl) {
+  const raw = input instanceof Request ? input.url : String(input);
+  if (raw.startsWith("/") && !raw.startsWith("//")) return true;
+  try {
+    const target = new URL(raw);
+    const base = new URL(baseUrl || "http://invalid");
+    return target.origin === base.origin && target.pathname.startsWith(base.pathname.replace(/\/?$/, "/"));
+  } catch {
+    return false;
+  }
+}
+function jsonInit(body) {
+  return { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+}
 
 // src/client/storage.ts
 function memoryAdapter() {
@@ -134,7 +155,7 @@ function tokenStore(choice, key) {
   };
 }
 
-// src/client/lock.ts
+// src/client/tabs.ts
 async function withTabLock(name, task) {
   const locks = globalThis.navigator?.locks;
   if (!locks?.request) return task(false);
@@ -153,46 +174,191 @@ function messageOf(data) {
   const state = tokenStateOf(data.state);
   return state ? { type, state } : null;
 }
-function tabChannel(name, onMessage) {
-  if (typeof BroadcastChannel !== "function") return { post: () => {
-  }, close: () => {
-  } };
-  const channel = new BroadcastChannel(name);
-  channel.onmessage = (event) => {
-    const message = messageOf(event.data);
-    if (message) onMessage(message);
-  };
-  return { post: (m) => channel.postMessage(m), close: () => channel.close() };
-}
+var OtherTabs = class {
+  #channel;
+  #waiters = /* @__PURE__ */ new Set();
+  #heard = 0;
+  constructor(name, onMessage) {
+    this.#channel = name !== null && typeof BroadcastChannel === "function" ? new BroadcastChannel(name) : null;
+    if (!this.#channel) return;
+    this.#channel.onmessage = (event) => {
+      const message = messageOf(event.data);
+      if (!message) return;
+      this.#heard++;
+      for (const wake of this.#waiters) wake();
+      onMessage(message);
+    };
+  }
+  /** Messages heard so far. */
+  get heard() {
+    return this.#heard;
+  }
+  post(message) {
+    this.#channel?.postMessage(message);
+  }
+  /** Resolves when the next message is heard, or after `timeoutMs`. */
+  nextMessage(timeoutMs) {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#waiters.add(done);
+    });
+  }
+  close() {
+    this.#channel?.close();
+  }
+};
 
-// src/client/client.ts
+// src/client/token-keeper.ts
 var TAB_WAIT_MS = 1e3;
-var GatehouseClient = class {
-  baseUrl;
-  storageKey;
+var TokenKeeper = class {
   #store;
+  #lockName;
   #leewayMs;
   #now;
-  #fetch;
-  #channel;
+  #sendRefresh;
+  #tabs;
   #listeners = /* @__PURE__ */ new Set();
   #state = null;
   #loaded = null;
   #refreshing = null;
-  /** Messages heard from other tabs, and the refreshes waiting for the next one. */
-  #heard = 0;
-  #waiters = /* @__PURE__ */ new Set();
+  constructor(options) {
+    this.#store = options.store;
+    this.#lockName = `gatehouse-refresh:${options.storageKey}`;
+    this.#leewayMs = options.leewayMs;
+    this.#now = options.now;
+    this.#sendRefresh = options.sendRefresh;
+    const shared = this.#store.shared ? `gatehouse:${options.storageKey}` : null;
+    this.#tabs = new OtherTabs(shared, (m) => this.#fromOtherTab(m));
+  }
+  /** The state as last known here; call ready() first. */
+  get state() {
+    return this.#state;
+  }
+  /** Loads the stored state once. */
+  ready() {
+    this.#loaded ??= this.#store.load().then((state) => {
+      this.#state ??= state;
+    });
+    return this.#loaded;
+  }
+  /** The access token expires within the leeway. */
+  expiresSoon(state) {
+    return state.expires_at - this.#now() < this.#leewayMs;
+  }
+  /** Keeps a pair the server issued and tells the other tabs. */
+  accept(pair, type = "login") {
+    const state = {
+      access_token: pair.access_token,
+      refresh_token: pair.refresh_token,
+      expires_at: this.#now() + pair.expires_in * 1e3
+    };
+    return this.#set(state, type).then(() => state);
+  }
+  /** Forgets the tokens here, in storage and in the other tabs. */
+  clear() {
+    return this.#set(null, "logout");
+  }
+  /**
+   * Swaps the refresh token for a new pair, once for every caller at the same time. `spent`
+   * is the access token the caller found expired or refused (default the current one): when
+   * the state already moved past it, nothing is sent. Null when logged out.
+   */
+  refresh(spent) {
+    const base = spent ?? this.#state?.access_token;
+    const heard = this.#tabs.heard;
+    const run = (contended) => this.#refreshLocked(base, contended && this.#tabs.heard === heard);
+    this.#refreshing ??= (this.#store.shared ? withTabLock(this.#lockName, run) : run(false)).finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+  onChange(listener) {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+  close() {
+    this.#tabs.close();
+    this.#listeners.clear();
+  }
+  /** `waitForTab`: another tab held the lock and nothing was heard from it yet. */
+  async #refreshLocked(asked, waitForTab) {
+    await this.ready();
+    const base = asked ?? this.#state?.access_token;
+    let current = await this.#newest(base);
+    if (waitForTab && current && current.access_token === base) {
+      await this.#tabs.nextMessage(TAB_WAIT_MS);
+      current = await this.#newest(base);
+    }
+    if (!current) return null;
+    if (current.access_token !== base && !this.expiresSoon(current)) return current;
+    let res;
+    try {
+      res = await this.#sendRefresh(current.refresh_token);
+    } catch (error) {
+      this.#tabs.post({ type: "refresh-failed" });
+      throw error;
+    }
+    if (res.ok) return this.accept(await res.json(), "refresh");
+    if (res.status === 400 || res.status === 401) {
+      await this.clear();
+      return null;
+    }
+    this.#tabs.post({ type: "refresh-failed" });
+    throw await errorFrom(res);
+  }
+  /**
+   * The newest state this tab can know: its own (kept current by the other tabs' messages),
+   * or shared storage when that already shows a pair past `base`. A storage that reads empty
+   * is not taken for a logout: a logout arrives as a message, and storage may lag behind.
+   */
+  async #newest(base) {
+    const mine = this.#state;
+    if (!this.#store.shared || !mine || mine.access_token !== base) return mine;
+    const stored = await this.#store.load();
+    if (stored && stored.access_token !== base) this.#state = stored;
+    return this.#state;
+  }
+  async #set(state, type) {
+    this.#state = state;
+    if (state) await this.#store.save(state);
+    else await this.#store.clear();
+    this.#tabs.post(state ? { type: "tokens", state } : { type: "logout" });
+    this.#emit({ type, remote: false });
+  }
+  #fromOtherTab(message) {
+    if (message.type === "refresh-failed") return;
+    const had = this.#state !== null;
+    this.#state = message.type === "logout" ? null : message.state;
+    this.#emit({ type: message.type === "logout" ? "logout" : had ? "refresh" : "login", remote: true });
+  }
+  #emit(change) {
+    for (const listener of this.#listeners) listener(change);
+  }
+};
+
+// src/client/client.ts
+var GatehouseClient = class {
+  baseUrl;
+  storageKey;
+  #fetch;
+  #tokens;
   constructor(options = {}) {
     const origin = globalThis.location?.origin ?? "";
     this.baseUrl = (options.baseUrl ?? origin).replace(/\/+$/, "");
     this.storageKey = options.storageKey ?? "gatehouse.tokens";
-    this.#store = tokenStore(options.storage ?? "memory", this.storageKey);
-    this.#leewayMs = (options.refreshLeeway ?? 30) * 1e3;
-    this.#now = options.now ?? Date.now;
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.#channel = this.#store.shared ? tabChannel(`gatehouse:${this.storageKey}`, (m) => this.#fromOtherTab(m)) : { post: () => {
-    }, close: () => {
-    } };
+    this.#tokens = new TokenKeeper({
+      store: tokenStore(options.storage ?? "memory", this.storageKey),
+      storageKey: this.storageKey,
+      leewayMs: (options.refreshLeeway ?? 30) * 1e3,
+      now: options.now ?? Date.now,
+      sendRefresh: (refreshToken) => this.#post("/api/auth/refresh", { refresh_token: refreshToken })
+    });
   }
   /** `POST /api/auth/signup`: creates the account (log in afterwards). */
   async signUp(input) {
@@ -212,17 +378,17 @@ var GatehouseClient = class {
    * Returns the pair's user when it came with one, else `GET /api/me`.
    */
   async acceptTokens(pair) {
-    await this.#setState(this.#stateOf(pair), "login");
+    await this.#tokens.accept(pair);
     return pair.user ?? this.me();
   }
   /** Ends the refresh family and the access token on the server, and forgets both here. */
   async logout() {
-    await this.#ready();
-    const state = this.#state;
+    await this.#tokens.ready();
+    const state = this.#tokens.state;
     try {
-      if (state) await this.fetch("/api/auth/logout", this.#jsonInit({ refresh_token: state.refresh_token }));
+      if (state) await this.fetch("/api/auth/logout", jsonInit({ refresh_token: state.refresh_token }));
     } finally {
-      await this.#setState(null, "logout");
+      await this.#tokens.clear();
     }
   }
   /** `GET /api/me`: the signed-in user; throws UNAUTHENTICATED when there is none. */
@@ -233,13 +399,13 @@ var GatehouseClient = class {
   }
   /** "Login with a saved token": the user when the stored tokens still work, else null (and they are cleared). */
   async restore() {
-    await this.#ready();
-    if (!this.#state) return null;
+    await this.#tokens.ready();
+    if (!this.#tokens.state) return null;
     try {
       return await this.me();
     } catch (error) {
       if (error instanceof GatehouseClientError && error.status === 401) {
-        await this.#setState(null, "logout");
+        await this.#tokens.clear();
         return null;
       }
       throw error;
@@ -269,26 +435,20 @@ var GatehouseClient = class {
     const target = url ?? here?.href;
     if (!target) return null;
     const user = await completeAppSignIn(this, this.#fetch, target);
-    if (user && here && !url) {
-      const clean = new URL(here.href);
-      for (const k of ["code", "error", "error_description"]) clean.searchParams.delete(k);
-      history.replaceState(history.state, "", clean.pathname + clean.search + clean.hash);
-    }
+    if (user && here && !url) dropCodeFromAddressBar(here);
     return user;
   }
   /** Tokens are held (they may still need a refresh). */
   get loggedIn() {
-    return this.#state !== null;
+    return this.#tokens.state !== null;
   }
   /** Hears logins, refreshes and logouts, this tab's and (with shared storage) the others'. */
   onChange(listener) {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#tokens.onChange(listener);
   }
   /** Stops listening to the other tabs. */
   close() {
-    this.#channel.close();
-    this.#listeners.clear();
+    this.#tokens.close();
   }
   /**
    * fetch() with `Authorization: Bearer` for requests to the server (never to another
@@ -296,11 +456,10 @@ var GatehouseClient = class {
    * on a 401. A body that is a stream cannot be sent twice: such a request is not retried.
    */
   async fetch(input, init = {}) {
-    await this.#ready();
-    let state = this.#state;
-    if (state && state.expires_at - this.#now() < this.#leewayMs)
-      state = await this.refresh(state.access_token);
-    const ours = this.#isOurs(input);
+    await this.#tokens.ready();
+    let state = this.#tokens.state;
+    if (state && this.#tokens.expiresSoon(state)) state = await this.refresh(state.access_token);
+    const ours = isForServer(input, this.baseUrl);
     const used = ours ? state?.access_token ?? null : null;
     const retry = input instanceof Request ? input.clone() : input;
     const res = await this.#send(input, init, used);
@@ -316,115 +475,11 @@ var GatehouseClient = class {
    * Null when logged out.
    */
   refresh(spent) {
-    const base = spent ?? this.#state?.access_token;
-    const heard = this.#heard;
-    const run = (contended) => this.#refreshLocked(base, contended && this.#heard === heard);
-    this.#refreshing ??= (this.#store.shared ? withTabLock(`gatehouse-refresh:${this.storageKey}`, run) : run(false)).finally(() => {
-      this.#refreshing = null;
-    });
-    return this.#refreshing;
-  }
-  /** `waitForTab`: another tab held the lock and nothing was heard from it yet. */
-  async #refreshLocked(spent, waitForTab) {
-    await this.#ready();
-    const base = spent ?? this.#state?.access_token;
-    let current = await this.#newest(base);
-    if (waitForTab && current && current.access_token === base) {
-      await this.#nextMessage(TAB_WAIT_MS);
-      current = await this.#newest(base);
-    }
-    if (!current) return null;
-    const moved = current.access_token !== base;
-    if (moved && current.expires_at - this.#now() >= this.#leewayMs) return current;
-    let res;
-    try {
-      res = await this.#post("/api/auth/refresh", { refresh_token: current.refresh_token });
-    } catch (error) {
-      this.#channel.post({ type: "refresh-failed" });
-      throw error;
-    }
-    if (res.ok) {
-      const next = this.#stateOf(await res.json());
-      await this.#setState(next, "refresh");
-      return next;
-    }
-    if (res.status === 400 || res.status === 401) {
-      await this.#setState(null, "logout");
-      return null;
-    }
-    this.#channel.post({ type: "refresh-failed" });
-    throw await errorFrom(res);
-  }
-  /**
-   * The newest state this tab can know: its own (kept current by the other tabs' messages),
-   * or shared storage when that already shows a pair past `base`. A storage that reads empty
-   * is not taken for a logout: a logout arrives as a message, and storage may lag behind.
-   */
-  async #newest(base) {
-    const mine = this.#state;
-    if (!this.#store.shared || !mine || mine.access_token !== base) return mine;
-    const stored = await this.#store.load();
-    if (stored && stored.access_token !== base) this.#state = stored;
-    return this.#state;
-  }
-  #nextMessage(timeoutMs) {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.#waiters.add(done);
-    });
+    return this.#tokens.refresh(spent);
   }
   /** A path on the server as an absolute URL. */
   url(path) {
     return `${this.baseUrl}${path}`;
-  }
-  #stateOf(pair) {
-    return {
-      access_token: pair.access_token,
-      refresh_token: pair.refresh_token,
-      expires_at: this.#now() + pair.expires_in * 1e3
-    };
-  }
-  async #setState(state, type) {
-    this.#state = state;
-    if (state) await this.#store.save(state);
-    else await this.#store.clear();
-    this.#channel.post(state ? { type: "tokens", state } : { type: "logout" });
-    this.#emit({ type, remote: false });
-  }
-  #fromOtherTab(message) {
-    this.#heard++;
-    for (const wake of this.#waiters) wake();
-    this.#waiters.clear();
-    if (message.type === "refresh-failed") return;
-    const had = this.#state !== null;
-    this.#state = message.type === "logout" ? null : message.state;
-    const type = message.type === "logout" ? "logout" : had ? "refresh" : "login";
-    this.#emit({ type, remote: true });
-  }
-  #emit(change) {
-    for (const listener of this.#listeners) listener(change);
-  }
-  #ready() {
-    this.#loaded ??= this.#store.load().then((state) => {
-      this.#state ??= state;
-    });
-    return this.#loaded;
-  }
-  #isOurs(input) {
-    const raw = input instanceof Request ? input.url : String(input);
-    if (raw.startsWith("/") && !raw.startsWith("//")) return true;
-    try {
-      const target = new URL(raw);
-      const base = new URL(this.baseUrl || "http://invalid");
-      return target.origin === base.origin && target.pathname.startsWith(base.pathname.replace(/\/?$/, "/"));
-    } catch {
-      return false;
-    }
   }
   #send(input, init, token) {
     const target = typeof input === "string" && input.startsWith("/") ? this.url(input) : input;
@@ -432,11 +487,8 @@ var GatehouseClient = class {
     if (token) headers.set("authorization", `Bearer ${token}`);
     return this.#fetch(target, { credentials: "omit", ...init, headers });
   }
-  #jsonInit(body) {
-    return { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
-  }
   #post(path, body) {
-    return this.#fetch(this.url(path), { ...this.#jsonInit(body), credentials: "omit" });
+    return this.#fetch(this.url(path), { ...jsonInit(body), credentials: "omit" });
   }
   async #json(path, body) {
     const res = await this.#post(path, body);

@@ -19,12 +19,6 @@ export async function withTabLock<T>(name: string, task: (contended: boolean) =>
   return locks.request(name, { mode: 'exclusive' }, () => task(true)) as Promise<T>
 }
 
-/** A channel to the other tabs, or a no-op where BroadcastChannel does not exist. */
-export interface TabChannel {
-  post(message: TabMessage): void
-  close(): void
-}
-
 /**
  * What tabs tell each other: the new token state itself (so no tab depends on when storage
  * catches up), a logout, or that a refresh attempt ended without new tokens (so a waiting tab
@@ -43,12 +37,53 @@ function messageOf(data: unknown): TabMessage | null {
   return state ? { type, state } : null
 }
 
-export function tabChannel(name: string, onMessage: (m: TabMessage) => void): TabChannel {
-  if (typeof BroadcastChannel !== 'function') return { post: () => {}, close: () => {} }
-  const channel = new BroadcastChannel(name)
-  channel.onmessage = (event: MessageEvent) => {
-    const message = messageOf(event.data)
-    if (message) onMessage(message)
+/**
+ * The other tabs sharing this storage key, over a BroadcastChannel: what this tab tells them,
+ * what it hears (`onMessage`), and how many messages it has heard so far, so a refresh can
+ * tell whether another tab spoke while it waited for the lock. A no-op without a name (the
+ * storage is not shared) or without BroadcastChannel.
+ */
+export class OtherTabs {
+  readonly #channel: BroadcastChannel | null
+  readonly #waiters = new Set<() => void>()
+  #heard = 0
+
+  constructor(name: string | null, onMessage: (m: TabMessage) => void) {
+    this.#channel =
+      name !== null && typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : null
+    if (!this.#channel) return
+    this.#channel.onmessage = (event: MessageEvent) => {
+      const message = messageOf(event.data)
+      if (!message) return
+      this.#heard++
+      for (const wake of this.#waiters) wake()
+      onMessage(message)
+    }
   }
-  return { post: (m) => channel.postMessage(m), close: () => channel.close() }
+
+  /** Messages heard so far. */
+  get heard(): number {
+    return this.#heard
+  }
+
+  post(message: TabMessage): void {
+    this.#channel?.postMessage(message)
+  }
+
+  /** Resolves when the next message is heard, or after `timeoutMs`. */
+  nextMessage(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.#waiters.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, timeoutMs)
+      this.#waiters.add(done)
+    })
+  }
+
+  close(): void {
+    this.#channel?.close()
+  }
 }
