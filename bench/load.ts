@@ -126,7 +126,9 @@ export async function runLoad(options: LoadOptions, onStarted?: () => void): Pro
   for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = count
   const total = Object.values(statusCodes).reduce((a, b) => a + b, 0)
   const cpuAtEnd = options.serverPid ? cpuSeconds(options.serverPid) : null
-  const answered = ok.summary().count + other.summary().count
+  const okSummary = ok.summary()
+  const otherSummary = other.summary()
+  const answered = okSummary.count + otherSummary.count
   const serverCpu =
     cpuAtStart !== null && cpuAtEnd !== null && answered > 0
       ? { serverCpuMicros: ((cpuAtEnd - cpuAtStart) * 1e6) / answered }
@@ -139,8 +141,8 @@ export async function runLoad(options: LoadOptions, onStarted?: () => void): Pro
     retryAfter503,
     errors: result.errors,
     timeouts: result.timeouts,
-    ok: ok.summary(),
-    other: other.summary(),
+    ok: okSummary,
+    other: otherSummary,
     ...serverCpu,
   }
 }
