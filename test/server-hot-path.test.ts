@@ -3,15 +3,24 @@
  * body never makes the adapter build the full Web Request, and the security headers are the
  * constant set on JSON and static answers, with a fresh nonce only on HTML pages.
  */
-import { get, type Server } from 'node:http'
+import { get, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
+import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  SecurityHeadersResponse,
+  securityHeaders,
+  securityHeadersServerOptions,
+} from '../src/server/headers.ts'
 import { createTestServer, type TestServer } from './helpers/server.ts'
 
 let s: TestServer
 let server: Server
 let base: string
+/** The same app on the server's own Node response class (the constant headers as one string). */
+let stringServer: Server
+let stringBase: string
 let cookie: string
 /** Per request (method + path), whether the adapter had to construct an undici Request. */
 const materialised: { what: string; built: boolean }[] = []
@@ -54,10 +63,26 @@ beforeAll(async () => {
     ) as Server
   })
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  stringServer = await listen(s.app.fetch, true)
+  stringBase = `http://127.0.0.1:${(stringServer.address() as AddressInfo).port}`
 })
+
+function listen(
+  fetch: (r: Request, env: unknown) => Response | Promise<Response>,
+  asString: boolean,
+  serverOptions = securityHeadersServerOptions,
+) {
+  return new Promise<Server>((resolve) => {
+    const started: Server = serve(
+      { fetch, port: 0, hostname: '127.0.0.1', ...(asString ? { serverOptions } : {}) },
+      () => resolve(started),
+    ) as Server
+  })
+}
 
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve))
+  await new Promise((resolve) => stringServer.close(resolve))
   await s.close()
 })
 
@@ -125,20 +150,27 @@ describe('requests without a body', () => {
   })
 })
 
-/** The header names of an answer as sent on the wire, lower-cased, repeats kept. */
-function rawHeaderNames(path: string, headers: Record<string, string>): Promise<string[]> {
+/** The headers of an answer as sent on the wire, names lower-cased, repeats kept. */
+function rawHeaders(url: string, headers: Record<string, string> = {}): Promise<[string, string][]> {
   return new Promise((resolve, reject) => {
-    get(`${base}${path}`, { headers }, (res) => {
+    get(url, { headers }, (res) => {
       res.resume()
-      resolve(res.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase()))
+      const raw = res.rawHeaders
+      resolve(
+        raw.flatMap((n, i) => (i % 2 === 0 ? [[n.toLowerCase(), raw[i + 1]!] as [string, string]] : [])),
+      )
     }).once('error', reject)
   })
 }
 
 const NONCE = /'nonce-([A-Za-z0-9+/=]+)'/
 
-describe('security headers per response kind', () => {
+describe.each([
+  ['header by header (any Node response)', () => base],
+  ['as one string (SecurityHeadersResponse)', () => stringBase],
+])('security headers per response kind, %s', (_, baseOf) => {
   it('JSON and static answers carry the constant set, with no nonce', async () => {
+    const base = baseOf()
     const seen = new Set<string>()
     for (const [path, headers] of [
       ['/healthz', {}],
@@ -158,7 +190,9 @@ describe('security headers per response kind', () => {
       expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin')
       expect(res.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin')
       // One line per header: Node merged the constant set with the route's, no duplicates.
-      const names = (await rawHeaderNames(path, headers)).filter((n) => n !== 'set-cookie')
+      const names = (await rawHeaders(`${base}${path}`, headers))
+        .map(([n]) => n)
+        .filter((n) => n !== 'set-cookie')
       expect(names.length).toBe(new Set(names).size)
       seen.add(csp)
     }
@@ -166,11 +200,13 @@ describe('security headers per response kind', () => {
   })
 
   it("a route's own cache-control wins over the default no-store", async () => {
+    const base = baseOf()
     expect((await fetch(`${base}/static/app.css`)).headers.get('cache-control')).toBe('public, max-age=3600')
     expect((await fetch(`${base}/healthz`)).headers.get('cache-control')).toBe('no-store')
   })
 
   it('HTML pages carry a fresh nonce per response, the one the page was given', async () => {
+    const base = baseOf()
     const nonces: string[] = []
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`${base}/login`, { headers: { accept: 'text/html' } })
@@ -189,6 +225,59 @@ describe('security headers per response kind', () => {
       nonces.push(nonce!)
     }
     expect(new Set(nonces).size).toBe(3)
+  })
+})
+
+const EXPECTED_CONSTANT = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+}
+
+describe('security headers as one string', () => {
+  it("is what this Node offers, and a route's own value of any of them replaces ours, whatever the path Node takes", async () => {
+    expect(SecurityHeadersResponse.supported).toBe(true)
+    const app = new Hono()
+    app.use(securityHeaders({ hsts: true }))
+    // Hono's plain-object path (one header), its Headers path (several), and a stream.
+    app.get('/api/plain', (c) => c.json({ ok: true }, 200, { 'X-Frame-Options': 'SAMEORIGIN' }))
+    app.get('/api/many', (c) => {
+      c.header('Cache-Control', 'max-age=5')
+      c.header('referrer-policy', 'no-referrer')
+      return c.json({ ok: true })
+    })
+    app.get('/api/stream', (c) => c.body(new Blob(['x']).stream(), 200, { 'content-type': 'text/plain' }))
+    // Counts the headers set one by one: none of ours may be among them.
+    const setOneByOne: string[] = []
+    class Counting extends SecurityHeadersResponse {
+      override setHeader(name: string, value: number | string | readonly string[]) {
+        setOneByOne.push(name.toLowerCase())
+        return super.setHeader(name, value)
+      }
+    }
+    const started = await listen(app.fetch, true, { ServerResponse: Counting as typeof ServerResponse })
+    const url = `http://127.0.0.1:${(started.address() as AddressInfo).port}`
+    try {
+      for (const [path, own] of [
+        ['/api/plain', { 'x-frame-options': 'SAMEORIGIN' }],
+        ['/api/many', { 'cache-control': 'max-age=5', 'referrer-policy': 'no-referrer' }],
+        ['/api/stream', {}],
+      ] as const) {
+        const sent = await rawHeaders(`${url}${path}`)
+        const names = sent.map(([n]) => n)
+        expect(names.length).toBe(new Set(names).size)
+        const value = Object.fromEntries(sent)
+        expect(value).toMatchObject({ ...EXPECTED_CONSTANT, ...own })
+        expect(value['content-security-policy']).toContain("object-src 'none'")
+      }
+      expect(setOneByOne.filter((name) => name in EXPECTED_CONSTANT)).toEqual([])
+    } finally {
+      await new Promise((resolve) => started.close(resolve))
+    }
   })
 
   it('without a Node response (app.request), the same headers are set on the Web Response', async () => {

@@ -126,9 +126,10 @@ export class Auth {
 
   /** The record with its `data` bag, as the adapters hand it to routes (`c.get('session').data`). */
   liveSession(session: SessionRecord): LiveSession {
-    const { dataMaxBytes } = this.options.session
-    return withSessionData(session, dataMaxBytes, (id, json) => this.sessions.saveData(id, json))
+    return withSessionData(session, this.options.session.dataMaxBytes, this.#saveSessionData)
   }
+
+  readonly #saveSessionData = (id: string, json: string | null) => this.sessions.saveData(id, json)
 
   /** A session's data without an adapter: get/set/delete, then `await data.save()` (writes only a change). */
   sessionData(session: SessionRecord): SessionDataBag {

@@ -42,7 +42,21 @@ export function toPublicUser(user: User): PublicUser {
     roles: [...user.roles].sort(),
     active: user.active,
     email_verified: user.emailVerified,
-    created_at: new Date(user.createdAt).toISOString(),
-    last_login_at: user.lastLoginAt === null ? null : new Date(user.lastLoginAt).toISOString(),
+    created_at: isoTime(user.createdAt),
+    last_login_at: user.lastLoginAt === null ? null : isoTime(user.lastLoginAt),
   }
+}
+
+// toISOString costs about a microsecond, and /api/me formats the same two instants on every
+// request: the strings are kept, at most ISO_KEPT of them (all forgotten at once when full).
+const ISO_KEPT = 4096
+const isoStrings = new Map<number, string>()
+function isoTime(ms: number): string {
+  let iso = isoStrings.get(ms)
+  if (iso === undefined) {
+    if (isoStrings.size >= ISO_KEPT) isoStrings.clear()
+    iso = new Date(ms).toISOString()
+    isoStrings.set(ms, iso)
+  }
+  return iso
 }

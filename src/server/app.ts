@@ -25,6 +25,7 @@ import { type OpenedStores, openServerStores } from './open-stores.ts'
 import { oauthOf } from './pages/providers.tsx'
 import { productionProblems, serverMode, smtpProblem } from './preflight.ts'
 import { everyInterval, type Schedule, startPurging } from './purge-schedule.ts'
+import { StaticPathRouter } from './router.ts'
 import type { Services } from './services.ts'
 
 export interface CreateServerOptions {
@@ -194,7 +195,7 @@ async function openMailer(
 /** The routes and middleware: headers, body limit, gatehouse(), health, then the mount (mount.ts), errors. */
 function serverApp(services: Services, config: ServerConfig, stores: Stores, logger: Logger): Hono {
   const { auth } = services
-  const app = new Hono()
+  const app = new Hono({ router: new StaticPathRouter() })
   const oauth = oauthOf(auth)
   app.use(
     securityHeaders({

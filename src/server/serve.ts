@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server'
 import { escapeLogLine } from '../core/log-escape.ts'
 import { createServer, type GatehouseServer } from './app.ts'
 import { defaultPublicUrl, type ServerConfig } from './config.ts'
+import { securityHeadersServerOptions } from './headers.ts'
 import { retryWhileUnreachable, startingFetch, storesNamedBy } from './start-retry.ts'
 
 export interface RunningServer {
@@ -28,7 +29,12 @@ export async function startServer(
     startingFetch(request, waitingOn)
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve(
-      { fetch: (request, env) => fetch(request, env), port: config.port, hostname: config.host },
+      {
+        fetch: (request, env) => fetch(request, env),
+        port: config.port,
+        hostname: config.host,
+        serverOptions: securityHeadersServerOptions,
+      },
       () => resolve(s as Server),
     ) as Server
     s.once('error', reject)
