@@ -195,6 +195,11 @@ async function credentials(url: string): Promise<Product['headers']> {
       headers: { 'content-type': 'application/json', origin, ...headers },
       body: JSON.stringify(body),
     })
+  // A page first, as a real server's first visitor would: a render can change the process for
+  // every later request (hono/jsx and promise hooks, src/server/pages/render-mode.ts).
+  const page = await fetch(`${url}/login`, { headers: { accept: 'text/html' } })
+  if (page.status !== 200) throw new Error(`GET /login: ${page.status}`)
+  await page.text()
   const signup = await post('/api/auth/signup', {
     email: 'bench@example.com',
     username: 'bench_user',

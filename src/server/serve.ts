@@ -5,6 +5,7 @@ import { escapeLogLine } from '../core/log-escape.ts'
 import { createServer, type GatehouseServer } from './app.ts'
 import { defaultPublicUrl, type ServerConfig } from './config.ts'
 import { securityHeadersServerOptions } from './headers.ts'
+import { renderPagesWithoutAsyncContext } from './pages/render-mode.ts'
 import { retryWhileUnreachable, startingFetch, storesNamedBy } from './start-retry.ts'
 
 export interface RunningServer {
@@ -21,6 +22,8 @@ export async function startServer(
   print: (line: string) => void = console.log,
 ): Promise<RunningServer> {
   const log = (line: string) => print(escapeLogLine(line))
+  // Before anything renders: no promise hooks for the pages' sake (render-mode.ts).
+  renderPagesWithoutAsyncContext()
   // The socket is bound first, so a default public URL can name the port actually bound
   // (`--port 0`); until the service is built (a store may be down: it is retried), /healthz
   // answers 200 and every other request 503.
