@@ -31,18 +31,42 @@ describe('admit', () => {
     expect(skipsOriginCheck(null)).toBe(false)
   })
 
+  /** A request carrying the credential the fake auth answers for. */
+  const presenting = (who: Authenticated | null) =>
+    post(
+      who?.via === 'session'
+        ? { cookie: 'gh_session=x' }
+        : who
+          ? { authorization: 'Bearer x' }
+          : { cookie: 'theme=dark' },
+    )
+
   it('refuses a cookie session or anonymous request that fails the Origin check', async () => {
     for (const who of [as('session'), null]) {
-      const a = await admit(fakeAuth(who, false), post())
+      const a = await admit(fakeAuth(who, false), presenting(who))
       expect('error' in a && a.error.code).toBe('CSRF_FAILED')
     }
     for (const who of [as('token'), as('api-key')])
-      expect(await admit(fakeAuth(who, false), post())).toEqual({ who })
+      expect(await admit(fakeAuth(who, false), presenting(who))).toEqual({ who })
   })
 
   it('answers an authentication failure as its AuthError', async () => {
-    const a = await admit(fakeAuth(new AuthError('TOKEN_INVALID'), true), post())
+    const a = await admit(fakeAuth(new AuthError('TOKEN_INVALID'), true), post({ authorization: 'Bearer x' }))
     expect('error' in a && a.error.code).toBe('TOKEN_INVALID')
+  })
+
+  it('answers a request without any credential at once: nobody, Origin-checked, no authenticate call', () => {
+    const untouched = {
+      authenticate: async (): Promise<Authenticated | null> => {
+        throw new Error('authenticate called')
+      },
+    }
+    expect(admit({ ...untouched, passesOriginCheck: () => true }, post())).toEqual({ who: null })
+    const refused = admit({ ...untouched, passesOriginCheck: () => false }, post())
+    expect(!(refused instanceof Promise) && 'error' in refused && refused.error.code).toBe('CSRF_FAILED')
+    // An empty Authorization or X-API-Key header is still looked at (and refused there).
+    for (const headers of [{ authorization: '' }, { 'x-api-key': '' }] as Record<string, string>[])
+      expect(admit({ ...untouched, passesOriginCheck: () => true }, post(headers))).toBeInstanceOf(Promise)
   })
 })
 

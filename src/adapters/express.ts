@@ -80,7 +80,8 @@ export function gatehouse(auth: Auth, options: ExpressAdapterOptions = {}): Requ
     // Only the headers the core needs are read: no Web Request is built on the hot path.
     const ctx = contextFromNodeHeaders(req.method, req.originalUrl || req.url, req.headers, clientIp(req))
     req.gatehouse = { auth, ctx }
-    const admission = await admit(auth, ctx)
+    const admitting = admit(auth, ctx)
+    const admission = admitting instanceof Promise ? await admitting : admitting
     if ('error' in admission) return sendResponse(res, errorResponse(admission.error))
     const who = admission.who
     req.authenticated = who

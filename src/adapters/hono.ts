@@ -16,7 +16,7 @@ import {
   type UnauthorizedHandler,
 } from '../core/guards.ts'
 import { type Logger, logUnexpected } from '../core/logger.ts'
-import { type LiveSession, saveSessionData } from '../core/session-data.ts'
+import { changedSessionData, type LiveSession } from '../core/session-data.ts'
 import { startSignedInSession } from '../core/signin.ts'
 import { requireToken, type TokenRequirement } from '../core/token-guard.ts'
 import type { AccessClaims } from '../core/tokens/access.ts'
@@ -79,15 +79,17 @@ export function gatehouse(auth: Auth, options: HonoAdapterOptions = {}): Middlew
     const ctx = readContext(c, clientIp(c))
     c.set('auth', auth)
     c.set('gatehouseContext', ctx)
-    const admission = await admit(auth, ctx)
+    const admitting = admit(auth, ctx)
+    const admission = admitting instanceof Promise ? await admitting : admitting
     if ('error' in admission) return fail(c, admission.error)
     const who = admission.who
     c.set('authenticated', who)
     c.set('user', who?.user ?? null)
     c.set('session', who?.session ? auth.liveSession(who.session) : null)
     await next()
-    // Once per request, and only when the route changed the session's data.
-    await saveSessionData(c.get('session'))
+    // Once per request, and only when the route changed the session's data (no await otherwise).
+    const changed = changedSessionData(c.get('session'))
+    if (changed) await changed.save()
   })
 }
 

@@ -14,11 +14,26 @@ export function skipsOriginCheck(who: Authenticated | null): boolean {
   return who?.via === 'token' || who?.via === 'api-key'
 }
 
+/** No cookie, no Authorization, no X-API-Key header at all: nobody to authenticate. */
+function carriesNoCredential(ctx: RequestContext): boolean {
+  return !ctx.cookie && ctx.authorization == null && ctx.apiKey == null
+}
+
 /**
  * The framework-free half of gatehouse(): authenticate, then the Origin / Fetch-Metadata
  * check for the credentials that need it. The adapters only store `who` or render `error`.
+ * A request that carries no credential is answered at once, not as a promise: health checks,
+ * anonymous pages and assets wait on nothing.
  */
-export async function admit(
+export function admit(
+  auth: Pick<Auth, 'authenticate' | 'passesOriginCheck'>,
+  ctx: RequestContext,
+): Admission | Promise<Admission> {
+  if (carriesNoCredential(ctx)) return originChecked(auth, ctx, null)
+  return authenticated(auth, ctx)
+}
+
+async function authenticated(
   auth: Pick<Auth, 'authenticate' | 'passesOriginCheck'>,
   ctx: RequestContext,
 ): Promise<Admission> {
@@ -28,6 +43,14 @@ export async function admit(
   } catch (error) {
     return { error: toAuthError(error) }
   }
+  return originChecked(auth, ctx, who)
+}
+
+function originChecked(
+  auth: Pick<Auth, 'passesOriginCheck'>,
+  ctx: RequestContext,
+  who: Authenticated | null,
+): Admission {
   if (!skipsOriginCheck(who) && !auth.passesOriginCheck(ctx)) return { error: new AuthError('CSRF_FAILED') }
   return { who }
 }

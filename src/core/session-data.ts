@@ -174,8 +174,3 @@ export function changedSessionData(session: SessionRecord | null | undefined): S
   const bag = session && Object.hasOwn(session, 'data') ? (session as LiveSession).data : undefined
   return bag?.dirty ? bag : null
 }
-
-/** Saves the data of a session handed out by withSessionData, if it was used and changed. */
-export async function saveSessionData(session: SessionRecord | null | undefined): Promise<boolean> {
-  return (await changedSessionData(session)?.save()) ?? false
-}

@@ -25,11 +25,13 @@ export function requestBodyLimit(
   onError: (c: Context) => Response | Promise<Response>,
 ): MiddlewareHandler {
   const streamed = bodyLimit({ maxSize, onError })
-  return async function requestBodyLimitMiddleware(c, next) {
+  // Not async: a request it lets through gets no promise of its own.
+  return function requestBodyLimitMiddleware(c, next) {
     const incoming = http1Incoming(c)
     if (!incoming || incoming.headers['transfer-encoding'] !== undefined) return streamed(c, next)
     const length = incoming.headers['content-length']
-    if (typeof length === 'string' && Number.parseInt(length, 10) > maxSize) return onError(c)
-    await next()
+    if (typeof length === 'string' && Number.parseInt(length, 10) > maxSize)
+      return Promise.resolve(onError(c))
+    return next()
   }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { type ServerOptions, ServerResponse, validateHeaderName, validateHeaderValue } from 'node:http'
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler, Next } from 'hono'
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -172,14 +172,18 @@ export function securityHeaders(options: SecurityHeaderOptions): MiddlewareHandl
   const lines = new HeaderLines(constant)
   const plainPath = options.plainPath ?? defaultPlainPath
   const pageCsp = (nonce: string) => csp(nonce, options.formActions?.() ?? [], options.imageOrigins)
-  return async function securityHeadersMiddleware(c, next) {
+  // Not async on the common path: a JSON answer's middleware adds no promise of its own.
+  return function securityHeadersMiddleware(c, next) {
     const page = !plainPath(c.req.path)
     const outgoing = outgoingOf(c)
     if (!page && outgoing instanceof SecurityHeadersResponse && SecurityHeadersResponse.supported) {
       if (!outgoing.headersSent) outgoing[LINES] = lines
       return next()
     }
-    const nonce = page ? drawNonce() : null
+    return headersOneByOne(c, next, page ? drawNonce() : null, outgoing)
+  }
+
+  async function headersOneByOne(c: Context, next: Next, nonce: string | null, outgoing?: NodeOutgoing) {
     if (nonce !== null) c.set('cspNonce', nonce)
     if (outgoing && !outgoing.headersSent) {
       for (const [name, value] of constant) outgoing.setHeader(name, value)
