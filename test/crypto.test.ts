@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { constantTimeEqual, randomBase62, randomToken, sha256Hex } from '../src/core/crypto/random.ts'
+import {
+  constantTimeEqual,
+  equalSha256Hex,
+  randomBase62,
+  randomToken,
+  sha256Hex,
+} from '../src/core/crypto/random.ts'
 import { createSecretBox } from '../src/core/crypto/secretbox.ts'
 import { AuthError } from '../src/core/errors.ts'
 
@@ -31,6 +37,19 @@ describe('random', () => {
 
   it('sha256Hex matches the known digest', () => {
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+  })
+
+  it('sha256Hex hashes the UTF-8 bytes (non-ASCII text)', () => {
+    expect(sha256Hex('é')).toBe('4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c')
+    expect(sha256Hex('é')).not.toBe(sha256Hex('e'))
+  })
+
+  it('equalSha256Hex: two hex digests compared in constant time; anything else is unequal, never a throw', () => {
+    const a = sha256Hex('a')
+    expect(equalSha256Hex(a, sha256Hex('a'))).toBe(true)
+    expect(equalSha256Hex(a, sha256Hex('b'))).toBe(false)
+    for (const bad of ['', a.slice(1), `${a}0`, a.toUpperCase(), `${a.slice(0, 63)}g`])
+      expect([bad, equalSha256Hex(a, bad), equalSha256Hex(bad, bad)]).toEqual([bad, false, false])
   })
 
   it('constantTimeEqual: equality of any lengths, no throw on different lengths', () => {

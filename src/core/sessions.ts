@@ -1,7 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { UAParser } from 'ua-parser-js'
 import type { SessionRecord, SessionStore, User } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
+import { sha256Hex } from './crypto/random.ts'
 import type { SessionCache } from './session-cache.ts'
 
 export interface SessionTimeouts {
@@ -33,9 +34,7 @@ export function parseSessionToken(token: string | null | undefined): { id: strin
   return m ? { id: m[1]!, secret: m[2]! } : null
 }
 
-function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex')
-}
+const hashSecret = sha256Hex
 
 function idleWindow(timeouts: SessionTimeouts, remember: boolean): number {
   return (remember ? timeouts.rememberIdleTimeout : timeouts.idleTimeout) * 1000

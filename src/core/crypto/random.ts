@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto'
+import crypto, { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto'
 
 /** `bytes` from the CSPRNG as unpadded base64url (16 bytes → 22 chars, 32 → 43). */
 export function randomToken(bytes = 32): string {
@@ -19,9 +19,21 @@ export function randomBase62(length: number): string {
   return out
 }
 
+type OneShotHash = (algorithm: string, data: string, encoding: 'hex' | 'buffer') => string | Buffer
+/** crypto.hash (Node 20.12+): a one-shot digest, about 3x cheaper than createHash on a short text. */
+const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash
+
+function sha256(text: string): Buffer {
+  return oneShot
+    ? (oneShot('sha256', text, 'buffer') as Buffer)
+    : createHash('sha256').update(text, 'utf8').digest()
+}
+
 /** SHA-256 of the UTF-8 text, lower-case hex. Used to store secrets so a leaked database leaks nothing live. */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex')
+  return oneShot
+    ? (oneShot('sha256', text, 'hex') as string)
+    : createHash('sha256').update(text, 'utf8').digest('hex')
 }
 
 /**
@@ -29,7 +41,16 @@ export function sha256Hex(text: string): string {
  * the same time whatever the lengths and wherever the first difference is.
  */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a, 'utf8').digest()
-  const hb = createHash('sha256').update(b, 'utf8').digest()
-  return timingSafeEqual(ha, hb)
+  return timingSafeEqual(sha256(a), sha256(b))
 }
+
+/**
+ * Constant-time equality of two SHA-256 digests in hex (a stored hash against a fresh one):
+ * their length is public, so no hashing first. False for anything but two 64-digit hex strings.
+ */
+export function equalSha256Hex(a: string, b: string): boolean {
+  if (!HEX_DIGEST.test(a) || !HEX_DIGEST.test(b)) return false
+  return timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'))
+}
+
+const HEX_DIGEST = /^[0-9a-f]{64}$/

@@ -1,6 +1,6 @@
 import type { ApiKeyRecord, ApiKeyStore, User } from '../../../stores/contracts.ts'
 import { type Clock, systemClock } from '../../clock.ts'
-import { constantTimeEqual, randomBase62, sha256Hex } from '../../crypto/random.ts'
+import { equalSha256Hex, randomBase62, sha256Hex } from '../../crypto/random.ts'
 import { AuthError } from '../../errors.ts'
 import { toStoreError } from '../../store-guard.ts'
 
@@ -111,7 +111,7 @@ export async function verifyApiKey(
   } catch (cause) {
     throw toStoreError(cause)
   }
-  const hashMatches = constantTimeEqual(sha256Hex(secret), found?.key.keyHash ?? DUMMY_HASH)
+  const hashMatches = equalSha256Hex(sha256Hex(secret), found?.key.keyHash ?? DUMMY_HASH)
   const now = clock()
   if (!found || !hashMatches) throw new AuthError('TOKEN_INVALID')
   if (found.key.expiresAt !== null && found.key.expiresAt <= now) throw new AuthError('TOKEN_INVALID')
