@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { UAParser } from 'ua-parser-js'
 import type { SessionRecord, SessionStore, User } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
-import { sha256Hex } from './crypto/random.ts'
+import { equalSha256Hex, sha256Hex } from './crypto/random.ts'
 import type { SessionCache } from './session-cache.ts'
 
 export interface SessionTimeouts {
@@ -34,8 +34,6 @@ export function parseSessionToken(token: string | null | undefined): { id: strin
   return m ? { id: m[1]!, secret: m[2]! } : null
 }
 
-const hashSecret = sha256Hex
-
 function idleWindow(timeouts: SessionTimeouts, remember: boolean): number {
   return (remember ? timeouts.rememberIdleTimeout : timeouts.idleTimeout) * 1000
 }
@@ -60,7 +58,7 @@ export class SessionManager {
       (ctx.remember ? this.timeouts.rememberAbsoluteTimeout : this.timeouts.absoluteTimeout) * 1000
     const session: SessionRecord = {
       id,
-      secretHash: hashSecret(secret),
+      secretHash: sha256Hex(secret),
       userId,
       createdAt: now,
       lastSeenAt: now,
@@ -105,10 +103,11 @@ export class SessionManager {
     if (!found) return null
     const { session, user } = found
     // A cached entry compares the secret it verified before; otherwise hash and compare.
-    const [given, expected] = cached
-      ? [Buffer.from(parsed.secret), Buffer.from(cached.secret)]
-      : [Buffer.from(hashSecret(parsed.secret), 'hex'), Buffer.from(session.secretHash, 'hex')]
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null
+    const matches = cached
+      ? parsed.secret.length === cached.secret.length &&
+        timingSafeEqual(Buffer.from(parsed.secret), Buffer.from(cached.secret))
+      : equalSha256Hex(sha256Hex(parsed.secret), session.secretHash)
+    if (!matches) return null
     const now = this.clock()
     if (now >= session.expiresAt || now >= session.absoluteExpiresAt || !user.active) {
       await this.revoke(session.id)

@@ -140,11 +140,11 @@ const storeHeader = (ServerResponse.prototype as unknown as { _storeHeader?: Sto
  * answer gets the constant security headers as one string, validated at start, written after
  * the status line. Setting them one by one costs Node a validation and a bookkeeping entry per
  * header on every answer (setHeader ×8 measured at 6.1 µs a response, the string at 1.3 µs).
- * It hooks Node's internal `_storeHeader` (the one place both writeHead paths go through);
- * on a Node without it `supported` is false and the middleware sets the headers one by one.
+ * It hooks Node's internal `_storeHeader` (the one place both writeHead paths go through).
  */
 export class SecurityHeadersResponse extends ServerResponse {
   [LINES]: HeaderLines | null = null
+  /** Whether this Node has the hook; without it the server keeps Node's own response class. */
   static readonly supported = typeof storeHeader === 'function'
 
   /** @internal Node's: builds the head of the response from its status line and headers. */
@@ -154,10 +154,13 @@ export class SecurityHeadersResponse extends ServerResponse {
   }
 }
 
-/** node:http server options for the security headers as one string (see SecurityHeadersResponse). */
-export const securityHeadersServerOptions: ServerOptions = {
-  ServerResponse: SecurityHeadersResponse as typeof ServerResponse,
-}
+/**
+ * node:http server options for the security headers as one string (see SecurityHeadersResponse);
+ * none on a Node without the hook, where the middleware sets the headers one by one.
+ */
+export const securityHeadersServerOptions: ServerOptions = SecurityHeadersResponse.supported
+  ? { ServerResponse: SecurityHeadersResponse as typeof ServerResponse }
+  : {}
 
 /**
  * Security headers on every response (ASVS 3.4). Under @hono/node-server the constant set
@@ -176,7 +179,7 @@ export function securityHeaders(options: SecurityHeaderOptions): MiddlewareHandl
   return function securityHeadersMiddleware(c, next) {
     const page = !plainPath(c.req.path)
     const outgoing = outgoingOf(c)
-    if (!page && outgoing instanceof SecurityHeadersResponse && SecurityHeadersResponse.supported) {
+    if (!page && outgoing instanceof SecurityHeadersResponse) {
       if (!outgoing.headersSent) outgoing[LINES] = lines
       return next()
     }
