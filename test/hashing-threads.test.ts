@@ -1,7 +1,9 @@
 /**
  * argon2 runs on hashing threads the OS schedules after the event loop (issue 12): the
- * answers are the binding's own, and on Linux the threads run at nice 19.
+ * answers are the binding's own, and on Linux the threads run at nice 19, and under SCHED_IDLE
+ * where util-linux `chrt` is installed.
  */
+import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { hashSync, verifySync } from '@node-rs/argon2'
 import { describe, expect, it } from 'vitest'
@@ -11,17 +13,21 @@ import { argon2Hash, argon2Verify } from '../src/core/methods/password/hashing/l
 const OPTIONS = { algorithm: 2, memoryCost: 8192, timeCost: 1, parallelism: 1, outputLen: 32 }
 const bytes = (s: string) => new TextEncoder().encode(s)
 
-/** Nice value of every thread of this process (Linux /proc), keyed by thread id. */
-function threadNices(): Map<number, number> {
-  const out = new Map<number, number>()
+/** Nice value and scheduling policy of every thread of this process (Linux /proc), by thread id. */
+function threadScheduling(): Map<number, { nice: number; policy: number }> {
+  const out = new Map<number, { nice: number; policy: number }>()
   for (const tid of readdirSync('/proc/self/task')) {
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
-    // Fields after the parenthesised name: state is field 3, nice is field 19.
+    // Fields after the parenthesised name: state is field 3, nice field 19, policy field 41.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    out.set(Number(tid), Number(fields[16]))
+    out.set(Number(tid), { nice: Number(fields[16]), policy: Number(fields[38]) })
   }
   return out
 }
+const threadNices = () => new Map([...threadScheduling()].map(([tid, s]) => [tid, s.nice]))
+const SCHED_OTHER = 0
+const SCHED_IDLE = 5
+const hasChrt = process.platform === 'linux' && spawnSync('chrt', ['--version']).status === 0
 
 describe('low-priority hashing threads', () => {
   it('hash and verify answer as the binding does, for concurrent calls too', async () => {
@@ -64,6 +70,18 @@ describe('low-priority hashing threads', () => {
       expect(niced.length).toBeGreaterThanOrEqual(2)
       expect(after.get(process.pid)).toBe(before.get(process.pid))
       expect(after.get(process.pid)).not.toBe(19)
+    },
+  )
+
+  it.runIf(hasChrt)(
+    'with chrt installed, the hashing threads run under SCHED_IDLE, the main thread unchanged',
+    async () => {
+      await Promise.all([1, 2].map((n) => argon2Hash(bytes(`q${n}`), OPTIONS as never)))
+      const threads = threadScheduling()
+      const idle = [...threads.values()].filter((t) => t.policy === SCHED_IDLE)
+      expect(idle.length).toBeGreaterThanOrEqual(2)
+      for (const t of idle) expect(t.nice).toBe(19)
+      expect(threads.get(process.pid)!.policy).toBe(SCHED_OTHER)
     },
   )
 })

@@ -3,12 +3,15 @@ import { Worker } from 'node:worker_threads'
 import { hash, type Options, verify } from '@node-rs/argon2'
 
 /**
- * argon2 on threads of their own that the OS schedules after everything else (nice 19), so a
- * login flood's hashing never takes the CPU from the event loop: when the loop has work it
- * runs, and hashing uses what is left. On the libuv pool (the binding's async calls) hashes
- * compete with the loop as equals — on 2 cores one hash in flight costs authenticated
- * requests half the machine. Linux only (setpriority on the thread id); elsewhere the
- * threads keep the default priority. The admission queue bounds how many run at once.
+ * argon2 on threads of their own that the OS schedules after everything else, so a login
+ * flood's hashing never takes the CPU from the event loop: when the loop has work it runs, and
+ * hashing uses what is left. On the libuv pool (the binding's async calls) hashes compete with
+ * the loop as equals — on 2 cores one hash in flight costs authenticated requests half the
+ * machine. Linux only: nice 19 (setpriority on the thread id), then SCHED_IDLE where util-linux
+ * `chrt` is installed — nice alone still let a hash take 11-19 % of the main thread's core
+ * during a flood (measured, BENCHMARKS.md), and it means nothing against a process in another
+ * autogroup (the load of a different session). Elsewhere the threads keep the default
+ * priority. The admission queue bounds how many run at once.
  */
 
 // CommonJS, evaluated: the same code runs from the TypeScript sources and from a build.
@@ -17,6 +20,8 @@ const { parentPort, workerData } = require('node:worker_threads')
 try {
   const tid = Number(require('node:fs').readFileSync('/proc/thread-self/stat', 'utf8').split(' ')[0])
   require('node:os').setPriority(tid, workerData.nice)
+  // Unprivileged threads may always lower themselves to SCHED_IDLE (sched(7)); Node has no call for it.
+  require('node:child_process').execFileSync('chrt', ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: 5000 })
 } catch {}
 const argon2 = require(workerData.binding)
 parentPort.on('message', ({ op, a, b }) => {
