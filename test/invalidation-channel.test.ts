@@ -164,7 +164,11 @@ describe.skipIf(!available)('invalidation channel (PostgreSQL + Redis)', { timeo
     await expect(b.auth.tokens!.verifyAccess(pair.access_token)).rejects.toMatchObject({
       code: 'TOKEN_INVALID',
     })
-    await waitFor('resubscription', async () => b.stores.invalidation!.epoch() !== null)
+    // Both back on the channel (A's subscriber was killed too: its publish waits for its echo only when live).
+    await waitFor(
+      'resubscription',
+      async () => a.stores.invalidation!.epoch() !== null && b.stores.invalidation!.epoch() !== null,
+    )
     // Back on the channel: the cache is trusted again, and still exact.
     expect(await b.auth.authenticateSession(second.cookie)).not.toBeNull()
     await a.auth.logout({ cookie: second.cookie })

@@ -77,13 +77,18 @@ export function redisInvalidationBus(redis: Redis, channel: string): Invalidatio
       return () => listeners.delete(listener)
     },
     epoch: () => (live ? epoch : null),
-    // Messages already in the socket are read in the poll phase; setImmediate runs after it.
+    // Messages in the socket are read in the poll phase, and setImmediate runs after it. Two
+    // turns, not one: the caller may be in the check phase of a turn whose poll ran before
+    // Redis had written our copy (it answers the publisher first, then the subscribers), so
+    // wait for one more poll. Shared by every caller in the meantime, so it costs one timer.
     settled: () => {
       turn ??= new Promise((resolve) =>
-        setImmediate(() => {
-          turn = null
-          resolve()
-        }),
+        setImmediate(() =>
+          setImmediate(() => {
+            turn = null
+            resolve()
+          }),
+        ),
       )
       return turn
     },
