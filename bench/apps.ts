@@ -4,16 +4,36 @@
  * the only difference is `gatehouse(auth)` in front and `loginRequired()` on the route.
  */
 import express from 'express'
+// The compiled package, as an app that installed it runs it (not the TypeScript sources).
+import type { Auth } from 'gatehouse-auth'
+import * as ex from 'gatehouse-auth/express'
+import * as ho from 'gatehouse-auth/hono'
 import { Hono } from 'hono'
-import * as ex from '../src/adapters/express.ts'
-import * as ho from '../src/adapters/hono.ts'
-import type { Auth } from '../src/core/auth.ts'
 
 const HELLO = { hello: 'world' } as const
 
 export function honoBare(): Hono {
   const app = new Hono()
   app.get('/hello', (c) => c.json(HELLO))
+  return app
+}
+
+/**
+ * The bare route behind two middlewares that do nothing, one global and one on the route, as
+ * gatehouse() and loginRequired() sit: what Hono's composition costs before either does any work.
+ */
+export function honoFloor(): Hono {
+  const app = new Hono()
+  app.use(async (_c, next) => {
+    await next()
+  })
+  app.get(
+    '/hello',
+    async (_c, next) => {
+      await next()
+    },
+    (c) => c.json(HELLO),
+  )
   return app
 }
 

@@ -2,8 +2,9 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createAuth } from '../src/core/auth.ts'
-import { createSqlStores } from '../src/stores/sql/index.ts'
+// The compiled package, like bench/apps.ts (npm run build first).
+import { createAuth } from 'gatehouse-auth'
+import { createSqlStores } from 'gatehouse-auth/stores/sql'
 
 export async function sqliteAuthWithUser() {
   const dir = mkdtempSync(join(tmpdir(), 'gh-micro-'))

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { buildIfStale } from '../scripts/build-if-stale.js'
 import { type LoadOptions, type LoadResult, runLoad } from './load.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -108,11 +109,16 @@ type Engine = 'sqlite' | 'postgres-redis'
 
 /** `node bin/gatehouse.js serve --port 0` on a fresh SQLite file or PostgreSQL schema + Redis prefix. */
 /**
- * The packaged CLI runs the compiled dist/ (`npm run build`): build it first when it is missing,
- * so the benchmark measures what `npm start` runs. A checkout whose CLI runs its TypeScript
- * through tsx needs nothing.
+ * The packaged CLI runs the compiled dist/ (`npm run build`), and so do the library apps
+ * (bench/apps.ts imports the package): rebuild this checkout's when a source is newer, and
+ * another checkout's (BENCH_SERVE_ROOT) when it has none, so the benchmark measures what
+ * `npm start` and an installed app run. A checkout whose CLI runs its TypeScript through tsx needs nothing.
  */
 export function ensureBuilt(log: (m: string) => void): void {
+  if (SERVE_ROOT === ROOT) {
+    if (buildIfStale()) log('rebuilt dist/ (a source was newer than the last build)')
+    return
+  }
   const bin = readFileSync(join(SERVE_ROOT, 'bin/gatehouse.js'), 'utf8')
   if (!bin.includes('dist/') || existsSync(join(SERVE_ROOT, 'dist/cli/main.js'))) return
   log(`building ${SERVE_ROOT}/dist (npm run build): the server under test is the compiled one`)

@@ -369,7 +369,14 @@ async function libraryBench() {
   const info = machine()
   log(`${info.cores} cores (${info.cpu}), node ${info.node}; servers, load generators and hashing share them`)
 
-  const hono = await getCases(['hono-bare', 'hono-sqlite', 'hono-postgres', 'hono-jwt', 'hono-jwt-offline'])
+  const hono = await getCases([
+    'hono-bare',
+    'hono-floor',
+    'hono-sqlite',
+    'hono-postgres',
+    'hono-jwt',
+    'hono-jwt-offline',
+  ])
   const refresh = await refreshCase()
   const express = await getCases(['express-bare', 'express-sqlite'])
   const login = await loginCases()
@@ -413,7 +420,13 @@ async function libraryBench() {
   const hs = ratioOf(bestOf(hono.get('hono-sqlite')), bestOf(hono.get('hono-bare')))
   const hp = ratioOf(bestOf(hono.get('hono-postgres')), bestOf(hono.get('hono-bare')))
   const es = ratioOf(bestOf(express.get('express-sqlite')), bestOf(express.get('express-bare')))
+  const hf = ratioOf(bestOf(hono.get('hono-floor')), bestOf(hono.get('hono-bare')))
   getRow('1  Hono, bare GET /hello', hono.get('hono-bare'))
+  getRow(
+    '1b Hono, two no-op middlewares',
+    hono.get('hono-floor'),
+    hf === undefined ? '' : `${times(hf)} of 1`,
+  )
   getRow(
     '2  Hono, session on SQLite',
     hono.get('hono-sqlite'),
@@ -427,6 +440,7 @@ async function libraryBench() {
   )
   const hj = ratioOf(bestOf(hono.get('hono-jwt')), bestOf(hono.get('hono-bare')))
   const hjo = ratioOf(bestOf(hono.get('hono-jwt-offline')), bestOf(hono.get('hono-bare')))
+  const hjr = ratioOf(bestOf(hono.get('hono-jwt')), bestOf(hono.get('hono-jwt-offline')))
   getRow(
     '3b Hono, JWT + revocation lookup',
     hono.get('hono-jwt'),
@@ -506,6 +520,8 @@ async function libraryBench() {
     `  Hono + PostgreSQL / bare                    ${hp === undefined ? 'skipped' : times(hp)}`,
     `  Hono + JWT (revocation lookup) / bare       ${fmt(hj)}   target >= 0.9x${hj === undefined ? '' : ` ${verdict(hj >= 0.9)}`}`,
     `  Hono + JWT (offline) / bare                 ${fmt(hjo)}   target >= 0.9x${hjo === undefined ? '' : ` ${verdict(hjo >= 0.9)}`}`,
+    `  Hono + JWT (revocation) / JWT (offline)     ${fmt(hjr)}   target >= 0.8x${hjr === undefined ? '' : ` ${verdict(hjr >= 0.8)}`}`,
+    `  two no-op middlewares / bare (the floor)    ${fmt(hf)}   what gatehouse() + loginRequired() cost before they do anything`,
     `  Express + SQLite / bare                     ${fmt(es)}`,
     `  session GET p99, during login flood / alone ${fmt(floodRatio)}   target < 2x${floodRatio === undefined ? '' : ` ${verdict(floodRatio < 2)}`}`,
     `  the same, flood that only fills the queue   ${fmt(capacityRatio)}`,
@@ -541,7 +557,6 @@ async function productBench() {
     ...(PROFILE_DIR ? { profileDir: PROFILE_DIR } : {}),
     log,
   }
-  ensureBuilt(log)
   const sqlite = await engineRows('sqlite', settings)
   const pg = await engineRows('postgres-redis', settings).catch((error: Error) => {
     log(`PostgreSQL + Redis: skipped: ${error.message}`)
@@ -576,6 +591,8 @@ async function main() {
   const only = process.env.BENCH_ONLY ?? ''
   if (only !== '' && only !== 'library' && only !== 'product')
     throw new Error(`BENCH_ONLY must be library or product, got "${only}"`)
+  // Both halves run the compiled package (the library apps import it, the server is its CLI).
+  ensureBuilt(log)
   if (only !== 'product') await libraryBench()
   if (only !== 'library') await productBench()
 }

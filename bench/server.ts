@@ -12,10 +12,11 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
+// The compiled package (dist/), as an installed app runs it: `npm run bench` builds it first.
+import { type Auth, createAuth } from 'gatehouse-auth'
+import { createSqlStores, type SqlStores } from 'gatehouse-auth/stores/sql'
 import { sql } from 'kysely'
-import { type Auth, createAuth } from '../src/core/auth.ts'
-import { createSqlStores, maskPostgresUrl, type SqlStores } from '../src/stores/sql/index.ts'
-import { expressAuth, expressBare, honoAuth, honoBare, honoJwt } from './apps.ts'
+import { expressAuth, expressBare, honoAuth, honoBare, honoFloor, honoJwt } from './apps.ts'
 import { QUEUE, SERVER_CASES, type ServerCase, type ServerMessage, type ServerReady } from './shared.ts'
 
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -90,11 +91,15 @@ function listenNode(handler: Parameters<typeof createServer>[1]): Promise<Server
 }
 
 async function start(kind: ServerCase): Promise<ServerReady> {
-  const [framework, store] = kind.split('-') as ['hono' | 'express', 'bare' | 'sqlite' | 'postgres' | 'jwt']
+  const [framework, store] = kind.split('-') as [
+    'hono' | 'express',
+    'bare' | 'floor' | 'sqlite' | 'postgres' | 'jwt',
+  ]
   let server: Server
   let ready: Omit<ServerReady, 'port'> = {}
-  if (store === 'bare') {
-    server = framework === 'hono' ? await listenHono(honoBare().fetch) : await listenNode(expressBare())
+  if (store === 'bare' || store === 'floor') {
+    const hono = store === 'floor' ? honoFloor() : honoBare()
+    server = framework === 'hono' ? await listenHono(hono.fetch) : await listenNode(expressBare())
     // The same request bytes as the authenticated cases (a session cookie the bare app ignores),
     // so the ratio measures the authentication work and nothing else.
     ready = { cookie: `gh_session=${'A'.repeat(22)}.${'B'.repeat(43)}` }
@@ -154,7 +159,7 @@ try {
   if (kind.endsWith('postgres')) {
     const e = error as { message?: string; code?: string }
     reply({
-      skipped: `PostgreSQL unreachable at ${maskPostgresUrl(PG_URL)} (${e.message || e.code || String(error)})`,
+      skipped: `PostgreSQL unreachable at ${new URL(PG_URL).host} (${e.message || e.code || String(error)})`,
     })
     await stop(0)
   }

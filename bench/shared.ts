@@ -2,6 +2,7 @@
 
 export const SERVER_CASES = [
   'hono-bare',
+  'hono-floor',
   'hono-sqlite',
   'hono-postgres',
   'hono-jwt',

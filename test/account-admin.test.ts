@@ -65,11 +65,13 @@ function authenticated(auth: Auth, cookie: string): Promise<void> {
     const map = new Map<string, (() => void)[]>()
     waiting = map
     waiters.set(auth, map)
-    const original = auth.authenticate.bind(auth)
-    auth.authenticate = async (ctx) => {
-      const who = await original(ctx)
-      map.get(ctx.cookie ?? '')?.shift()?.()
-      return who
+    // The adapters authenticate through authenticateNow (a cached session answers at once).
+    const original = auth.authenticateNow.bind(auth)
+    auth.authenticateNow = (ctx) => {
+      const who = original(ctx)
+      const done = () => map.get(ctx.cookie ?? '')?.shift()?.()
+      if (!(who instanceof Promise)) done()
+      return who instanceof Promise ? who.finally(done) : who
     }
   }
   const list = waiting.get(cookie) ?? []

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { can, hasAnyRole, hasRole } from '../src/core/access.ts'
 import { createAuth } from '../src/core/auth.ts'
-import { parseCookies } from '../src/core/cookies.ts'
+import { parseCookies, readCookie } from '../src/core/cookies.ts'
+import { equalStrings } from '../src/core/crypto/random.ts'
 import { AuthError, ERROR_TABLE, errorResponse } from '../src/core/errors.ts'
 import { passesOriginCheck } from '../src/core/protect/csrf.ts'
 import { ipThrottleKey } from '../src/core/protect/ip.ts'
@@ -105,6 +106,37 @@ describe('tokens and cookies', () => {
     expect(c.get('a')).toBe('1')
     expect(c.get('b')).toBe('2')
     expect(c.get('d')).toBe('')
+  })
+
+  it('readCookie reads one cookie by the same rules as parseCookies', () => {
+    const headers = [
+      'a=1; b="2"; =x; c; a=3; d=',
+      ' a = 1 ;b=  "q" ',
+      'x; a=1',
+      'a',
+      'a=',
+      '=a; a=2',
+      'b=1;;a=2;',
+      'aa=1; a=2',
+      ' a=1=2',
+      'a="',
+      `${'z'.repeat(16_380)}; a=1`,
+      '',
+    ]
+    for (const header of headers)
+      for (const name of ['a', 'b', 'c', 'd', 'x', 'aa', 'zz'])
+        expect(readCookie(header, name), `${JSON.stringify(header.slice(0, 40))} ${name}`).toBe(
+          parseCookies(header).get(name),
+        )
+    expect(readCookie(null, 'a')).toBeUndefined()
+  })
+
+  it('equalStrings compares every character, lengths first', () => {
+    expect(equalStrings('abc', 'abc')).toBe(true)
+    expect(equalStrings('abc', 'abd')).toBe(false)
+    expect(equalStrings('abc', 'ab')).toBe(false)
+    expect(equalStrings('', '')).toBe(true)
+    expect(equalStrings('é', 'e')).toBe(false)
   })
 })
 

@@ -15,7 +15,7 @@ const post = (headers: Record<string, string> = {}) =>
 
 function fakeAuth(who: Authenticated | null | Error, originOk: boolean) {
   return {
-    authenticate: async () => {
+    authenticateNow: async () => {
       if (who instanceof Error) throw who
       return who
     },
@@ -57,7 +57,7 @@ describe('admit', () => {
 
   it('answers a request without any credential at once: nobody, Origin-checked, no authenticate call', () => {
     const untouched = {
-      authenticate: async (): Promise<Authenticated | null> => {
+      authenticateNow: async (): Promise<Authenticated | null> => {
         throw new Error('authenticate called')
       },
     }

@@ -43,6 +43,44 @@ describe('session cache', () => {
     ).toBeNull()
   })
 
+  it('answers a cached session without a promise, and copies: what a caller changes is not served next', async () => {
+    const stores = createMemoryStores()
+    const auth = await authOn(stores)
+    const user = await auth.signUp({
+      email: 'n@example.com',
+      username: 'now_user',
+      password: 'correct horse battery',
+    })
+    const { token } = await auth.startSession(user)
+    const ctx = { cookie: `${auth.sessionCookieName}=${token}`, authorization: null, apiKey: null }
+    // The first call reads the store (a promise); the next ones are cache hits, answered at once.
+    const first = auth.authenticateNow(ctx)
+    expect(first).toBeInstanceOf(Promise)
+    expect((await first)?.via).toBe('session')
+    const hit = auth.authenticateNow(ctx)
+    expect(hit).not.toBeInstanceOf(Promise)
+    const who = hit as Exclude<typeof hit, Promise<unknown>>
+    expect(who?.user.id).toBe(user.id)
+    // The public call keeps its promise, and a wrong secret for the cached id is still refused.
+    expect(auth.authenticate(ctx)).toBeInstanceOf(Promise)
+    const forged = { ...ctx, cookie: `${auth.sessionCookieName}=${token.slice(0, 23)}${'A'.repeat(43)}` }
+    expect(auth.authenticateNow(forged)).toBeNull()
+    who!.user.roles.push('admin')
+    who!.session!.expiresAt = Number.MAX_SAFE_INTEGER
+    const again = auth.authenticateNow(ctx) as typeof who
+    expect(again?.user.roles).not.toContain('admin')
+    expect(again?.session?.expiresAt).toBeLessThan(Number.MAX_SAFE_INTEGER)
+    // The same for the user behind a bearer token (the user cache).
+    const { access_token } = await auth.tokens!.issuePair(user)
+    const bearer = { cookie: null, authorization: `Bearer ${access_token}`, apiKey: null }
+    ;(await auth.authenticate(bearer))!.user.permissions.push('*')
+    expect((await auth.authenticate(bearer))!.user.permissions).not.toContain('*')
+    // A malformed bearer credential throws at once (admit() turns it into the error answer).
+    expect(() => auth.authenticateNow({ ...ctx, authorization: 'Bearer a b' })).toThrow(
+      expect.objectContaining({ code: 'TOKEN_INVALID' }),
+    )
+  })
+
   it('on SQLite, sees a revocation made by another process from the next event-loop turn (data_version)', async () => {
     const file = join(dir, 'shared.db')
     const clock = fakeClock()

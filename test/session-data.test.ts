@@ -304,6 +304,24 @@ describe('session.data without an adapter (Auth) and its rules', () => {
     await auth.close()
   })
 
+  it('a live session serialises and spreads as its record, without `data`; the record is left unchanged', async () => {
+    const auth = await makeAuth(createMemoryStores())
+    const user = await auth.signUp({ email: 'live@example.com', username: 'live', password: PASSWORD }, {})
+    const { session } = await auth.startSession(user)
+    const live = auth.liveSession(session)
+    expect(live.data.get('x')).toBeUndefined()
+    expect(JSON.parse(JSON.stringify(live))).toEqual(JSON.parse(JSON.stringify(session)))
+    expect(Object.keys(live).sort()).toEqual(Object.keys(session).sort())
+    expect('data' in { ...live }).toBe(false)
+    expect('data' in session).toBe(false)
+    expect(auth.liveSession(live)).toBe(live)
+    // One bag per record through sessionData(): set in one call, saved through another.
+    auth.sessionData(session).set('k', 1)
+    expect(await auth.sessionData(session).save()).toBe(true)
+    expect((await auth.stores.sessions.getSessionWithUser(session.id))!.session.dataJson).toBe('{"k":1}')
+    await auth.close()
+  })
+
   it('values are copies, non-JSON values are refused, a damaged stored value reads as empty', () => {
     const saved: (string | null)[] = []
     const bag = new SessionDataBag('s', '{"list":[1]}', 1024, async (_id, json) => void saved.push(json))

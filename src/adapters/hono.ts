@@ -1,6 +1,6 @@
-import type { Context, ErrorHandler, MiddlewareHandler } from 'hono'
+import type { Context, ErrorHandler, MiddlewareHandler, Next } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { admit } from '../core/admit.ts'
+import { type Admission, admit } from '../core/admit.ts'
 import type { Auth, Authenticated } from '../core/auth.ts'
 import { readJsonObject } from '../core/body.ts'
 import { contextFromNodeHeaders, contextFromRequest, type RequestContext } from '../core/context.ts'
@@ -75,22 +75,29 @@ function socketIp(c: Context): string | null {
 export function gatehouse(auth: Auth, options: HonoAdapterOptions = {}): MiddlewareHandler {
   const clientIp = options.clientIp ?? socketIp
   const fail = options.onError ?? ((_c: Context, error: AuthError) => errorResponse(error))
-  return createMiddleware(async function gatehouseMiddleware(c, next) {
-    const ctx = readContext(c, clientIp(c))
-    c.set('auth', auth)
-    c.set('gatehouseContext', ctx)
-    const admitting = admit(auth, ctx)
-    const admission = admitting instanceof Promise ? await admitting : admitting
-    if ('error' in admission) return fail(c, admission.error)
+  // Not async: a request admitted at once (no credential, or a cached session) goes on to the
+  // route without a promise of its own here — the common case, and measured per request.
+  const proceed = (c: Context, next: Next, admission: Admission): Promise<Response | undefined> => {
+    if ('error' in admission) return Promise.resolve(fail(c, admission.error))
     const who = admission.who
     c.set('authenticated', who)
     c.set('user', who?.user ?? null)
     c.set('session', who?.session ? auth.liveSession(who.session) : null)
-    await next()
-    // Once per request, and only when the route changed the session's data (no await otherwise).
-    const changed = changedSessionData(c.get('session'))
-    if (changed) await changed.save()
-  })
+    // Once per request, and only when the route changed the session's data (no write otherwise).
+    return next().then(() => {
+      const changed = changedSessionData(c.get('session'))
+      return changed ? changed.save().then(() => undefined) : undefined
+    })
+  }
+  return function gatehouseMiddleware(c, next) {
+    const ctx = readContext(c, clientIp(c))
+    c.set('auth', auth)
+    c.set('gatehouseContext', ctx)
+    const admission = admit(auth, ctx)
+    return admission instanceof Promise
+      ? admission.then((a) => proceed(c, next, a))
+      : proceed(c, next, admission)
+  }
 }
 
 /** The core guards' view of a Hono request. */
@@ -106,13 +113,15 @@ function guardRequest(c: Context, onUnauthorized?: UnauthorizedHandler): GuardRe
   }
 }
 
-/** Runs a core decision as middleware: a Response ends the request, null goes on. */
+/** Runs a core decision as middleware: a Response ends the request, null goes on (at once when decided at once). */
 function guard(decide: (c: Context) => Decision | Promise<Decision>): MiddlewareHandler {
-  return createMiddleware(async function guardMiddleware(c, next) {
-    const refusal = await decide(c)
-    if (refusal) return refusal
-    await next()
-  })
+  return function guardMiddleware(c, next) {
+    const decision = decide(c)
+    if (decision === null) return next()
+    return Promise.resolve(decision).then((refusal): Promise<Response | undefined> | Response =>
+      refusal ? refusal : next().then(() => undefined),
+    )
+  }
 }
 
 /**

@@ -22,28 +22,25 @@ function carriesNoCredential(ctx: RequestContext): boolean {
 /**
  * The framework-free half of gatehouse(): authenticate, then the Origin / Fetch-Metadata
  * check for the credentials that need it. The adapters only store `who` or render `error`.
- * A request that carries no credential is answered at once, not as a promise: health checks,
- * anonymous pages and assets wait on nothing.
+ * A request that carries no credential, or a session found in the cache, is answered at once,
+ * not as a promise: health checks, anonymous pages, assets and most signed-in requests wait on nothing.
  */
 export function admit(
-  auth: Pick<Auth, 'authenticate' | 'passesOriginCheck'>,
+  auth: Pick<Auth, 'authenticateNow' | 'passesOriginCheck'>,
   ctx: RequestContext,
 ): Admission | Promise<Admission> {
   if (carriesNoCredential(ctx)) return originChecked(auth, ctx, null)
-  return authenticated(auth, ctx)
-}
-
-async function authenticated(
-  auth: Pick<Auth, 'authenticate' | 'passesOriginCheck'>,
-  ctx: RequestContext,
-): Promise<Admission> {
-  let who: Authenticated | null
+  let who: Authenticated | null | Promise<Authenticated | null>
   try {
-    who = await auth.authenticate(ctx)
+    who = auth.authenticateNow(ctx)
   } catch (error) {
     return { error: toAuthError(error) }
   }
-  return originChecked(auth, ctx, who)
+  if (!(who instanceof Promise)) return originChecked(auth, ctx, who)
+  return who.then(
+    (found) => originChecked(auth, ctx, found),
+    (error: unknown) => ({ error: toAuthError(error) }),
+  )
 }
 
 function originChecked(

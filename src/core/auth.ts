@@ -1,7 +1,7 @@
 import type { AuditEvent, AuditQuery, SessionRecord, Stores, User } from '../stores/contracts.ts'
 import { can, hasAnyRole, hasRole } from './access.ts'
 import { type AuditInput, CORE_AUDIT_TYPES, recordAudit } from './audit.ts'
-import { authenticate } from './authenticate.ts'
+import { type AuthenticateInput, authenticate, authenticateNow } from './authenticate.ts'
 import { BrowserSessions } from './browser-sessions.ts'
 import { sessionManagerFor, tokenCookiesFor, tokenServiceFor } from './compose.ts'
 import type { RequestContext } from './context.ts'
@@ -120,11 +120,16 @@ export class Auth {
   }
 
   /** Who is calling (cookie, bearer token or API key), or null. See authenticate.ts. */
-  authenticate(ctx: Parameters<typeof authenticate>[1]): Promise<Authenticated | null> {
+  authenticate(ctx: AuthenticateInput): Promise<Authenticated | null> {
     return authenticate(this, ctx)
   }
 
-  /** The record with its `data` bag, as the adapters hand it to routes (`c.get('session').data`). */
+  /** authenticate() for the adapters: a cached session answers without a promise; may throw AuthError. */
+  authenticateNow(ctx: AuthenticateInput): Authenticated | null | Promise<Authenticated | null> {
+    return authenticateNow(this, ctx)
+  }
+
+  /** A copy of the record with its `data` bag, as the adapters hand it to routes (`c.get('session').data`). */
   liveSession(session: SessionRecord): LiveSession {
     return withSessionData(session, this.options.session.dataMaxBytes, this.#saveSessionData)
   }
@@ -133,8 +138,16 @@ export class Auth {
 
   /** A session's data without an adapter: get/set/delete, then `await data.save()` (writes only a change). */
   sessionData(session: SessionRecord): SessionDataBag {
-    return this.liveSession(session).data
+    let live = this.#liveRecords.get(session)
+    if (!live) {
+      live = this.liveSession(session)
+      this.#liveRecords.set(session, live)
+    }
+    return live.data
   }
+
+  /** One bag per record for sessionData(), so set() then save() may go through two calls. */
+  readonly #liveRecords = new WeakMap<SessionRecord, LiveSession>()
 
   /** verifyLogin, then the sign-in pipeline with a session (the page login of Flask-Login). */
   async login(input: LoginInput & { remember?: boolean }, ctx: Partial<RequestContext> = {}) {

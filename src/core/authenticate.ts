@@ -4,6 +4,10 @@ import { readCredential } from './credentials.ts'
 import { AuthError } from './errors.ts'
 import { authenticateApiKey } from './methods/api-keys/authenticate.ts'
 import { isSafeMethod } from './protect/csrf.ts'
+import type { ValidSession } from './sessions.ts'
+
+export type AuthenticateInput = Pick<RequestContext, 'cookie' | 'authorization' | 'apiKey'> &
+  Partial<Pick<RequestContext, 'method' | 'origin' | 'secFetchSite' | 'csrfHeader'>>
 
 /**
  * Who is calling. A bearer token or API key (Authorization / X-API-Key) must be valid when
@@ -11,18 +15,41 @@ import { isSafeMethod } from './protect/csrf.ts'
  * nobody is authenticated. Token callers get their user loaded, so a role change or a
  * deactivation takes effect on the next request (tokenRequired() skips that lookup).
  */
-export async function authenticate(
+export async function authenticate(auth: Auth, ctx: AuthenticateInput): Promise<Authenticated | null> {
+  return authenticateNow(auth, ctx)
+}
+
+/**
+ * authenticate() for the adapters' hot path: a session found in the cache is answered
+ * without a promise (most requests), and a malformed credential throws at once (AuthError).
+ */
+export function authenticateNow(
   auth: Auth,
-  ctx: Pick<RequestContext, 'cookie' | 'authorization' | 'apiKey'> &
-    Partial<Pick<RequestContext, 'method' | 'origin' | 'secFetchSite' | 'csrfHeader'>>,
-): Promise<Authenticated | null> {
+  ctx: AuthenticateInput,
+): Authenticated | null | Promise<Authenticated | null> {
   const credential = readCredential(ctx)
   if (credential?.kind === 'bearer') return authenticateToken(auth, credential.token)
   if (credential?.kind === 'api-key') return authenticateApiKey(auth, credential.key)
-  const found = await auth.authenticateSession(ctx.cookie)
-  if (found) return { user: found.user, session: found.session, via: 'session' }
+  const found = auth.browser.sessionFromCookie(ctx.cookie)
+  if (found instanceof Promise) return found.then((f) => (f ? viaSession(f) : fromTokenCookie(auth, ctx)))
+  return found ? viaSession(found) : fromTokenCookie(auth, ctx)
+}
+
+function viaSession(found: ValidSession): Authenticated {
+  return { user: found.user, session: found.session, via: 'session' }
+}
+
+/** No session: an access token in a cookie (`tokens.location` "cookies"), or nobody. */
+function fromTokenCookie(auth: Auth, ctx: AuthenticateInput): null | Promise<Authenticated | null> {
   const fromCookie = auth.tokenCookies?.read(ctx.cookie).access
-  if (!fromCookie) return null
+  return fromCookie ? tokenFromCookie(auth, ctx, fromCookie) : null
+}
+
+async function tokenFromCookie(
+  auth: Auth,
+  ctx: AuthenticateInput,
+  fromCookie: string,
+): Promise<Authenticated | null> {
   // A token in a cookie travels with cross-site requests: on unsafe methods it counts only
   // with our Origin and the token's CSRF echo (deny when the method is unknown). Cookies are
   // ambient, so a bad or expired one means "not authenticated" rather than an error — the

@@ -1,7 +1,7 @@
 import type { User } from '../stores/contracts.ts'
 import type { Auth, StartedSession } from './auth.ts'
 import type { RequestContext } from './context.ts'
-import { expiredCookie, parseCookies, serializeCookie } from './cookies.ts'
+import { expiredCookie, readCookie, serializeCookie } from './cookies.ts'
 import { AuthError } from './errors.ts'
 import type { SessionInfo, ValidSession } from './sessions.ts'
 
@@ -53,9 +53,14 @@ export class BrowserSessions {
     return expiredCookie(this.auth.sessionCookieName, { secure: this.auth.options.secure })
   }
 
-  /** Reads the session cookie and returns the user, or null. One store round trip. */
+  /** Reads the session cookie and returns the user, or null. One store round trip (none cached). */
   async authenticateSession(cookieHeader: string | null): Promise<ValidSession | null> {
-    const token = parseCookies(cookieHeader).get(this.auth.sessionCookieName)
+    return this.sessionFromCookie(cookieHeader)
+  }
+
+  /** authenticateSession for the hot path: a cached session answers without a promise. */
+  sessionFromCookie(cookieHeader: string | null): ValidSession | null | Promise<ValidSession | null> {
+    const token = readCookie(cookieHeader, this.auth.sessionCookieName)
     return token ? this.auth.sessions.validate(token) : null
   }
 

@@ -18,6 +18,28 @@ export function parseCookies(header: string | null | undefined): Map<string, str
   return out
 }
 
+/**
+ * One cookie's value, by the rules of parseCookies (the first of a name wins; names and values
+ * trimmed; one pair of quotes removed), without building the whole map: the session cookie is
+ * read on every request.
+ */
+export function readCookie(header: string | null | undefined, name: string): string | undefined {
+  if (!header) return undefined
+  if (header.length > 16_384) header = header.slice(0, 16_384)
+  let at = 0
+  while (at <= header.length) {
+    let end = header.indexOf(';', at)
+    if (end < 0) end = header.length
+    const eq = header.indexOf('=', at)
+    if (eq > at && eq < end && header.slice(at, eq).trim() === name) {
+      const value = header.slice(eq + 1, end).trim()
+      return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value
+    }
+    at = end + 1
+  }
+  return undefined
+}
+
 export interface CookieOptions {
   maxAge?: number
   httpOnly?: boolean

@@ -1,5 +1,7 @@
 import type { Invalidation, SessionRecord, User } from '../stores/contracts.ts'
+import { copySessionRecord, copyUser } from './cached-copies.ts'
 import type { Clock } from './clock.ts'
+import { equalStrings } from './crypto/random.ts'
 
 interface Entry {
   session: SessionRecord
@@ -59,20 +61,23 @@ export class SessionCache {
     return this.#entries.size > 0 ? (this.#o.settled?.() ?? null) : null
   }
 
-  get(id: string): { session: SessionRecord; user: User; secret: string } | null {
+  /**
+   * The cached session when `secret` is the one verified when it was kept: a copy (routes may
+   * change it), null for another secret, undefined when not cached or no longer trusted.
+   */
+  get(id: string, secret: string): { session: SessionRecord; user: User } | null | undefined {
     const entry = this.#entries.get(id)
-    if (!entry) return null
+    if (!entry) return undefined
     const now = this.#o.clock()
     const marker = this.#o.changeMarker?.()
     // Past its cached deadline: another instance may have moved it, so the store decides.
     const lapsed = now >= entry.session.expiresAt || now >= entry.session.absoluteExpiresAt
     if (now - entry.at >= this.#o.ttlMs || marker === null || entry.marker !== marker || lapsed) {
       this.#drop(id)
-      return null
+      return undefined
     }
-    // Object.assign, not spread: the adapters then add the non-enumerable `data` bag, and an
-    // object from a spread clone takes a new property about 3x slower (profiled: 2.4 µs against 0.8).
-    return { session: Object.assign({}, entry.session), user: { ...entry.user }, secret: entry.secret }
+    if (!equalStrings(secret, entry.secret)) return null
+    return { session: copySessionRecord(entry.session, {}), user: copyUser(entry.user) }
   }
 
   /** Keeps a validated session, unless something was invalidated since `stamp` was taken. */
@@ -84,7 +89,7 @@ export class SessionCache {
     }
     const entry = {
       session: { ...session },
-      user: { ...user },
+      user: copyUser(user),
       secret,
       at: this.#o.clock(),
       marker: stamp.marker,

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { UAParser } from 'ua-parser-js'
 import type { SessionRecord, SessionStore, User } from '../stores/contracts.ts'
 import type { Clock } from './clock.ts'
@@ -87,42 +87,52 @@ export class SessionManager {
   }
 
   /**
-   * The hot path: one store round trip, a constant-time hash compare, the timeouts, and a
-   * sliding-expiry write only when less than half of the idle window remains.
-   * Expired sessions and sessions of disabled users are deleted and read as absent.
+   * The hot path: one store round trip (none on a cache hit), a constant-time secret compare,
+   * the timeouts, and a sliding-expiry write only when less than half of the idle window
+   * remains. Expired sessions and sessions of disabled users are deleted and read as absent.
+   * A cache hit that needs no write answers synchronously (no promise on the way): callers
+   * `await` the result, or check for a Promise as admit() does.
    */
-  async validate(token: string | null | undefined): Promise<ValidSession | null> {
+  validate(token: string | null | undefined): ValidSession | null | Promise<ValidSession | null> {
     const parsed = parseSessionToken(token)
     if (!parsed) return null
     const settling = this.cache?.settled()
-    if (settling) await settling
-    const cached = this.cache?.get(parsed.id) ?? null
-    // Taken before the store read: an invalidation while it is in flight keeps its result out of the cache.
-    const stamp = cached ? null : (this.cache?.stamp() ?? null)
-    const found = cached ?? (await this.store.getSessionWithUser(parsed.id))
-    if (!found) return null
-    const { session, user } = found
+    return settling ? settling.then(() => this.#lookUp(parsed)) : this.#lookUp(parsed)
+  }
+
+  #lookUp(parsed: { id: string; secret: string }): ValidSession | null | Promise<ValidSession | null> {
     // A cached entry compares the secret it verified before; otherwise hash and compare.
-    const matches = cached
-      ? parsed.secret.length === cached.secret.length &&
-        timingSafeEqual(Buffer.from(parsed.secret), Buffer.from(cached.secret))
-      : equalSha256Hex(sha256Hex(parsed.secret), session.secretHash)
-    if (!matches) return null
+    const cached = this.cache?.get(parsed.id, parsed.secret)
+    if (cached) return this.#current(cached)
+    if (cached === null) return null
+    // Taken before the store read: an invalidation while it is in flight keeps its result out of the cache.
+    const stamp = this.cache?.stamp() ?? null
+    return this.store.getSessionWithUser(parsed.id).then((found) => {
+      if (!found || !equalSha256Hex(sha256Hex(parsed.secret), found.session.secretHash)) return null
+      if (stamp && !this.#ended(found, this.clock()))
+        this.cache?.set(found.session, found.user, parsed.secret, stamp)
+      return this.#current(found)
+    })
+  }
+
+  #ended({ session, user }: ValidSession, now: number): boolean {
+    return now >= session.expiresAt || now >= session.absoluteExpiresAt || !user.active
+  }
+
+  /** The session if still within its timeouts and its user active; slides the idle deadline when due. */
+  #current(found: ValidSession): ValidSession | null | Promise<ValidSession | null> {
+    const { session } = found
     const now = this.clock()
-    if (now >= session.expiresAt || now >= session.absoluteExpiresAt || !user.active) {
-      await this.revoke(session.id)
-      return null
-    }
-    if (stamp) this.cache?.set(session, user, parsed.secret, stamp)
+    if (this.#ended(found, now)) return this.revoke(session.id).then(() => null)
     const idle = idleWindow(this.timeouts, session.remember)
-    if (session.expiresAt - now < idle / 2) {
-      const expiresAt = Math.min(now + idle, session.absoluteExpiresAt)
-      await this.store.touchSession(session.id, now, expiresAt)
+    if (session.expiresAt - now >= idle / 2) return found
+    const expiresAt = Math.min(now + idle, session.absoluteExpiresAt)
+    return this.store.touchSession(session.id, now, expiresAt).then(() => {
       this.cache?.touch(session.id, now, expiresAt)
       session.lastSeenAt = now
       session.expiresAt = expiresAt
-    }
-    return { session, user }
+      return found
+    })
   }
 
   /** Saves a session's data (session-data.ts), keeping the cached copy in step. */

@@ -1,4 +1,5 @@
 import type { InvalidationBus, User } from '../stores/contracts.ts'
+import { copyUser } from './cached-copies.ts'
 import { ExactCache } from './exact-cache.ts'
 
 /**
@@ -7,6 +8,6 @@ import { ExactCache } from './exact-cache.ts'
  */
 export class UserCache extends ExactCache<User> {
   constructor(bus: InvalidationBus, maxEntries: number) {
-    super(bus, { maxEntries, ownerOf: (_user, id) => id, copy: (user) => ({ ...user }) })
+    super(bus, { maxEntries, ownerOf: (_user, id) => id, copy: copyUser })
   }
 }

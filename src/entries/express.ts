@@ -12,6 +12,7 @@ export {
   type GatehouseRequestFields,
   gatehouse,
   login,
+  loginGate,
   loginRequired,
   logout,
   permissionRequired,

@@ -12,6 +12,7 @@ export {
   type HonoAdapterOptions,
   jsonBody,
   login,
+  loginGate,
   loginRequired,
   logout,
   permissionRequired,

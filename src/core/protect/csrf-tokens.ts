@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import type { SessionRecord } from '../../stores/contracts.ts'
 import type { Auth } from '../auth.ts'
 import type { RequestContext } from '../context.ts'
-import { parseCookies, serializeCookie } from '../cookies.ts'
-import { csrfTokenFor, passesOriginCheck, verifyCsrfToken } from './csrf.ts'
+import { readCookie, serializeCookie } from '../cookies.ts'
+import { csrfTokenFor, isSafeMethod, passesOriginCheck, verifyCsrfToken } from './csrf.ts'
 
 /**
  * Cross-site request checks the core decides: the Origin / Fetch-Metadata check for unsafe
@@ -32,6 +32,8 @@ export class CsrfTokens {
   passesOriginCheck(
     ctx: Pick<RequestContext, 'method' | 'origin' | 'secFetchSite' | 'host'> & { cookie?: string | null },
   ): boolean {
+    // Safe methods always pass: decided before any header is read (most requests are GETs).
+    if (isSafeMethod(ctx.method)) return true
     if (ctx.cookie === null && ctx.origin !== null && this.#appOrigins.has(ctx.origin)) return true
     const passes = passesOriginCheck(
       { method: ctx.method, origin: ctx.origin, secFetchSite: ctx.secFetchSite },
@@ -73,7 +75,7 @@ export class CsrfTokens {
     session: SessionRecord | null,
   ): { token: string; setCookie?: string } {
     if (session) return { token: csrfTokenFor(this.auth.options.secret, `s:${session.id}`) }
-    const nonce = parseCookies(ctx.cookie).get(this.auth.csrfCookieName)
+    const nonce = readCookie(ctx.cookie, this.auth.csrfCookieName)
     if (nonce && /^[A-Za-z0-9_-]{22,64}$/.test(nonce))
       return { token: csrfTokenFor(this.auth.options.secret, `p:${nonce}`) }
     const fresh = randomBytes(24).toString('base64url')
@@ -90,7 +92,7 @@ export class CsrfTokens {
   ): boolean {
     if (typeof token !== 'string') return false
     if (session) return verifyCsrfToken(this.auth.options.secret, `s:${session.id}`, token)
-    const nonce = parseCookies(ctx.cookie).get(this.auth.csrfCookieName)
+    const nonce = readCookie(ctx.cookie, this.auth.csrfCookieName)
     return !!nonce && verifyCsrfToken(this.auth.options.secret, `p:${nonce}`, token)
   }
 }

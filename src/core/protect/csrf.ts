@@ -3,7 +3,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
 export function isSafeMethod(method: string): boolean {
-  return SAFE_METHODS.has(method.toUpperCase())
+  // Servers hand the method over upper-case: no case conversion on every request.
+  return SAFE_METHODS.has(method) || SAFE_METHODS.has(method.toUpperCase())
 }
 
 export interface OriginSignals {

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { parseCookies, serializeCookie } from '../cookies.ts'
+import { readCookie, serializeCookie } from '../cookies.ts'
 
 const ONE_YEAR = 365 * 24 * 3600
 
@@ -40,7 +40,7 @@ export class DeviceCookies {
 
   /** The device id (nonce) when the request carries a valid device cookie for `user` and its current password. */
   knownDevice(user: DeviceOwner, cookieHeader: string | null): string | null {
-    const value = parseCookies(cookieHeader).get(this.name)
+    const value = readCookie(cookieHeader, this.name)
     if (!value) return null
     const [nonce, sig] = value.split('.')
     if (!nonce || !sig || nonce.length !== 22) return null

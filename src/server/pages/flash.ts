@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import { expiredCookie, parseCookies, serializeCookie } from '../../core/cookies.ts'
+import { expiredCookie, readCookie, serializeCookie } from '../../core/cookies.ts'
 
 /** A one-shot message shown on the next page (after a redirect). */
 export interface Flash {
@@ -45,7 +45,7 @@ export function takeFlash(c: Context): Flash | null {
   const stored = c.get('session')?.data.take(FLASH_KEY)
   if (stored !== undefined) return validFlash(stored)
   const name = cookieName(c)
-  const raw = parseCookies(c.req.header('cookie')).get(name)
+  const raw = readCookie(c.req.header('cookie'), name)
   if (raw === undefined) return null
   c.header('set-cookie', expiredCookie(name, { secure: secure(c) }), { append: true })
   if (raw.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(raw)) return null

@@ -1,11 +1,12 @@
 import type { ApiKeyRecord, ApiKeyStore, InvalidationBus, User } from '../../../stores/contracts.ts'
+import { copyUser } from '../../cached-copies.ts'
 import { ExactCache } from '../../exact-cache.ts'
 
 type KeyWithUser = { key: ApiKeyRecord; user: User }
 
 const copy = ({ key, user }: KeyWithUser): KeyWithUser => ({
   key: { ...key, scopes: [...key.scopes] },
-  user: { ...user },
+  user: copyUser(user),
 })
 
 /**

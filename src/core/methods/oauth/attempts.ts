@@ -1,6 +1,6 @@
 import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client'
 import type { KeyValueStore } from '../../../stores/contracts.ts'
-import { parseCookies, serializeCookie } from '../../cookies.ts'
+import { readCookie, serializeCookie } from '../../cookies.ts'
 import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/random.ts'
 import { AuthError } from '../../errors.ts'
 
@@ -42,7 +42,7 @@ export class Attempts {
    * so the cookie outlives the newest attempt.
    */
   binding(cookieHeader: string | null): { value: string; setCookie: string } {
-    const existing = parseCookies(cookieHeader).get(this.cookieName)
+    const existing = readCookie(cookieHeader, this.cookieName)
     const value = existing && BINDING.test(existing) ? existing : randomToken(32)
     // Lax: the provider's redirect back is a cross-site top-level GET that must carry it.
     const setCookie = serializeCookie(this.cookieName, value, {
@@ -76,7 +76,7 @@ export class Attempts {
     const raw = await this.kv.take(PREFIX + sha256Hex(state))
     if (!raw) throw new AuthError('OAUTH_STATE_MISMATCH')
     const attempt = JSON.parse(raw) as Attempt
-    const binding = parseCookies(cookieHeader).get(this.cookieName) ?? ''
+    const binding = readCookie(cookieHeader, this.cookieName) ?? ''
     if (!constantTimeEqual(sha256Hex(binding), attempt.browser) || attempt.provider !== provider)
       throw new AuthError('OAUTH_STATE_MISMATCH')
     return attempt
