@@ -35,6 +35,8 @@ export interface ProductSettings {
   pgUrl: string
   redisUrl: string
   profileDir?: string
+  /** Runs the servers under another program, e.g. valgrind (bench/instructions.ts): its command and arguments before node's. */
+  launcher?: string[]
   log: (message: string) => void
 }
 
@@ -57,8 +59,18 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGTERM')
 })
 
-function spawnChild(args: string[], env: NodeJS.ProcessEnv, log: (m: string) => void, name: string): Child {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+function spawnChild(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: (m: string) => void,
+  name: string,
+  launcher: string[] = [],
+): Child {
+  const [command, ...before] = launcher.length ? launcher : [process.execPath]
+  const argv = launcher.length ? [...before, process.execPath, ...args] : args
+  const child = spawn(command!, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  // Under valgrind everything is some 50x slower.
+  const scale = launcher.length ? 20 : 1
   children.add(child)
   const waiting: { test: (l: string) => boolean; resolve: (l: string) => void }[] = []
   const lines = createInterface({ input: child.stdout! })
@@ -74,7 +86,8 @@ function spawnChild(args: string[], env: NodeJS.ProcessEnv, log: (m: string) => 
     child,
     line: (test, timeoutMs = 60_000) =>
       new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${name}: no answer in ${timeoutMs} ms`)), timeoutMs)
+        const ms = timeoutMs * scale
+        const timer = setTimeout(() => reject(new Error(`${name}: no answer in ${ms} ms`)), ms)
         const entry = {
           test,
           resolve: (l: string) => {
@@ -170,7 +183,7 @@ export async function startProduct(engine: Engine, s: ProductSettings): Promise<
   const flags = s.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(s.profileDir, `serve-${engine}`)}`] : []
   const loopDelay = pathToFileURL(join(HERE, 'loop-delay.mjs')).href
   const args = [...flags, '--import', loopDelay, join(SERVE_ROOT, 'bin/gatehouse.js'), 'serve', '--port', '0']
-  const child = spawnChild(args, env, s.log, `serve ${engine}`)
+  const child = spawnChild(args, env, s.log, `serve ${engine}`, s.launcher)
   const stop = async () => {
     await child.stop()
     await cleanup()
@@ -227,8 +240,10 @@ async function credentials(url: string): Promise<Product['headers']> {
   return { cookie, bearer: `Bearer ${access_token}`, apiKey }
 }
 
-async function startBare(s: ProductSettings): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = spawnChild(['bench/bare-server.mjs'], process.env, s.log, 'bare')
+export async function startBare(
+  s: ProductSettings,
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const child = spawnChild(['bench/bare-server.mjs'], process.env, s.log, 'bare', s.launcher)
   const { port } = JSON.parse(await child.line((l) => l.startsWith('{'))) as { port: number }
   return { url: `http://127.0.0.1:${port}`, pid: child.child.pid!, stop: child.stop }
 }
