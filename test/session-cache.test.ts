@@ -81,6 +81,61 @@ describe('session cache', () => {
     )
   })
 
+  it('answers a bearer token verified before without a promise, and exactly: revocations by another process on the same SQLite file are refused from the next turn', async () => {
+    const file = join(dir, 'bearer.db')
+    const clock = fakeClock()
+    const server = await authOn(await createSqlStores({ url: `sqlite:${file}`, clock }), clock)
+    const cli = await authOn(await createSqlStores({ url: `sqlite:${file}`, clock }), clock)
+    const user = await server.signUp({
+      email: 'b@example.com',
+      username: 'bearer_user',
+      password: 'correct horse battery',
+    })
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+    const bearerOf = async () => {
+      const { access_token } = await server.tokens!.issuePair(user)
+      return { cookie: null, authorization: `Bearer ${access_token}`, apiKey: null }
+    }
+    const refused = (ctx: Parameters<typeof server.authenticateNow>[0]) =>
+      expect(Promise.resolve().then(() => server.authenticateNow(ctx))).rejects.toMatchObject({
+        code: 'TOKEN_INVALID',
+      })
+
+    const one = await bearerOf()
+    expect(server.authenticateNow(one)).toBeInstanceOf(Promise)
+    await server.authenticateNow(one)
+    await nextTurn()
+    await server.authenticateNow(one) // fills the caches under this turn's data_version
+    const hit = server.authenticateNow(one)
+    expect(hit).not.toBeInstanceOf(Promise)
+    expect((hit as Awaited<typeof hit>)?.user.id).toBe(user.id)
+    // One token revoked by the other process.
+    await cli.tokens!.revokeAccess(await cli.tokens!.verifyAccess(one.authorization.slice(7)))
+    await nextTurn()
+    await refused(one)
+    await refused(one) // again, now answered from what the refusal left in memory
+
+    // Every token of the user (the generation), then a deactivation, each by the other process.
+    const two = await bearerOf()
+    await server.authenticateNow(two)
+    await nextTurn()
+    expect(server.authenticateNow(two)).not.toBeInstanceOf(Promise)
+    await cli.tokens!.revokeAllForUser(user.id)
+    await nextTurn()
+    await refused(two)
+    await refused(two) // again, now answered from what the refusal left in memory
+    const three = await bearerOf()
+    await server.authenticateNow(three)
+    await nextTurn()
+    expect(server.authenticateNow(three)).not.toBeInstanceOf(Promise)
+    await cli.setActive(user.id, false, null)
+    await nextTurn()
+    await refused(three)
+    await refused(three) // again, now answered from what the refusal left in memory
+    await server.close()
+    await cli.close()
+  })
+
   it('on SQLite, sees a revocation made by another process from the next event-loop turn (data_version)', async () => {
     const file = join(dir, 'shared.db')
     const clock = fakeClock()

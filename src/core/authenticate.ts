@@ -1,3 +1,4 @@
+import type { User } from '../stores/contracts.ts'
 import type { Auth, Authenticated } from './auth.ts'
 import type { RequestContext } from './context.ts'
 import { readCredential } from './credentials.ts'
@@ -5,6 +6,7 @@ import { AuthError } from './errors.ts'
 import { authenticateApiKey } from './methods/api-keys/authenticate.ts'
 import { isSafeMethod } from './protect/csrf.ts'
 import type { ValidSession } from './sessions.ts'
+import type { AccessClaims } from './tokens/access.ts'
 
 export type AuthenticateInput = Pick<RequestContext, 'cookie' | 'authorization' | 'apiKey'> &
   Partial<Pick<RequestContext, 'method' | 'origin' | 'secFetchSite' | 'csrfHeader'>>
@@ -68,11 +70,22 @@ async function tokenFromCookie(
   }
 }
 
-async function authenticateToken(auth: Auth, token: string): Promise<Authenticated> {
+/** The bearer's user, active; answered at once when the token, its revocation state and the user are in memory. */
+function authenticateToken(auth: Auth, token: string): Authenticated | Promise<Authenticated> {
   if (!auth.tokens) throw new AuthError('TOKEN_INVALID')
-  const claims = await auth.tokens.verifyAccess(token)
+  const claims = auth.tokens.verifyAccessNow(token)
+  if (claims instanceof Promise) return claims.then((c) => withUser(auth, c))
+  const cached = auth.userCache?.peek(claims.sub)
+  return cached ? viaToken(cached, claims) : withUser(auth, claims)
+}
+
+async function withUser(auth: Auth, claims: AccessClaims): Promise<Authenticated> {
   const load = (id: string) => auth.stores.users.getUserById(id)
   const user = auth.userCache ? await auth.userCache.get(claims.sub, load) : await load(claims.sub)
+  return viaToken(user, claims)
+}
+
+function viaToken(user: User | null, claims: AccessClaims): Authenticated {
   if (!user?.active) throw new AuthError('TOKEN_INVALID')
   return { user, session: null, via: 'token', claims: claims as unknown as Record<string, unknown> }
 }

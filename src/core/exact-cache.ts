@@ -55,6 +55,18 @@ export class ExactCache<V> {
     return value
   }
 
+  /**
+   * get() answered from memory alone: a copy of the entry when it is exact now, else undefined
+   * (the channel has messages to apply first, is down, or the entry is not held) and the caller
+   * asks get().
+   */
+  peek(id: string): V | undefined {
+    const hit = this.#entries.get(id)
+    if (!hit || this.#bus.settled() !== null) return undefined
+    const epoch = this.#bus.epoch()
+    return epoch !== null && hit.epoch === epoch ? this.#copy(hit.value) : undefined
+  }
+
   /** Changes a kept entry in place (bookkeeping this process wrote itself, like a last-use time). */
   update(id: string, change: (value: V) => void): void {
     const hit = this.#entries.get(id)

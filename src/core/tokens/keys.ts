@@ -40,6 +40,8 @@ export interface KeyRing {
   signingKey(): Promise<SigningKey>
   /** The key for a kid, if it may still verify; an unknown kid reloads the list at most once per `cacheMs`. */
   verificationKey(kid: string): Promise<VerificationKey | null>
+  /** The live key of `kid` when the loaded list answers without a reload, else undefined (ask verificationKey). */
+  verificationKeyNow(kid: string): VerificationKey | undefined
   /** Public JWKs of the current key and of retired keys that have not expired, newest first. */
   jwks(): Promise<{ keys: JWK[] }>
   /** Creates a new current key and retires the previous ones; expired keys are deleted. */
@@ -208,6 +210,15 @@ class SigningKeyRing implements KeyRing {
       })
     }
     return this.#signer!.key
+  }
+
+  verificationKeyNow(kid: string): VerificationKey | undefined {
+    const loaded = this.#loaded
+    const now = this.#o.clock()
+    if (!loaded || (now - loaded.at >= this.#cacheMs && now - this.#lastReload >= this.#cacheMs))
+      return undefined
+    const found = loaded.keys.find((k) => k.record.kid === kid)
+    return found && live(found, now) ? found.verify : undefined
   }
 
   async verificationKey(kid: string): Promise<VerificationKey | null> {

@@ -54,6 +54,24 @@ export class RevocationState {
     return this.bus?.settled() ?? null
   }
 
+  /**
+   * isRevoked() answered from memory alone: undefined when that cannot be exact (the channel
+   * has messages to apply first, is down, or a key is not held), and the caller asks isRevoked().
+   */
+  isRevokedNow(claims: { jti: string; sub: string; gen?: string | undefined }): boolean | undefined {
+    if (this.settled() !== null) return undefined
+    const revoked = this.#held(revocationKey.jti(claims.jti))
+    const generation = this.#held(revocationKey.generation(claims.sub))
+    if (revoked === undefined || generation === undefined) return undefined
+    return revoked !== null || !generationMatches(generation, claims.gen)
+  }
+
+  #held(key: string): string | null | undefined {
+    const epoch = this.bus?.epoch() ?? null
+    const hit = epoch === null ? undefined : this.#values.get(key)
+    return hit && hit.epoch === epoch && this.clock() - hit.at < MAX_AGE_MS ? hit.value : undefined
+  }
+
   async isRevoked(claims: { jti: string; sub: string; gen?: string | undefined }): Promise<boolean> {
     const settling = this.settled()
     if (settling) await settling

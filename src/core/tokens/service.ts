@@ -49,6 +49,15 @@ export interface TokenService {
   refresh(refreshToken: string, loadUser: LoadUser): Promise<TokenPair>
   /** Strict verification; `checkRevocation` (default true) checks the revocation state (revocation-state.ts). */
   verifyAccess(token: string, options?: { checkRevocation?: boolean }): Promise<AccessClaims>
+  /**
+   * verifyAccess() for the hot path: a token verified before, whose key and revocation state
+   * are in memory and exact, is answered without a promise (and a failed check throws at once);
+   * anything else is verifyAccess().
+   */
+  verifyAccessNow(
+    token: string,
+    options?: { checkRevocation?: boolean },
+  ): AccessClaims | Promise<AccessClaims>
   revokeAccess(claims: Pick<AccessClaims, 'jti' | 'exp'>): Promise<void>
   /** Revokes the family of a live or spent refresh token; false when it is not one of ours. */
   revokeFamilyOf(refreshToken: string): Promise<boolean>
@@ -209,6 +218,33 @@ class JwtTokenService implements TokenService {
     const claims = await this.#verifySignedAccess(token)
     if (checkRevocation && (await this.#revocation.isRevoked(claims))) throw new AuthError('TOKEN_INVALID')
     return claims
+  }
+
+  verifyAccessNow(
+    token: string,
+    options: { checkRevocation?: boolean } = {},
+  ): AccessClaims | Promise<AccessClaims> {
+    const hit = typeof token === 'string' ? this.#verified.get(token) : undefined
+    if (!hit || this.#keys.verificationKeyNow(hit.kid) === undefined) return this.verifyAccess(token, options)
+    const { issuer, audience, leeway, clockSkew, clock } = this.#o
+    try {
+      checkRegisteredClaims(hit.claims, {
+        issuer,
+        audience,
+        now: Math.floor(clock() / 1000),
+        leeway,
+        clockSkew,
+      })
+    } catch (error) {
+      this.#verified.delete(token)
+      throw error
+    }
+    if (options.checkRevocation !== false) {
+      const revoked = this.#revocation.isRevokedNow(hit.claims)
+      if (revoked === undefined) return this.verifyAccess(token, options)
+      if (revoked) throw new AuthError('TOKEN_INVALID')
+    }
+    return copyClaims(hit.claims)
   }
 
   async revokeAccess(claims: Pick<AccessClaims, 'jti' | 'exp'>): Promise<void> {
