@@ -36,7 +36,7 @@ import { fileURLToPath } from 'node:url'
 import { type LoadOptions, type LoadResult, runLoad } from './load.ts'
 import { engineRows, ensureBuilt, floodRows, type ProductSettings } from './product.ts'
 import { productReport } from './product-report.ts'
-import { QUEUE, type ServerCase, type ServerMessage, type ServerReady } from './shared.ts'
+import { QUEUE, SERVER_CASES, type ServerCase, type ServerMessage, type ServerReady } from './shared.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = dirname(HERE)
@@ -369,14 +369,7 @@ async function libraryBench() {
   const info = machine()
   log(`${info.cores} cores (${info.cpu}), node ${info.node}; servers, load generators and hashing share them`)
 
-  const hono = await getCases([
-    'hono-bare',
-    'hono-floor',
-    'hono-sqlite',
-    'hono-postgres',
-    'hono-jwt',
-    'hono-jwt-offline',
-  ])
+  const hono = await getCases(SERVER_CASES.filter((c) => c.startsWith('hono-')))
   const refresh = await refreshCase()
   const express = await getCases(['express-bare', 'express-sqlite'])
   const login = await loginCases()

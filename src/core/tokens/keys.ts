@@ -138,12 +138,16 @@ class SigningKeyRing implements KeyRing {
     return this.#loading
   }
 
+  /** The loaded list is older than cacheMs, and no re-read was tried within cacheMs. */
+  #due(loaded: Loaded, now: number): boolean {
+    return now - loaded.at >= this.#cacheMs && now - this.#lastReload >= this.#cacheMs
+  }
+
   /** The cached list, re-read when older than cacheMs; a failed re-read keeps the old list (tried again after cacheMs). */
   async #current(): Promise<Loaded> {
     const loaded = this.#loaded
     if (!loaded) return this.#reload()
-    const now = this.#o.clock()
-    if (now - loaded.at >= this.#cacheMs && now - this.#lastReload >= this.#cacheMs) {
+    if (this.#due(loaded, this.#o.clock())) {
       try {
         return await this.#reload()
       } catch {
@@ -215,8 +219,7 @@ class SigningKeyRing implements KeyRing {
   verificationKeyNow(kid: string): VerificationKey | undefined {
     const loaded = this.#loaded
     const now = this.#o.clock()
-    if (!loaded || (now - loaded.at >= this.#cacheMs && now - this.#lastReload >= this.#cacheMs))
-      return undefined
+    if (!loaded || this.#due(loaded, now)) return undefined
     const found = loaded.keys.find((k) => k.record.kid === kid)
     return found && live(found, now) ? found.verify : undefined
   }

@@ -83,11 +83,11 @@ export class RevocationState {
   }
 
   async #read(key: string): Promise<string | null> {
+    const held = this.#held(key)
+    if (held !== undefined) return held
     const epoch = this.bus?.epoch() ?? null
     if (epoch === null) return this.kv.get(key)
     const now = this.clock()
-    const hit = this.#values.get(key)
-    if (hit && hit.epoch === epoch && now - hit.at < MAX_AGE_MS) return hit.value
     const generation = this.#generation
     const value = await this.kv.get(key)
     if (generation === this.#generation && this.bus?.epoch() === epoch) {

@@ -145,6 +145,12 @@ class JwtTokenService implements TokenService {
     return pair
   }
 
+  /** What time can change in the claims of a token verified before (expiry, not-before). */
+  #recheck(claims: AccessClaims): void {
+    const { issuer, audience, leeway, clockSkew, clock } = this.#o
+    checkRegisteredClaims(claims, { issuer, audience, now: Math.floor(clock() / 1000), leeway, clockSkew })
+  }
+
   /** Signature and claims, once per token; a cached token re-checks only what time or key removal can change. */
   async #verifySignedAccess(token: string): Promise<AccessClaims> {
     const { issuer, audience, leeway, clockSkew, clock } = this.#o
@@ -152,13 +158,7 @@ class JwtTokenService implements TokenService {
     const hit = typeof token === 'string' ? this.#verified.get(token) : undefined
     if (hit) {
       try {
-        checkRegisteredClaims(hit.claims, {
-          issuer,
-          audience,
-          now: Math.floor(now / 1000),
-          leeway,
-          clockSkew,
-        })
+        this.#recheck(hit.claims)
         if (!(await this.#keys.verificationKey(hit.kid))) throw invalid()
       } catch (error) {
         this.#verified.delete(token)
@@ -226,15 +226,8 @@ class JwtTokenService implements TokenService {
   ): AccessClaims | Promise<AccessClaims> {
     const hit = typeof token === 'string' ? this.#verified.get(token) : undefined
     if (!hit || this.#keys.verificationKeyNow(hit.kid) === undefined) return this.verifyAccess(token, options)
-    const { issuer, audience, leeway, clockSkew, clock } = this.#o
     try {
-      checkRegisteredClaims(hit.claims, {
-        issuer,
-        audience,
-        now: Math.floor(clock() / 1000),
-        leeway,
-        clockSkew,
-      })
+      this.#recheck(hit.claims)
     } catch (error) {
       this.#verified.delete(token)
       throw error
